@@ -1,0 +1,127 @@
+//! AWS client factory: S3 (path style), DynamoDB and STS for one environment's account.
+//!
+//! On moto the account is selected by the `x-moto-account-id` header, on LocalStack by a
+//! 12-digit access key id, so DEV, SIT and PROD are three isolated accounts as in the LLD.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::Environment;
+use crate::emulator::{Endpoint, Flavor};
+
+/// The LLD's region.
+pub const DEFAULT_REGION: &str = "af-south-1";
+
+/// Clients acting as one account.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sts: aws_sdk_sts::Client,
+    /// The account these clients act as, when stagegate chose it (emulators); `None` on real
+    /// AWS, where the credential chain decides (ask STS).
+    pub account_id: Option<String>,
+    pub region: String,
+}
+
+impl AwsClients {
+    /// Clients with the credentials of `env`'s account.
+    pub async fn for_environment(endpoint: &Endpoint, env: Environment, region: &str) -> AwsClients {
+        Self::for_account(endpoint, env.account_id(), region).await
+    }
+
+    /// Clients acting as `account_id` (ignored on real AWS, where the credential chain decides).
+    pub async fn for_account(endpoint: &Endpoint, account_id: &str, region: &str) -> AwsClients {
+        let sdk = sdk_config(endpoint, account_id, region).await;
+        let moto_account = (endpoint.flavor == Flavor::Moto).then(|| MotoAccount(account_id.to_owned()));
+
+        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true);
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk);
+        let mut sts = aws_sdk_sts::config::Builder::from(&sdk);
+        if let Some(m) = moto_account {
+            s3 = s3.interceptor(m.clone());
+            dynamodb = dynamodb.interceptor(m.clone());
+            sts = sts.interceptor(m);
+        }
+        AwsClients {
+            s3: aws_sdk_s3::Client::from_conf(s3.build()),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            account_id: (endpoint.flavor != Flavor::Aws).then(|| account_id.to_owned()),
+            region: region.to_owned(),
+        }
+    }
+
+    /// The account the credentials really belong to, as STS reports it.
+    pub async fn caller_account(&self) -> Result<String, String> {
+        let out = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| crate::error::describe_sdk(&e))?;
+        out.account.ok_or_else(|| "STS GetCallerIdentity returned no account".to_owned())
+    }
+}
+
+async fn sdk_config(endpoint: &Endpoint, account_id: &str, region: &str) -> SdkConfig {
+    let loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_owned()));
+    let Some(url) = &endpoint.url else {
+        return loader.load().await;
+    };
+    // Emulators take any secret; LocalStack derives the account from a 12-digit key id.
+    let key_id = match endpoint.flavor {
+        Flavor::LocalStack => account_id.to_owned(),
+        _ => "test".to_owned(),
+    };
+    loader
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(key_id, "test", None, None, "stagegate-emulator"))
+        .load()
+        .await
+}
+
+/// Adds `x-moto-account-id` to every request so moto acts as that account.
+#[derive(Debug, Clone)]
+struct MotoAccount(String);
+
+impl Intercept for MotoAccount {
+    fn name(&self) -> &'static str {
+        "MotoAccount"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        context.request_mut().headers_mut().insert("x-moto-account-id", self.0.clone());
+        Ok(())
+    }
+}
+
+/// Whether a bucket's versioning status is `Enabled`.
+///
+/// moto 5.2.5 names this response's root element `GetBucketVersioningResponse` instead of
+/// `VersioningConfiguration`, which the SDK refuses to decode; the body is otherwise AWS's, so a
+/// successful response that failed to decode is read for its `<Status>`.
+pub async fn bucket_versioning_enabled(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, String> {
+    use aws_sdk_s3::types::BucketVersioningStatus;
+    match s3.get_bucket_versioning().bucket(bucket).send().await {
+        Ok(v) => Ok(v.status() == Some(&BucketVersioningStatus::Enabled)),
+        Err(e) => {
+            let decoded_body = e
+                .raw_response()
+                .filter(|r| r.status().is_success())
+                .and_then(|r| r.body().bytes())
+                .map(|b| String::from_utf8_lossy(b).contains("<Status>Enabled</Status>"));
+            decoded_body.ok_or_else(|| crate::error::describe_sdk(&e))
+        }
+    }
+}

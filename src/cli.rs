@@ -1,0 +1,312 @@
+//! The command line: parses arguments, calls the library, maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::aws::{AwsClients, DEFAULT_REGION};
+use crate::emulator::{BackendChoice, BackgroundEmulator, Emulator};
+use crate::error::{Error, exit};
+use crate::rehearse::Rehearsal;
+use crate::repo::Repo;
+use crate::state::{Component, StateStore};
+use crate::Environment;
+
+#[derive(Debug, Parser)]
+#[command(name = "stagegate", version, about = "The S3/DynamoDB delivery pipeline, executable: validate, plan, gate, apply, verify, roll back.")]
+pub struct Cli {
+    /// Where AWS calls go: auto, local (moto), localstack, external, aws.
+    #[arg(long, global = true, default_value = "auto", value_parser = parse_backend)]
+    pub backend: BackendChoice,
+    /// An AWS-compatible endpoint (implies the external backend under auto).
+    #[arg(long, global = true)]
+    pub endpoint: Option<String>,
+    /// AWS region.
+    #[arg(long, global = true, default_value = DEFAULT_REGION)]
+    pub region: String,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Keep an emulator running in the background for chained commands.
+    Emulator {
+        #[command(subcommand)]
+        action: EmulatorAction,
+    },
+    /// Terraform state: bootstrap the backend, show a component's state, list and restore versions.
+    State {
+        #[command(subcommand)]
+        action: StateAction,
+    },
+    /// Release a component's state lock; needs the ID of the lock actually held (R31).
+    ForceUnlock {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+        #[arg(long, value_parser = parse_component)]
+        component: Component,
+        /// The lock ID shown by the failed lock attempt.
+        lock_id: String,
+    },
+    /// Rehearse the pipeline end to end on an emulator.
+    Rehearse {
+        /// The infra repo (default: the current directory if it holds pipeline.yml, else the sample repo).
+        #[arg(long)]
+        repo: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EmulatorAction {
+    /// Start moto in the background (provisioned on first use) and record its endpoint in .stagegate/.
+    Up,
+    /// Stop the background emulator.
+    Down,
+    /// Tell whether a background emulator is running, and where.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Create the state bucket (versioned, encrypted, private) and the lock table.
+    Bootstrap {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+    },
+    /// Print a component's current state document.
+    Show {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+        #[arg(long, value_parser = parse_component)]
+        component: Component,
+    },
+    /// List the S3 versions of a component's state, newest first.
+    Versions {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+        #[arg(long, value_parser = parse_component)]
+        component: Component,
+    },
+    /// Make an old version current (lineage kept, serial raised, digest updated).
+    Restore {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+        #[arg(long, value_parser = parse_component)]
+        component: Component,
+        #[arg(long = "version")]
+        version_id: String,
+    },
+}
+
+fn parse_backend(s: &str) -> Result<BackendChoice, String> {
+    s.parse().map_err(|_| format!("expected one of {}", BackendChoice::NAMES.join(", ")))
+}
+
+fn parse_env(s: &str) -> Result<Environment, String> {
+    s.parse().map_err(|e: crate::environment::UnknownEnvironment| e.to_string())
+}
+
+fn parse_component(s: &str) -> Result<Component, String> {
+    s.parse().map_err(|e: crate::state::BadComponent| e.to_string())
+}
+
+/// The binary's entry point.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::BAD_INPUT } else { exit::OK });
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stagegate: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::INFRASTRUCTURE);
+        }
+    };
+    let code = runtime.block_on(async {
+        tokio::select! {
+            result = run(cli) => match result {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("stagegate: {e}");
+                    e.exit_code()
+                }
+            },
+            // Dropping `run` kills any emulator it started.
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("stagegate: interrupted");
+                130
+            }
+        }
+    });
+    ExitCode::from(code)
+}
+
+/// Runs one command; `Ok` carries the exit code of a command that completed.
+pub async fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Emulator { action } => emulator(action, cli.format).await,
+        Command::State { action } => {
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let result = state(&emulator, &cli.region, action, cli.format).await;
+            emulator.shutdown().await;
+            result
+        }
+        Command::ForceUnlock { env, component, lock_id } => {
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let store = StateStore::new(AwsClients::for_environment(emulator.endpoint(), env, &cli.region).await, env);
+            let result = store.unlock(&component, &lock_id).await;
+            emulator.shutdown().await;
+            let released = result?;
+            println!("released the lock on {} held by {} since {}", released.path, released.who, released.created);
+            Ok(exit::OK)
+        }
+        Command::Rehearse { repo } => {
+            let repo = match repo {
+                Some(dir) => Repo::open(&dir)?,
+                None if std::path::Path::new("pipeline.yml").is_file() => Repo::open(std::path::Path::new("."))?,
+                None => Repo::open(&Repo::sample_path())?,
+            };
+            let started = Instant::now();
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let report = Rehearsal::new(&repo, emulator.endpoint(), &cli.region).run(started).await;
+            emulator.shutdown().await;
+            let report = report?;
+            match cli.format {
+                Format::Text => print!("{report}"),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+async fn emulator(action: EmulatorAction, format: Format) -> Result<u8, Error> {
+    let print = |value: serde_json::Value, text: String| match format {
+        Format::Text => println!("{text}"),
+        Format::Json => println!("{value}"),
+    };
+    match action {
+        EmulatorAction::Up => {
+            let (bg, started) = BackgroundEmulator::up().await?;
+            let verb = if started { "started" } else { "already running" };
+            print(
+                serde_json::json!({"status": verb, "endpoint": bg.record.url, "pid": bg.record.pid}),
+                format!("emulator {verb}: moto at {} (pid {})", bg.record.url, bg.record.pid),
+            );
+            Ok(exit::OK)
+        }
+        EmulatorAction::Down => {
+            let stopped = BackgroundEmulator::down()?;
+            match stopped {
+                Some(r) => print(
+                    serde_json::json!({"status": "stopped", "endpoint": r.url, "pid": r.pid}),
+                    format!("emulator stopped (pid {})", r.pid),
+                ),
+                None => print(serde_json::json!({"status": "not running"}), "no emulator was running".into()),
+            }
+            Ok(exit::OK)
+        }
+        EmulatorAction::Status => match BackgroundEmulator::find_running().await {
+            Some(bg) => {
+                print(
+                    serde_json::json!({"status": "running", "endpoint": bg.record.url, "pid": bg.record.pid, "started": bg.record.started}),
+                    format!("running: moto at {} (pid {}, since {})", bg.record.url, bg.record.pid, bg.record.started),
+                );
+                Ok(exit::OK)
+            }
+            None => {
+                print(serde_json::json!({"status": "not running"}), "not running".into());
+                Ok(exit::RULE_FAILED)
+            }
+        },
+    }
+}
+
+async fn state(emulator: &Emulator, region: &str, action: StateAction, format: Format) -> Result<u8, Error> {
+    let store_for = |env: Environment| async move {
+        StateStore::new(AwsClients::for_environment(emulator.endpoint(), env, region).await, env)
+    };
+    match action {
+        StateAction::Bootstrap { env } => {
+            let store = store_for(env).await;
+            store.bootstrap().await?;
+            let r = store.inspect().await?;
+            println!(
+                "{}: bucket {} (versioning {}, encryption {}, public access blocked {}), lock table {}",
+                env.label(),
+                store.bucket(),
+                if r.versioning_enabled { "on" } else { "off" },
+                r.encryption.as_deref().unwrap_or("off"),
+                r.public_access_block.iter().all(|b| *b),
+                store.lock_table()
+            );
+            Ok(exit::OK)
+        }
+        StateAction::Show { env, component } => {
+            let store = store_for(env).await;
+            match store.read(&component).await? {
+                Some(stored) => {
+                    print!("{}", String::from_utf8_lossy(&stored.state.to_bytes()));
+                    Ok(exit::OK)
+                }
+                None => {
+                    eprintln!("stagegate: {} has no state yet", store.lock_id(&component));
+                    Ok(exit::RULE_FAILED)
+                }
+            }
+        }
+        StateAction::Versions { env, component } => {
+            let store = store_for(env).await;
+            let versions = store.versions(&component).await?;
+            match format {
+                Format::Json => {
+                    let rows: Vec<_> = versions
+                        .iter()
+                        .map(|v| serde_json::json!({"version_id": v.version_id, "last_modified": v.last_modified, "latest": v.is_latest, "size": v.size}))
+                        .collect();
+                    println!("{}", serde_json::Value::Array(rows));
+                }
+                Format::Text => {
+                    for v in &versions {
+                        let when = v.last_modified.map(|t| t.to_string()).unwrap_or_default();
+                        println!("{}  {}  {} bytes{}", v.version_id, when, v.size, if v.is_latest { "  (current)" } else { "" });
+                    }
+                }
+            }
+            Ok(exit::OK)
+        }
+        StateAction::Restore { env, component, version_id } => {
+            let store = store_for(env).await;
+            let who = crate::state::who_am_i();
+            let lock = store.lock(&component, crate::state::OPERATION_APPLY, &who, "stagegate state restore").await?;
+            let restored = store.restore(&component, &version_id, &lock).await;
+            let released = store.unlock(&component, &lock.id).await;
+            let restored = restored?;
+            released?;
+            println!(
+                "restored {} version {version_id}: lineage {}, serial {}, digest {}",
+                store.lock_id(&component),
+                restored.state.lineage,
+                restored.state.serial,
+                restored.md5
+            );
+            Ok(exit::OK)
+        }
+    }
+}

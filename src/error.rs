@@ -1,0 +1,51 @@
+//! The library's error, and the CLI contract's exit codes.
+
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use crate::emulator::{EmulatorError, UnknownBackend};
+use crate::environment::UnknownEnvironment;
+use crate::repo::RepoError;
+use crate::state::StateError;
+
+/// Exit codes of every command (DESIGN.md, "CLI contract").
+pub mod exit {
+    pub const OK: u8 = 0;
+    /// A check or rule failed (findings, a refused gate, a held lock).
+    pub const RULE_FAILED: u8 = 1;
+    /// Bad usage or unusable input.
+    pub const BAD_INPUT: u8 = 2;
+    /// The infrastructure (emulator, AWS, Docker) failed.
+    pub const INFRASTRUCTURE: u8 = 3;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Environment(#[from] UnknownEnvironment),
+    #[error(transparent)]
+    Backend(#[from] UnknownBackend),
+    #[error(transparent)]
+    Emulator(#[from] EmulatorError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Environment(_) | Error::Backend(_) | Error::Repo(_) | Error::Usage(_) => exit::BAD_INPUT,
+            Error::Emulator(EmulatorError::BadEndpoint(_) | EmulatorError::NoEndpoint) => exit::BAD_INPUT,
+            Error::Emulator(_) => exit::INFRASTRUCTURE,
+            Error::State(e) => e.exit_code(),
+        }
+    }
+}
+
+/// The whole cause chain of an SDK error, on one line.
+pub fn describe_sdk<E: std::error::Error>(e: &E) -> String {
+    DisplayErrorContext(e).to_string()
+}

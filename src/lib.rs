@@ -1,0 +1,17 @@
+//! stagegate: the executable specification of the S3/DynamoDB delivery pipeline.
+//!
+//! The library holds every rule; the CLI (`main.rs`, `cli`) and the conformance suite
+//! (`tests/conformance.rs`) are thin clients of it.
+
+pub mod aws;
+pub mod cli;
+pub mod clock;
+pub mod emulator;
+pub mod environment;
+pub mod error;
+pub mod rehearse;
+pub mod repo;
+pub mod state;
+
+pub use environment::Environment;
+pub use error::Error;

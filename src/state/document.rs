@@ -1,0 +1,138 @@
+//! Terraform state v4 documents.
+
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::StateError;
+
+/// The Terraform version stagegate writes into state: the oldest release whose state format is
+/// current, so that any later Terraform reads it.
+pub const TERRAFORM_VERSION: &str = "1.5.7";
+
+/// A Terraform state v4 document. Unknown fields are kept, so state written by real Terraform
+/// survives a read-modify-write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TerraformState {
+    pub version: u32,
+    pub terraform_version: String,
+    pub serial: u64,
+    pub lineage: String,
+    #[serde(default)]
+    pub outputs: Map<String, Value>,
+    #[serde(default)]
+    pub resources: Vec<StateResource>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateResource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    pub mode: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub provider: String,
+    pub instances: Vec<StateInstance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateInstance {
+    #[serde(default)]
+    pub schema_version: u64,
+    pub attributes: Value,
+    #[serde(default)]
+    pub sensitive_attributes: Vec<Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl StateResource {
+    /// A managed resource of the AWS provider with one instance.
+    pub fn managed(kind: &str, name: &str, attributes: Value) -> StateResource {
+        StateResource {
+            module: None,
+            mode: "managed".into(),
+            kind: kind.into(),
+            name: name.into(),
+            provider: "provider[\"registry.terraform.io/hashicorp/aws\"]".into(),
+            instances: vec![StateInstance {
+                schema_version: 0,
+                attributes,
+                sensitive_attributes: Vec::new(),
+                extra: Map::new(),
+            }],
+        }
+    }
+}
+
+impl TerraformState {
+    /// An empty state with a fresh lineage and serial 0 (nothing written yet).
+    pub fn new() -> TerraformState {
+        TerraformState {
+            version: 4,
+            terraform_version: TERRAFORM_VERSION.into(),
+            serial: 0,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            outputs: Map::new(),
+            resources: Vec::new(),
+            extra: Map::new(),
+        }
+    }
+
+    /// The next state of the same lineage with these resources (serial + 1).
+    pub fn next(&self, resources: Vec<StateResource>) -> TerraformState {
+        TerraformState { serial: self.serial + 1, resources, ..self.clone() }
+    }
+
+    /// Parses a v4 document; `path` names it in errors.
+    pub fn parse(path: &str, bytes: &[u8]) -> Result<TerraformState, StateError> {
+        let malformed = |reason: String| StateError::Malformed { path: path.to_owned(), reason };
+        let state: TerraformState = serde_json::from_slice(bytes).map_err(|e| malformed(e.to_string()))?;
+        if state.version != 4 {
+            return Err(malformed(format!("state version {} (stagegate reads version 4)", state.version)));
+        }
+        if state.lineage.trim().is_empty() {
+            return Err(malformed("empty lineage".into()));
+        }
+        Ok(state)
+    }
+
+    /// The bytes written to S3: Terraform's two-space indented JSON with a final newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("a state serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+}
+
+impl Default for TerraformState {
+    fn default() -> Self {
+        TerraformState::new()
+    }
+}
+
+/// Hex MD5, the digest Terraform keeps in the lock table's `-md5` item.
+pub fn md5_hex(bytes: &[u8]) -> String {
+    hex::encode(Md5::digest(bytes))
+}
+
+/// What `terraform state push -force` does with an old version: same lineage required, serial
+/// raised above the current one. Without a current state the old one is taken as it is.
+pub fn restore_onto(
+    path: &str,
+    old: TerraformState,
+    current: Option<&TerraformState>,
+) -> Result<TerraformState, StateError> {
+    match current {
+        None => Ok(old),
+        Some(cur) if cur.lineage != old.lineage => Err(StateError::LineageMismatch {
+            path: path.to_owned(),
+            found: old.lineage,
+            current: cur.lineage.clone(),
+        }),
+        Some(cur) => Ok(TerraformState { serial: cur.serial + 1, ..old }),
+    }
+}
