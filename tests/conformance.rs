@@ -1,0 +1,228 @@
+//! The conformance suite: every `features/**/*.feature` scenario, run against a real AWS
+//! emulator (moto provisioned by stagegate, or LocalStack where Docker runs).
+//!
+//! It is a `harness = false` test binary that speaks enough of libtest's command line for
+//! `cargo test` and `cargo nextest run`: one test named `conformance` runs the whole suite; any
+//! other name filter selects scenarios whose name contains it. `STAGEGATE_TAGS` takes a tag
+//! expression (`@R30 and not @slow`). Reports go to `target/cucumber/{junit.xml,report.json}`.
+
+mod harness;
+mod steps;
+
+use std::fs::{self, File};
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::writer::{self, Coloring, Verbosity};
+use cucumber::{Event, World as _, Writer, WriterExt as _, cli, event, parser};
+
+use harness::Harness;
+use steps::World;
+
+const TEST_NAME: &str = "conformance";
+
+/// The libtest arguments `cargo test` and nextest pass to a test binary.
+#[derive(Debug, Default)]
+struct TestArgs {
+    list: bool,
+    ignored: bool,
+    exact: bool,
+    test_threads: Option<usize>,
+    filters: Vec<String>,
+}
+
+impl TestArgs {
+    fn parse(args: impl Iterator<Item = String>) -> TestArgs {
+        let mut parsed = TestArgs::default();
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+                _ => (arg.clone(), None),
+            };
+            let mut value = || inline.clone().or_else(|| args.next());
+            match flag.as_str() {
+                "--list" => parsed.list = true,
+                "--ignored" => parsed.ignored = true,
+                "--exact" => parsed.exact = true,
+                "--test-threads" => parsed.test_threads = value().and_then(|v| v.parse().ok()),
+                // Flags that take a value and mean nothing here.
+                "--format" | "--color" | "--logfile" | "--skip" | "-Z" | "--shuffle-seed" | "--report-time" => {
+                    let _ = value();
+                }
+                f if f.starts_with('-') => {} // --nocapture, --quiet, --include-ignored, ...
+                _ => parsed.filters.push(arg),
+            }
+        }
+        parsed
+    }
+
+    /// `None`: run every scenario; `Some(names)`: only scenarios whose name contains one.
+    fn scenario_filter(&self) -> Option<Vec<String>> {
+        let whole_suite = |f: &String| if self.exact { f == TEST_NAME } else { TEST_NAME.contains(f.as_str()) };
+        if self.filters.is_empty() || self.filters.iter().any(whole_suite) {
+            None
+        } else if self.exact {
+            Some(Vec::new()) // an exact name that is not ours: nothing to run
+        } else {
+            Some(self.filters.clone())
+        }
+    }
+}
+
+fn report_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"))
+        .join("cucumber")
+}
+
+fn main() -> ExitCode {
+    let args = TestArgs::parse(std::env::args().skip(1));
+    if args.list {
+        if !args.ignored {
+            println!("{TEST_NAME}: test");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if args.ignored {
+        println!("0 passed, 0 failed");
+        return ExitCode::SUCCESS;
+    }
+    let tags = match std::env::var("STAGEGATE_TAGS") {
+        Ok(expr) if !expr.trim().is_empty() => match expr.parse::<TagOperation>() {
+            Ok(op) => Some(op),
+            Err(e) => {
+                eprintln!("STAGEGATE_TAGS: {expr:?} is not a tag expression: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(run(args, tags))
+}
+
+async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
+    let names = args.scenario_filter();
+    if names.as_ref().is_some_and(Vec::is_empty) {
+        println!("0 passed, 0 failed");
+        return ExitCode::SUCCESS;
+    }
+    let harness = match Harness::start(args.test_threads).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("conformance: no emulator: {e}");
+            println!("0 passed, 1 failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("conformance: {} ({} scenarios at a time)", harness.describe(), harness.capacity());
+
+    let dir = report_dir();
+    if let Err(e) = fs::create_dir_all(&dir) {
+        eprintln!("conformance: {}: {e}", dir.display());
+        return ExitCode::FAILURE;
+    }
+    let junit = File::create(dir.join("junit.xml")).expect("target/cucumber/junit.xml is writable");
+    let json = File::create(dir.join("report.json")).expect("target/cucumber/report.json is writable");
+
+    let mut opts = cli::Opts::<_, _, _, cli::Empty>::default();
+    opts.tags_filter = tags;
+    let capacity = harness.capacity();
+    steps::install(harness.clone());
+
+    let result = World::cucumber()
+        .max_concurrent_scenarios(capacity)
+        .with_writer(
+            writer::Basic::raw(io::stdout(), Coloring::Auto, Verbosity::Default)
+                .tee::<World, _>(DefaultCli(writer::JUnit::for_tee(junit, Verbosity::Default)))
+                .tee::<World, _>(writer::Json::for_tee(json))
+                .summarized()
+                .normalized(),
+        )
+        .fail_on_skipped()
+        .with_cli(opts)
+        .after(|_, _, _, _, world| {
+            Box::pin(async move {
+                if let Some(world) = world {
+                    world.finish().await;
+                }
+            })
+        })
+        .filter_run(concat!(env!("CARGO_MANIFEST_DIR"), "/features"), move |feature, _, scenario| {
+            names.as_ref().is_none_or(|names| {
+                names.iter().any(|n| scenario.name.contains(n.as_str()) || feature.name.contains(n.as_str()))
+            })
+        })
+        .await;
+
+    harness.shutdown().await;
+    let summary = result.inner_writer().inner_writer();
+    let stats = summary.scenarios_stats();
+    let errors = writer::Stats::<World>::parsing_errors(summary) + writer::Stats::<World>::hook_errors(summary);
+    let failed = stats.failed + errors;
+    let passed = stats.passed;
+    println!("reports: {}", dir.display());
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 || writer::Stats::<World>::execution_has_failed(summary) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs a report writer with its default options, so that it composes under `summarized()`
+/// (which needs every composed option set to know about colours; JUnit's has none).
+struct DefaultCli<Wr>(Wr);
+
+impl<W, Wr> Writer<W> for DefaultCli<Wr>
+where
+    Wr: Writer<W>,
+    Wr::Cli: Default,
+{
+    type Cli = cli::Empty;
+
+    async fn handle_event(&mut self, event: parser::Result<Event<event::Cucumber<W>>>, _: &Self::Cli) {
+        self.0.handle_event(event, &Wr::Cli::default()).await;
+    }
+}
+
+impl<W, Wr, Val> writer::Arbitrary<W, Val> for DefaultCli<Wr>
+where
+    Wr: writer::Arbitrary<W, Val>,
+    Wr::Cli: Default,
+{
+    async fn write(&mut self, val: Val) {
+        self.0.write(val).await;
+    }
+}
+
+impl<W, Wr> writer::Stats<W> for DefaultCli<Wr>
+where
+    Wr: writer::Stats<W>,
+    Wr::Cli: Default,
+{
+    fn passed_steps(&self) -> usize {
+        self.0.passed_steps()
+    }
+    fn skipped_steps(&self) -> usize {
+        self.0.skipped_steps()
+    }
+    fn failed_steps(&self) -> usize {
+        self.0.failed_steps()
+    }
+    fn retried_steps(&self) -> usize {
+        self.0.retried_steps()
+    }
+    fn parsing_errors(&self) -> usize {
+        self.0.parsing_errors()
+    }
+    fn hook_errors(&self) -> usize {
+        self.0.hook_errors()
+    }
+}
+
+impl<Wr: writer::NonTransforming> writer::NonTransforming for DefaultCli<Wr> {}

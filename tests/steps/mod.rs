@@ -1,0 +1,76 @@
+//! The World and the step definitions, one module per domain concept.
+
+mod state;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use stagegate::Environment;
+use stagegate::aws::{AwsClients, DEFAULT_REGION};
+use stagegate::state::{Component, LockInfo, StateError, StateStore, StoredState};
+
+use crate::harness::{Harness, Lease};
+
+static HARNESS: OnceLock<Harness> = OnceLock::new();
+
+/// Hands the started emulator pool to every scenario's World.
+pub fn install(harness: Harness) {
+    let _ = HARNESS.set(harness);
+}
+
+/// `DEV`, `SIT` or `PROD` in a step.
+#[derive(Debug, Clone, Copy, cucumber::Parameter)]
+#[param(name = "env", regex = "DEV|SIT|PROD")]
+pub struct Env(pub Environment);
+
+impl FromStr for Env {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(Env).map_err(|e| e.to_string())
+    }
+}
+
+/// One scenario's world: an emulator leased on first use, and what the steps observed.
+#[derive(Debug, Default, cucumber::World)]
+pub struct World {
+    lease: Option<Lease>,
+    /// Locks taken in this scenario, by holder.
+    locks: HashMap<String, LockInfo>,
+    /// States remembered before a change, by component.
+    remembered: HashMap<String, StoredState>,
+    /// The last refusal, for the step that checks it.
+    refusal: Option<StateError>,
+    /// The last lock item read from a lock table.
+    item: Option<HashMap<String, String>>,
+}
+
+impl World {
+    async fn lease(&mut self) -> &Lease {
+        if self.lease.is_none() {
+            let harness = HARNESS.get().expect("the harness is installed before scenarios run");
+            self.lease = Some(harness.lease().await.expect("an emulator for this scenario"));
+        }
+        self.lease.as_ref().expect("leased above")
+    }
+
+    /// Clients with `env`'s credentials on this scenario's emulator.
+    pub async fn clients(&mut self, env: Environment) -> AwsClients {
+        let endpoint = self.lease().await.endpoint().clone();
+        AwsClients::for_environment(&endpoint, env, DEFAULT_REGION).await
+    }
+
+    /// `target`'s state backend, reached with `env`'s own credentials.
+    pub async fn store(&mut self, env: Environment) -> StateStore {
+        StateStore::new(self.clients(env).await, env)
+    }
+
+    /// Returns the emulator to the pool (the after hook).
+    pub async fn finish(&mut self) {
+        self.lease = None;
+    }
+}
+
+pub fn component(name: &str) -> Component {
+    name.parse().expect("a valid component name in the feature")
+}

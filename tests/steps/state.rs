@@ -1,0 +1,394 @@
+//! Steps for the state bucket, lock table and state versions (features/state).
+
+use cucumber::gherkin::Step;
+use cucumber::{given, then, when};
+use serde_json::json;
+use stagegate::Environment;
+use stagegate::repo::Repo;
+use stagegate::state::{
+    Component, LockInfo, OPERATION_APPLY, StateError, StateResource, StateStore, TerraformState, md5_hex,
+};
+
+use super::{Env, World, component};
+
+/// Column 0 of a data table, without its header row.
+fn column(step: &Step) -> Vec<String> {
+    let table = step.table.as_ref().expect("the step has a data table");
+    table.rows.iter().skip(1).map(|r| r[0].trim().to_owned()).collect()
+}
+
+/// A locked state write standing in for an apply: one resource whose revision is the serial.
+async fn write_once(store: &StateStore, c: &Component) -> Result<(), StateError> {
+    let current = store.read(c).await?.map(|s| s.state).unwrap_or_default();
+    let resource = StateResource::managed(
+        if c.is_templates() { "aws_s3_bucket" } else { "aws_dynamodb_table" },
+        c.name(),
+        json!({ "id": c.name(), "revision": current.serial + 1 }),
+    );
+    let lock = store.lock(c, OPERATION_APPLY, "deployer@ci", "state write").await?;
+    let written = store.write(c, &current.next(vec![resource]), &lock).await;
+    store.unlock(c, &lock.id).await?;
+    written.map(|_| ())
+}
+
+#[given(expr = "the {env} state backend is bootstrapped")]
+#[when(expr = "the {env} state backend is bootstrapped")]
+async fn bootstrapped(w: &mut World, env: Env) {
+    w.store(env.0).await.bootstrap().await.expect("bootstrap");
+}
+
+#[given(expr = "the {env} state of component {string} has been written {int} time(s)")]
+#[when(expr = "the {env} state of component {string} has been written {int} time(s)")]
+async fn written_times(w: &mut World, env: Env, name: String, times: u32) {
+    let store = w.store(env.0).await;
+    for _ in 0..times {
+        write_once(&store, &component(&name)).await.expect("state write");
+    }
+}
+
+#[given(expr = "the {env} state of every component of the sample repo has been written once")]
+async fn all_written(w: &mut World, env: Env) {
+    let store = w.store(env.0).await;
+    let repo = Repo::open(&Repo::sample_path()).expect("the sample repo");
+    for c in repo.components().expect("components") {
+        write_once(&store, &c).await.expect("state write");
+    }
+}
+
+#[given(expr = "the {env} states of every component are remembered")]
+async fn remember_all(w: &mut World, env: Env) {
+    let store = w.store(env.0).await;
+    let repo = Repo::open(&Repo::sample_path()).expect("the sample repo");
+    for c in repo.components().expect("components") {
+        let stored = store.read(&c).await.expect("read").expect("a state");
+        w.remembered.insert(c.name().to_owned(), stored);
+    }
+}
+
+#[given(expr = "the {env} state of component {string} has been replaced by a state of a new lineage")]
+async fn new_lineage(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let lock = store.lock(&c, OPERATION_APPLY, "deployer@ci", "new lineage").await.expect("lock");
+    store.write(&c, &TerraformState::new().next(Vec::new()), &lock).await.expect("write");
+    store.unlock(&c, &lock.id).await.expect("unlock");
+}
+
+#[then(expr = "account {word} has the state bucket {string}")]
+async fn has_bucket(w: &mut World, account: String, bucket: String) {
+    let env = Environment::for_account(&account).expect("an LLD account");
+    let store = w.store(env).await;
+    assert_eq!(store.bucket(), bucket);
+    assert!(store.inspect().await.expect("inspect").bucket_exists, "{bucket} does not exist in {account}");
+}
+
+#[then("that bucket keeps every version of every object")]
+async fn versioned(w: &mut World) {
+    for env in Environment::ALL {
+        let store = w.store(env).await;
+        let r = store.inspect().await.expect("inspect");
+        assert!(!r.bucket_exists || r.versioning_enabled, "{} is not versioned", store.bucket());
+    }
+}
+
+#[then("that bucket encrypts objects at rest by default")]
+async fn encrypted(w: &mut World) {
+    for env in Environment::ALL {
+        let store = w.store(env).await;
+        let r = store.inspect().await.expect("inspect");
+        assert!(!r.bucket_exists || r.encryption.is_some(), "{} has no default encryption", store.bucket());
+    }
+}
+
+#[then("that bucket blocks all four kinds of public access")]
+async fn private(w: &mut World) {
+    for env in Environment::ALL {
+        let store = w.store(env).await;
+        let r = store.inspect().await.expect("inspect");
+        assert!(!r.bucket_exists || r.public_access_block == [true; 4], "{}: {:?}", store.bucket(), r.public_access_block);
+    }
+}
+
+#[then(expr = "account {word} has the lock table {string} keyed by LockID")]
+async fn has_lock_table(w: &mut World, account: String, table: String) {
+    let env = Environment::for_account(&account).expect("an LLD account");
+    let store = w.store(env).await;
+    assert_eq!(store.lock_table(), table);
+    let r = store.inspect().await.expect("inspect");
+    assert!(r.lock_table_exists, "{table} does not exist in {account}");
+    assert_eq!(r.lock_table_key.as_deref(), Some("LockID (HASH)"));
+}
+
+#[then(expr = "the {env} state of component {string} is at serial {int}")]
+async fn at_serial(w: &mut World, env: Env, name: String, serial: u64) {
+    let stored = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state");
+    assert_eq!(stored.state.serial, serial);
+}
+
+#[then(expr = "the {env} state of component {string} does not exist")]
+async fn no_state(w: &mut World, env: Env, name: String) {
+    assert!(w.store(env.0).await.read(&component(&name)).await.expect("read").is_none());
+}
+
+#[then(expr = "the {env} state of component {string} has these versions, newest first:")]
+async fn versions(w: &mut World, env: Env, name: String, step: &Step) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let mut serials = Vec::new();
+    for v in store.versions(&c).await.expect("versions") {
+        serials.push(store.read_version(&c, &v.version_id).await.expect("a version").serial.to_string());
+    }
+    assert_eq!(serials, column(step));
+}
+
+#[then(expr = "the {env} state bucket holds exactly these state keys:")]
+async fn state_keys(w: &mut World, env: Env, step: &Step) {
+    assert_eq!(w.store(env.0).await.state_keys().await.expect("keys"), column(step));
+}
+
+#[then(expr = "the {env} states of these components are exactly as remembered:")]
+async fn as_remembered(w: &mut World, env: Env, step: &Step) {
+    let store = w.store(env.0).await;
+    for name in column(step) {
+        let now = store.read(&component(&name)).await.expect("read").expect("a state");
+        assert_eq!(Some(&now), w.remembered.get(&name), "{name} changed");
+    }
+}
+
+#[given(expr = "{string} holds the {env} lock of component {string}")]
+#[when(expr = "{string} locks the {env} component {string}")]
+async fn takes_lock(w: &mut World, who: String, env: Env, name: String) {
+    let lock = w.store(env.0).await.lock(&component(&name), OPERATION_APPLY, &who, "").await.expect("lock");
+    w.locks.insert(who, lock);
+}
+
+#[then(expr = "{string} holds the {env} lock of component {string}")]
+async fn holds_lock(w: &mut World, who: String, env: Env, name: String) {
+    let held = w.store(env.0).await.current_lock(&component(&name)).await.expect("read lock").expect("a lock");
+    assert_eq!(held.who, who);
+    assert_eq!(Some(&held.id), w.locks.get(&who).map(|l| &l.id));
+}
+
+#[then(expr = "nobody holds the {env} lock of component {string}")]
+async fn unlocked(w: &mut World, env: Env, name: String) {
+    assert_eq!(w.store(env.0).await.current_lock(&component(&name)).await.expect("read lock"), None);
+}
+
+#[when(expr = "{string} and {string} try to lock the {env} component {string} at the same moment")]
+async fn race(w: &mut World, a: String, b: String, env: Env, name: String) {
+    let (sa, sb) = (w.store(env.0).await, w.store(env.0).await);
+    let c = component(&name);
+    let (ra, rb) =
+        tokio::join!(sa.lock(&c, OPERATION_APPLY, &a, ""), sb.lock(&c, OPERATION_APPLY, &b, ""));
+    for (who, result) in [(a, ra), (b, rb)] {
+        match result {
+            Ok(lock) => {
+                w.locks.insert(who, lock);
+            }
+            Err(e) => w.refusal = Some(e),
+        }
+    }
+}
+
+#[then(expr = "exactly one of them holds the {env} lock of component {string}")]
+async fn exactly_one(w: &mut World, env: Env, name: String) {
+    assert_eq!(w.locks.len(), 1, "winners: {:?}", w.locks.keys().collect::<Vec<_>>());
+    let held = w.store(env.0).await.current_lock(&component(&name)).await.expect("read").expect("held");
+    let (who, lock) = w.locks.iter().next().expect("one winner");
+    assert_eq!((&held.who, &held.id), (who, &lock.id));
+}
+
+#[then(expr = "the other is refused with {string}, naming the holder and the lock ID")]
+async fn other_refused(w: &mut World, wording: String) {
+    let refusal = w.refusal.take().expect("one attempt was refused");
+    let (who, lock) = w.locks.iter().next().expect("one winner");
+    let message = refusal.to_string();
+    assert!(matches!(refusal, StateError::Locked { .. }), "{message}");
+    for needle in [wording.as_str(), who.as_str(), lock.id.as_str()] {
+        assert!(message.contains(needle), "{needle:?} missing from: {message}");
+    }
+}
+
+#[when(expr = "{string} tries to write the {env} state of {string} without holding its lock")]
+async fn write_without_lock(w: &mut World, who: String, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let forged = LockInfo::new(&store.lock_id(&component(&name)), OPERATION_APPLY, &who, "", jiff::Timestamp::now());
+    let result = store.write(&component(&name), &TerraformState::new().next(Vec::new()), &forged).await;
+    w.refusal = result.err();
+}
+
+#[then("the write is refused because the writer does not hold the lock")]
+async fn write_refused(w: &mut World) {
+    let refusal = w.refusal.take().expect("the write was refused");
+    assert!(matches!(refusal, StateError::LockNotHeld { .. }), "{refusal}");
+}
+
+#[when(expr = "the {env} lock of {string} is force-unlocked with the ID {string}")]
+async fn force_unlock_id(w: &mut World, env: Env, name: String, id: String) {
+    w.refusal = w.store(env.0).await.unlock(&component(&name), &id).await.err();
+}
+
+#[when(expr = "the {env} lock of {string} is force-unlocked with the lock ID {string} holds")]
+async fn force_unlock_holder(w: &mut World, env: Env, name: String, who: String) {
+    let id = w.locks.remove(&who).expect("that holder's lock").id;
+    w.store(env.0).await.unlock(&component(&name), &id).await.expect("force-unlock");
+}
+
+#[then("the force-unlock is refused, naming the lock ID that is held")]
+async fn force_unlock_refused(w: &mut World) {
+    let refusal = w.refusal.take().expect("the force-unlock was refused");
+    let StateError::LockIdMismatch { held, .. } = &refusal else { panic!("unexpected: {refusal}") };
+    assert!(refusal.to_string().contains(&held.id));
+    assert_eq!(Some(&held.id), w.locks.values().next().map(|l| &l.id));
+}
+
+#[then(expr = "the {env} lock table holds the item {string}")]
+async fn lock_item(w: &mut World, env: Env, lock_id: String) {
+    let store = w.store(env.0).await;
+    let item = store.lock_item(&lock_id).await.expect("get item").expect("the item exists");
+    w.item = Some(item);
+}
+
+#[then(expr = "its Info is JSON with exactly the fields {word} {word} {word} {word} {word} {word} and {word}")]
+async fn info_fields(w: &mut World, f1: String, f2: String, f3: String, f4: String, f5: String, f6: String, f7: String) {
+    let info = w.item.as_ref().and_then(|i| i.get("Info")).expect("an Info attribute");
+    let value: serde_json::Value = serde_json::from_str(info).expect("Info is JSON");
+    let mut fields: Vec<&str> = value.as_object().expect("an object").keys().map(String::as_str).collect();
+    let mut wanted: Vec<String> = [f1, f2, f3, f4, f5, f6, f7].map(|f| f.trim_end_matches(',').to_owned()).into();
+    fields.sort_unstable();
+    wanted.sort();
+    assert_eq!(fields, wanted);
+}
+
+#[then(expr = "its Info says Who {string}, Operation {string} and Path {string}")]
+async fn info_values(w: &mut World, who: String, operation: String, path: String) {
+    let info = w.item.as_ref().and_then(|i| i.get("Info")).expect("an Info attribute");
+    let lock: LockInfo = serde_json::from_str(info).expect("LockInfo JSON");
+    assert!(lock.created_at().is_some(), "Created is not RFC 3339: {}", lock.created);
+    assert_eq!((lock.who, lock.operation, lock.path), (who, operation, path));
+}
+
+#[then(expr = "its Digest is the MD5 of the {env} state object stored for {string}")]
+async fn digest_matches(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let bytes = store.raw_object(&c).await.expect("the state object");
+    let digest = store.digest(&c).await.expect("digest").expect("a digest item");
+    assert_eq!(digest, md5_hex(&bytes));
+}
+
+#[then(expr = "the {env} state object stored for {string} is a Terraform state of version {int} with serial {int}")]
+async fn stored_document(w: &mut World, env: Env, name: String, version: u64, serial: u64) {
+    let bytes = w.store(env.0).await.raw_object(&component(&name)).await.expect("the state object");
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    for field in ["version", "terraform_version", "serial", "lineage", "outputs", "resources"] {
+        assert!(doc.get(field).is_some(), "no {field} in {doc}");
+    }
+    assert_eq!((doc["version"].as_u64(), doc["serial"].as_u64()), (Some(version), Some(serial)));
+}
+
+#[when(expr = "the {env} state object of {string} is overwritten behind stagegate's back")]
+async fn tamper(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let tampered = TerraformState::new().next(Vec::new()).to_bytes();
+    store
+        .clients()
+        .s3
+        .put_object()
+        .bucket(store.bucket())
+        .key(component(&name).state_key())
+        .body(tampered.into())
+        .send()
+        .await
+        .expect("a plain S3 put");
+}
+
+#[then(expr = "reading the {env} state of {string} is refused because its checksum does not match the stored digest")]
+async fn digest_refused(w: &mut World, env: Env, name: String) {
+    let err = w.store(env.0).await.read(&component(&name)).await.expect_err("a refusal");
+    assert!(matches!(err, StateError::DigestMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("does not have the expected content"), "{err}");
+}
+
+/// The oldest version with that serial (a new lineage starts its serials again).
+async fn restore_serial(store: &StateStore, c: &Component, serial: u64) -> Result<String, StateError> {
+    for v in store.versions(c).await?.into_iter().rev() {
+        if store.read_version(c, &v.version_id).await?.serial == serial {
+            return Ok(v.version_id);
+        }
+    }
+    panic!("no version with serial {serial}")
+}
+
+#[when(expr = "the {env} state version with serial {int} of {string} is restored")]
+async fn restore_by_serial(w: &mut World, env: Env, serial: u64, name: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let version = restore_serial(&store, &c, serial).await.expect("versions");
+    let old = store.read_version(&c, &version).await.expect("the version");
+    w.remembered.insert(format!("serial {serial}"), stagegate::state::StoredState {
+        md5: md5_hex(&old.to_bytes()),
+        state: old,
+        version_id: Some(version.clone()),
+    });
+    w.refusal = restore(&store, &c, &version).await.err();
+}
+
+#[when(expr = "the {env} state version {string} of {string} is restored")]
+async fn restore_by_id(w: &mut World, env: Env, version: String, name: String) {
+    let store = w.store(env.0).await;
+    w.refusal = restore(&store, &component(&name), &version).await.err();
+}
+
+async fn restore(store: &StateStore, c: &Component, version: &str) -> Result<(), StateError> {
+    let lock = store.lock(c, OPERATION_APPLY, "oncall@ci", "restore").await?;
+    let result = store.restore(c, version, &lock).await;
+    store.unlock(c, &lock.id).await?;
+    result.map(|_| ())
+}
+
+#[then(expr = "the {env} state of {string} has the lineage and resources of the version with serial {int}")]
+async fn same_as_version(w: &mut World, env: Env, name: String, serial: u64) {
+    let now = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state");
+    let old = &w.remembered.get(&format!("serial {serial}")).expect("the restored version").state;
+    assert_eq!(now.state.lineage, old.lineage);
+    assert_eq!(now.state.resources, old.resources);
+}
+
+#[then("the restore is refused because the lineages differ")]
+async fn lineage_refused(w: &mut World) {
+    let refusal = w.refusal.take().expect("refused");
+    assert!(matches!(refusal, StateError::LineageMismatch { .. }), "{refusal}");
+}
+
+#[then("the restore is refused because there is no such version")]
+async fn no_version_refused(w: &mut World) {
+    let refusal = w.refusal.take().expect("refused");
+    assert!(matches!(refusal, StateError::NoSuchVersion { .. }), "{refusal}");
+}
+
+#[then(expr = "the {env} credentials act as account {word}")]
+async fn acts_as(w: &mut World, env: Env, account: String) {
+    assert_eq!(w.clients(env.0).await.caller_account().await.expect("STS"), account);
+}
+
+#[when(expr = "{env}'s credentials try to lock {env}'s component {string}")]
+async fn cross_lock(w: &mut World, from: Env, target: Env, name: String) {
+    let store = StateStore::new(w.clients(from.0).await, target.0);
+    w.refusal = store.lock(&component(&name), OPERATION_APPLY, "intruder@ci", "").await.err();
+}
+
+#[then(expr = "it is refused because the credentials belong to account {word} \\({word}), not {env}'s account {word}")]
+async fn wrong_account(w: &mut World, actual: String, label: String, env: Env, expected: String) {
+    let refusal = w.refusal.take().expect("refused");
+    let StateError::WrongAccount { actual: a, expected: e, .. } = &refusal else { panic!("unexpected: {refusal}") };
+    assert_eq!((a, e), (&actual, &expected));
+    assert!(refusal.to_string().contains(&label) && refusal.to_string().contains(env.0.label()), "{refusal}");
+}
+
+#[then(expr = "the lock table {string} does not exist as seen with {env}'s credentials")]
+async fn table_invisible(w: &mut World, table: String, from: Env) {
+    let target = Environment::ALL.into_iter().find(|e| e.lock_table() == table).expect("an LLD lock table");
+    let store = StateStore::new(w.clients(from.0).await, target);
+    assert!(!store.inspect().await.expect("inspect").lock_table_exists);
+}
