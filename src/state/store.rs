@@ -510,8 +510,8 @@ impl StateStore {
         Ok(versions)
     }
 
-    /// Makes an old version current: lineage kept, serial = current + 1, digest updated.
-    pub async fn restore(&self, c: &Component, version_id: &str, lock: &LockInfo) -> Result<StoredState, StateError> {
+    /// A component's state as it was at one S3 version.
+    pub async fn read_version(&self, c: &Component, version_id: &str) -> Result<TerraformState, StateError> {
         let key = c.state_key();
         let path = self.lock_id(c);
         let got = self.clients.s3.get_object().bucket(&self.bucket).key(&key).version_id(version_id).send().await;
@@ -527,9 +527,48 @@ impl StateStore {
             }
         };
         let bytes = out.body.collect().await.map_err(|e| aws_err("GetObject", &key, &e))?.into_bytes();
-        let old = TerraformState::parse(&format!("{path}?versionId={version_id}"), &bytes)?;
+        TerraformState::parse(&format!("{path}?versionId={version_id}"), &bytes)
+    }
+
+    /// Makes an old version current: lineage kept, serial = current + 1, digest updated.
+    pub async fn restore(&self, c: &Component, version_id: &str, lock: &LockInfo) -> Result<StoredState, StateError> {
+        let old = self.read_version(c, version_id).await?;
         let current = self.read(c).await?;
-        let restored = restore_onto(&path, old, current.as_ref().map(|s| &s.state))?;
+        let restored = restore_onto(&self.lock_id(c), old, current.as_ref().map(|s| &s.state))?;
         self.write(c, &restored, lock).await
+    }
+
+    /// Every state key in the bucket (`*.tfstate`), sorted.
+    pub async fn state_keys(&self) -> Result<Vec<String>, StateError> {
+        let mut keys = Vec::new();
+        let mut pages = self.clients.s3.list_objects_v2().bucket(&self.bucket).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_err("ListObjectsV2", &self.bucket, &e))?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".tfstate")).map(str::to_owned));
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// A lock-table item's string attributes (a lock or a digest), as Terraform reads them.
+    pub async fn lock_item(&self, lock_id: &str) -> Result<Option<HashMap<String, String>>, StateError> {
+        let item = self.get_item(lock_id).await?;
+        Ok(item.map(|i| i.into_iter().filter_map(|(k, v)| v.as_s().ok().map(|s| (k, s.clone()))).collect()))
+    }
+
+    /// The current state object's bytes exactly as stored, without any check.
+    pub async fn raw_object(&self, c: &Component) -> Result<Vec<u8>, StateError> {
+        let key = c.state_key();
+        let out = self
+            .clients
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| aws_err("GetObject", &key, &e))?;
+        let bytes = out.body.collect().await.map_err(|e| aws_err("GetObject", &key, &e))?;
+        Ok(bytes.into_bytes().to_vec())
     }
 }
