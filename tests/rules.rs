@@ -1,1 +1,189 @@
-//! Fast tests of the pure rules.
+//! Fast tests of the pure rules: names, parsing, state documents, the restore rule, time.
+
+use proptest::prelude::*;
+use rstest::rstest;
+use serde_json::json;
+use stagegate::Environment;
+use stagegate::clock::{Clock, in_pipeline_zone, parse_instant};
+use stagegate::emulator::BackendChoice;
+use stagegate::state::{Component, LockInfo, StateError, StateResource, TerraformState, md5_hex, restore_onto};
+
+#[rstest]
+#[case("dev", Environment::Dev)]
+#[case("DEV", Environment::Dev)]
+#[case("Sit", Environment::Sit)]
+#[case("prod", Environment::Prod)]
+fn environments_parse_case_insensitively(#[case] given: &str, #[case] expected: Environment) {
+    assert_eq!(given.parse::<Environment>(), Ok(expected));
+}
+
+#[rstest]
+#[case("")]
+#[case("production")]
+#[case("dev ")]
+#[case("dev; rm -rf /")]
+#[case("$(id)")]
+#[case("prod\n")]
+#[case("ＤＥＶ")]
+fn unknown_environments_are_refused_by_name(#[case] given: &str) {
+    let err = given.parse::<Environment>().unwrap_err();
+    assert!(err.to_string().contains("expected one of dev, sit, prod"), "{err}");
+}
+
+#[rstest]
+#[case(Environment::Dev, "536580886816", "bbws-terraform-state-dev", "terraform-state-lock-dev")]
+#[case(Environment::Sit, "815856636111", "bbws-terraform-state-sit", "terraform-state-lock-sit")]
+#[case(Environment::Prod, "093646564004", "bbws-terraform-state-prod", "terraform-state-lock-prod")]
+fn each_environment_has_the_lld_account_bucket_and_table(
+    #[case] env: Environment,
+    #[case] account: &str,
+    #[case] bucket: &str,
+    #[case] table: &str,
+) {
+    assert_eq!((env.account_id(), env.state_bucket(), env.lock_table()), (account, bucket.into(), table.into()));
+    assert_eq!(Environment::for_account(account), Some(env));
+}
+
+#[rstest]
+#[case("tenants", "2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate")]
+#[case("campaigns", "2_1_bbws_dynamodb_schemas/campaigns/terraform.tfstate")]
+#[case("templates", "2_1_bbws_s3_schemas/templates/terraform.tfstate")]
+#[case("2_1_bbws_s3_schemas/templates", "2_1_bbws_s3_schemas/templates/terraform.tfstate")]
+#[case("2_1_bbws_dynamodb_schemas/products", "2_1_bbws_dynamodb_schemas/products/terraform.tfstate")]
+fn components_have_one_state_key_each(#[case] given: &str, #[case] key: &str) {
+    assert_eq!(given.parse::<Component>().unwrap().state_key(), key);
+}
+
+#[rstest]
+#[case("")]
+#[case("Tenants")]
+#[case("../prod")]
+#[case("tenants/../../x")]
+#[case("_hidden")]
+#[case("a b")]
+fn bad_component_names_are_refused(#[case] given: &str) {
+    assert!(given.parse::<Component>().is_err());
+}
+
+#[rstest]
+#[case("auto", BackendChoice::Auto)]
+#[case("local", BackendChoice::Local)]
+#[case("localstack", BackendChoice::Localstack)]
+#[case("external", BackendChoice::External)]
+#[case("aws", BackendChoice::Aws)]
+fn backends_parse(#[case] given: &str, #[case] expected: BackendChoice) {
+    assert_eq!(given.parse::<BackendChoice>(), Ok(expected));
+}
+
+#[test]
+fn an_unknown_backend_names_the_flag() {
+    let err = "docker".parse::<BackendChoice>().unwrap_err();
+    assert!(err.to_string().starts_with("--backend"), "{err}");
+}
+
+#[test]
+fn md5_is_terraforms_hex_digest() {
+    assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    assert_eq!(md5_hex(b"{}\n"), "8a80554c91d9fca8acb82f023de02f11");
+}
+
+#[test]
+fn lock_info_has_exactly_terraforms_fields() {
+    let lock = LockInfo::new("b/k", "OperationTypeApply", "alice@ci", "", jiff::Timestamp::UNIX_EPOCH);
+    let value: serde_json::Value = serde_json::from_str(&lock.to_json()).unwrap();
+    let mut keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    assert_eq!(keys, ["Created", "ID", "Info", "Operation", "Path", "Version", "Who"]);
+    assert_eq!(value["Created"], "1970-01-01T00:00:00Z");
+    assert!(lock.to_string().contains(&lock.id));
+}
+
+#[test]
+fn a_lock_written_by_terraform_reads_back() {
+    let terraform = r#"{"ID":"8f5e6c1a-2b3c-4d5e-8f90-a1b2c3d4e5f6","Operation":"OperationTypeApply","Info":"","Who":"runner@fv-az123","Version":"1.9.8","Created":"2026-11-26T12:00:00.123456789Z","Path":"bbws-terraform-state-dev/2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate"}"#;
+    let lock: LockInfo = serde_json::from_str(terraform).unwrap();
+    assert_eq!(lock.who, "runner@fv-az123");
+    assert!(lock.created_at().is_some());
+}
+
+#[rstest]
+#[case(r#"{"version":3,"terraform_version":"0.11.0","serial":1,"lineage":"x"}"#, "version 3")]
+#[case(r#"{"version":4,"terraform_version":"1.5.7","serial":1,"lineage":""}"#, "empty lineage")]
+#[case(r#"{"version":4,"serial":1"#, "EOF")]
+#[case("not json", "expected")]
+fn malformed_states_are_refused_with_their_path(#[case] text: &str, #[case] reason: &str) {
+    let err = TerraformState::parse("bucket/key", text.as_bytes()).unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("bucket/key:") && message.contains(reason), "{message}");
+}
+
+#[test]
+fn unknown_fields_of_a_terraform_state_survive_a_round_trip() {
+    let text = r#"{"version":4,"terraform_version":"1.9.8","serial":7,"lineage":"l","outputs":{},"resources":[],"check_results":null}"#;
+    let state = TerraformState::parse("k", text.as_bytes()).unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&state.to_bytes()).unwrap();
+    assert!(again.as_object().unwrap().contains_key("check_results"));
+}
+
+#[test]
+fn windows_are_read_in_johannesburg() {
+    let t = parse_instant("--at", "2026-11-27T06:00:00Z").unwrap();
+    let sast = in_pipeline_zone(t);
+    assert_eq!((sast.hour(), sast.minute()), (8, 0));
+    assert_eq!(Clock::Fixed(t).now(), t);
+}
+
+#[test]
+fn a_bad_instant_names_its_source() {
+    let err = parse_instant("STAGEGATE_NOW", "yesterday").unwrap_err();
+    assert!(err.to_string().starts_with("STAGEGATE_NOW:"), "{err}");
+}
+
+fn resource(revision: u64) -> StateResource {
+    StateResource::managed("aws_dynamodb_table", "tenants", json!({ "revision": revision }))
+}
+
+proptest! {
+    #[test]
+    fn any_environment_name_parses_only_if_it_is_one_of_three(s in "\\PC{0,12}") {
+        let known = ["dev", "sit", "prod"].iter().any(|n| n.eq_ignore_ascii_case(&s));
+        prop_assert_eq!(s.parse::<Environment>().is_ok(), known);
+    }
+
+    #[test]
+    fn any_component_name_either_parses_or_is_refused(s in "\\PC{0,80}") {
+        if let Ok(c) = s.parse::<Component>() {
+            prop_assert!(c.state_key().ends_with("/terraform.tfstate"));
+            prop_assert!(!c.state_key().contains(".."));
+        }
+    }
+
+    #[test]
+    fn a_state_round_trips_through_its_bytes(serial in 0u64..u64::MAX / 2, revisions in proptest::collection::vec(0u64..1000, 0..5)) {
+        let mut state = TerraformState::new();
+        state.serial = serial;
+        state.resources = revisions.into_iter().map(resource).collect();
+        let bytes = state.to_bytes();
+        prop_assert_eq!(TerraformState::parse("k", &bytes).unwrap(), state);
+        prop_assert!(bytes.ends_with(b"\n"));
+    }
+
+    #[test]
+    fn a_restore_keeps_lineage_and_raises_the_serial(old_serial in 0u64..1_000_000, current_serial in 0u64..1_000_000) {
+        let base = TerraformState::new();
+        let old = TerraformState { serial: old_serial, resources: vec![resource(1)], ..base.clone() };
+        let current = TerraformState { serial: current_serial, resources: vec![resource(2)], ..base };
+        let restored = restore_onto("k", old.clone(), Some(&current)).unwrap();
+        prop_assert_eq!(&restored.lineage, &current.lineage);
+        prop_assert_eq!(restored.serial, current_serial + 1);
+        prop_assert_eq!(restored.resources, old.resources);
+    }
+
+    #[test]
+    fn a_restore_across_lineages_is_refused(serial in 0u64..1000) {
+        let old = TerraformState { serial, ..TerraformState::new() };
+        let current = TerraformState::new();
+        let refused = matches!(restore_onto("k", old, Some(&current)), Err(StateError::LineageMismatch { .. }));
+        prop_assert!(refused);
+    }
+}
