@@ -59,12 +59,7 @@ impl AwsClients {
 
     /// The account the credentials really belong to, as STS reports it.
     pub async fn caller_account(&self) -> Result<String, String> {
-        let out = self
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| crate::error::describe_sdk(&e))?;
+        let out = self.sts.get_caller_identity().send().await.map_err(|e| crate::error::describe_sdk(&e))?;
         out.account.ok_or_else(|| "STS GetCallerIdentity returned no account".to_owned())
     }
 }

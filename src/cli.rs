@@ -6,16 +6,20 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::Environment;
 use crate::aws::{AwsClients, DEFAULT_REGION};
 use crate::emulator::{BackendChoice, BackgroundEmulator, Emulator};
 use crate::error::{Error, exit};
 use crate::rehearse::Rehearsal;
 use crate::repo::Repo;
 use crate::state::{Component, StateStore};
-use crate::Environment;
 
 #[derive(Debug, Parser)]
-#[command(name = "stagegate", version, about = "The S3/DynamoDB delivery pipeline, executable: validate, plan, gate, apply, verify, roll back.")]
+#[command(
+    name = "stagegate",
+    version,
+    about = "The S3/DynamoDB delivery pipeline, executable: validate, plan, gate, apply, verify, roll back."
+)]
 pub struct Cli {
     /// Where AWS calls go: auto, local (moto), localstack, external, aws.
     #[arg(long, global = true, default_value = "auto", value_parser = parse_backend)]
@@ -285,7 +289,13 @@ async fn state(emulator: &Emulator, region: &str, action: StateAction, format: F
                 Format::Text => {
                     for v in &versions {
                         let when = v.last_modified.map(|t| t.to_string()).unwrap_or_default();
-                        println!("{}  {}  {} bytes{}", v.version_id, when, v.size, if v.is_latest { "  (current)" } else { "" });
+                        println!(
+                            "{}  {}  {} bytes{}",
+                            v.version_id,
+                            when,
+                            v.size,
+                            if v.is_latest { "  (current)" } else { "" }
+                        );
                     }
                 }
             }

@@ -52,10 +52,8 @@ impl Repo {
         let schemas = self.root.join("schemas");
         let mut components = Vec::new();
         if schemas.is_dir() {
-            let entries = fs::read_dir(&schemas).map_err(|e| RepoError::Unreadable {
-                path: schemas.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            let entries = fs::read_dir(&schemas)
+                .map_err(|e| RepoError::Unreadable { path: schemas.display().to_string(), reason: e.to_string() })?;
             for entry in entries.flatten() {
                 if entry.path().is_dir() {
                     let name = entry.file_name().to_string_lossy().into_owned();

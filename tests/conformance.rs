@@ -129,8 +129,7 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     let junit = File::create(dir.join("junit.xml")).expect("target/cucumber/junit.xml is writable");
     let json = File::create(dir.join("report.json")).expect("target/cucumber/report.json is writable");
 
-    let mut opts = cli::Opts::<_, _, _, cli::Empty>::default();
-    opts.tags_filter = tags;
+    let opts = cli::Opts::<_, _, _, cli::Empty> { tags_filter: tags, ..Default::default() };
     let capacity = harness.capacity();
     steps::install(harness.clone());
 

@@ -9,7 +9,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use super::{Endpoint, EmulatorError, Flavor, MotoInstall, probe_client};
+use super::{EmulatorError, Endpoint, Flavor, MotoInstall, probe_client};
 
 /// Directory (relative to the working directory) where stagegate keeps local run state.
 pub const STATE_DIR: &str = ".stagegate";
@@ -49,11 +49,8 @@ impl BackgroundEmulator {
         if !alive(record.pid) {
             return None;
         }
-        let answers = probe_client()
-            .get(format!("{}/moto-api/", record.url))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
+        let answers =
+            probe_client().get(format!("{}/moto-api/", record.url)).send().await.is_ok_and(|r| r.status().is_success());
         answers.then(|| BackgroundEmulator {
             endpoint: Endpoint { url: Some(record.url.clone()), flavor: Flavor::Moto },
             record,

@@ -19,9 +19,8 @@ fn docker_host() -> String {
 /// `Ok` when a Docker engine answers `GET /_ping` within 2 s (`DOCKER_HOST` honoured).
 pub async fn docker_answers() -> Result<(), EmulatorError> {
     let host = docker_host();
-    let docker = Docker::connect_with_defaults()
-        .map_err(|_| EmulatorError::NoDocker(host.clone()))?
-        .with_timeout(PING_TIMEOUT);
+    let docker =
+        Docker::connect_with_defaults().map_err(|_| EmulatorError::NoDocker(host.clone()))?.with_timeout(PING_TIMEOUT);
     match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
         Ok(Ok(_)) => Ok(()),
         _ => Err(EmulatorError::NoDocker(host)),

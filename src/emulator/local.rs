@@ -162,9 +162,7 @@ fn io_err(path: &Path, e: std::io::Error) -> EmulatorError {
 
 fn free_port() -> Result<u16, EmulatorError> {
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| EmulatorError::Io(format!("no free port: {e}")))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| EmulatorError::Io(format!("no free port: {e}")))
+    l.local_addr().map(|a| a.port()).map_err(|e| EmulatorError::Io(format!("no free port: {e}")))
 }
 
 fn provision(root: &Path) -> Result<MotoInstall, EmulatorError> {
@@ -181,17 +179,12 @@ fn provision(root: &Path) -> Result<MotoInstall, EmulatorError> {
     if is_ready(&venv) {
         return Ok(install);
     }
-    let spinner = Spinner::start(format!(
-        "provisioning {MOTO_SPEC} into {} (first run only, about a minute)",
-        venv.display()
-    ));
+    let spinner =
+        Spinner::start(format!("provisioning {MOTO_SPEC} into {} (first run only, about a minute)", venv.display()));
     let started = Instant::now();
     let result = build_venv(&venv);
     match &result {
-        Ok(()) => spinner.finish(format!(
-            "provisioned {MOTO_SPEC} in {:.1} s",
-            started.elapsed().as_secs_f64()
-        )),
+        Ok(()) => spinner.finish(format!("provisioned {MOTO_SPEC} in {:.1} s", started.elapsed().as_secs_f64())),
         Err(_) => spinner.finish(format!("provisioning {MOTO_SPEC} failed")),
     }
     result?;

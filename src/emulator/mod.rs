@@ -101,9 +101,7 @@ impl Endpoint {
         let answers = |path: &'static str| {
             let http = http.clone();
             let u = format!("{url}{path}");
-            async move {
-                matches!(http.get(&u).send().await, Ok(r) if r.status().is_success())
-            }
+            async move { matches!(http.get(&u).send().await, Ok(r) if r.status().is_success()) }
         };
         let flavor = if answers("/moto-api/").await {
             Flavor::Moto
@@ -130,34 +128,22 @@ fn normalise_url(url: &str) -> Result<String, EmulatorError> {
     let ok = (trimmed.starts_with("http://") || trimmed.starts_with("https://"))
         && trimmed.len() > "http://".len()
         && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control());
-    if ok {
-        Ok(trimmed.to_owned())
-    } else {
-        Err(EmulatorError::BadEndpoint(url.to_owned()))
-    }
+    if ok { Ok(trimmed.to_owned()) } else { Err(EmulatorError::BadEndpoint(url.to_owned())) }
 }
 
 pub(crate) fn probe_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .no_proxy()
-        .build()
-        .expect("a plain HTTP client builds")
+    reqwest::Client::builder().timeout(Duration::from_secs(2)).no_proxy().build().expect("a plain HTTP client builds")
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
     #[error("--endpoint: {0:?} is not an http(s) URL")]
     BadEndpoint(String),
-    #[error(
-        "--backend external needs an endpoint: pass --endpoint URL or set {ENDPOINT_VAR} or {AWS_ENDPOINT_VAR}"
-    )]
+    #[error("--backend external needs an endpoint: pass --endpoint URL or set {ENDPOINT_VAR} or {AWS_ENDPOINT_VAR}")]
     NoEndpoint,
     #[error("python3 was not found ({0}); install it: apt-get install python3 python3-venv")]
     NoPython(String),
-    #[error(
-        "python3 cannot create virtual environments ({0}); install venv support: apt-get install python3-venv"
-    )]
+    #[error("python3 cannot create virtual environments ({0}); install venv support: apt-get install python3-venv")]
     NoVenv(String),
     #[error("installing {MOTO_SPEC} into {dir} failed: {detail}")]
     Provision { dir: String, detail: String },
@@ -183,7 +169,7 @@ pub struct Emulator {
 
 enum Owned {
     Nothing,
-    Moto(MotoServer),
+    Moto(Box<MotoServer>),
     LocalStack(Box<LocalStackContainer>),
 }
 
@@ -229,7 +215,7 @@ impl Emulator {
         let server = install.start().await?;
         Ok(Emulator {
             endpoint: Endpoint { url: Some(server.url().to_owned()), flavor: Flavor::Moto },
-            owned: Owned::Moto(server),
+            owned: Owned::Moto(Box::new(server)),
         })
     }
 
@@ -264,16 +250,8 @@ impl Emulator {
             }
         };
         let reset_err = |detail: String| EmulatorError::Reset { url: url.clone(), detail };
-        let resp = probe_client()
-            .post(format!("{url}{path}"))
-            .send()
-            .await
-            .map_err(|e| reset_err(e.to_string()))?;
-        if resp.status().is_success() {
-            Ok(())
-        } else {
-            Err(reset_err(format!("HTTP {}", resp.status())))
-        }
+        let resp = probe_client().post(format!("{url}{path}")).send().await.map_err(|e| reset_err(e.to_string()))?;
+        if resp.status().is_success() { Ok(()) } else { Err(reset_err(format!("HTTP {}", resp.status()))) }
     }
 
     /// The OS process id of a moto server stagegate started, for fault tests that kill it.

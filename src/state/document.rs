@@ -128,11 +128,9 @@ pub fn restore_onto(
 ) -> Result<TerraformState, StateError> {
     match current {
         None => Ok(old),
-        Some(cur) if cur.lineage != old.lineage => Err(StateError::LineageMismatch {
-            path: path.to_owned(),
-            found: old.lineage,
-            current: cur.lineage.clone(),
-        }),
+        Some(cur) if cur.lineage != old.lineage => {
+            Err(StateError::LineageMismatch { path: path.to_owned(), found: old.lineage, current: cur.lineage.clone() })
+        }
         Some(cur) => Ok(TerraformState { serial: cur.serial + 1, ..old }),
     }
 }

@@ -19,9 +19,9 @@ pub enum StateError {
     #[error(
         "Error acquiring the state lock: ConditionalCheckFailedException: the conditional request failed\nLock Info:\n{holder}"
     )]
-    Locked { holder: LockInfo },
+    Locked { holder: Box<LockInfo> },
     #[error("lock ID {given:?} does not match the lock held on {path}:\n{held}")]
-    LockIdMismatch { path: String, given: String, held: LockInfo },
+    LockIdMismatch { path: String, given: String, held: Box<LockInfo> },
     #[error("no lock is held on {path}")]
     NotLocked { path: String },
     #[error("refusing to write {path}: the caller does not hold its lock (lock ID {id})")]
@@ -40,6 +40,10 @@ pub enum StateError {
         "refusing to touch {env}'s state: the credentials belong to account {actual}{actual_env}, not {env}'s account {expected}"
     )]
     WrongAccount { env: String, expected: String, actual: String, actual_env: String },
+    #[error(
+        "the {env} state backend ({bucket}, {table}) does not exist in account {account}: run `stagegate state bootstrap --env {env}`"
+    )]
+    NoBackend { env: String, bucket: String, table: String, account: String },
     #[error("{operation} {resource}: {detail}")]
     Aws { operation: &'static str, resource: String, detail: String },
 }
@@ -53,7 +57,8 @@ impl StateError {
             | StateError::LockNotHeld { .. }
             | StateError::DigestMismatch { .. }
             | StateError::LineageMismatch { .. }
-            | StateError::WrongAccount { .. } => exit::RULE_FAILED,
+            | StateError::WrongAccount { .. }
+            | StateError::NoBackend { .. } => exit::RULE_FAILED,
             StateError::Malformed { .. } | StateError::NoSuchVersion { .. } => exit::BAD_INPUT,
             StateError::Aws { .. } => exit::INFRASTRUCTURE,
         }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    SseSpecification, TableStatus,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, SseSpecification,
+    TableStatus,
 };
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -14,6 +14,8 @@ use aws_sdk_s3::types::{
     ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
     VersioningConfiguration,
 };
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use jiff::Timestamp;
 use tokio::sync::OnceCell;
 
@@ -65,7 +67,11 @@ pub struct StateStore {
     account_checked: OnceCell<()>,
 }
 
-fn aws_err<E: std::error::Error>(operation: &'static str, resource: &str, e: &E) -> StateError {
+fn aws_err<E, R>(operation: &'static str, resource: &str, e: &SdkError<E, R>) -> StateError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
     StateError::Aws { operation, resource: resource.to_owned(), detail: describe_sdk(e) }
 }
 
@@ -110,6 +116,15 @@ impl StateStore {
         format!("{}-md5", self.lock_id(c))
     }
 
+    fn no_backend(&self) -> StateError {
+        StateError::NoBackend {
+            env: self.env.name().into(),
+            table: self.table.clone(),
+            bucket: self.bucket.clone(),
+            account: self.clients.account_id.clone().unwrap_or_else(|| "of these credentials".into()),
+        }
+    }
+
     /// R44: refuses credentials of another environment's account before any write.
     pub async fn ensure_own_account(&self) -> Result<(), StateError> {
         self.account_checked
@@ -123,9 +138,8 @@ impl StateStore {
                 if actual == expected {
                     return Ok(());
                 }
-                let actual_env = Environment::for_account(&actual)
-                    .map(|e| format!(" ({})", e.label()))
-                    .unwrap_or_default();
+                let actual_env =
+                    Environment::for_account(&actual).map(|e| format!(" ({})", e.label())).unwrap_or_default();
                 Err(StateError::WrongAccount {
                     env: self.env.label().into(),
                     expected: expected.into(),
@@ -159,7 +173,9 @@ impl StateStore {
         }
         s3.put_bucket_versioning()
             .bucket(b)
-            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .versioning_configuration(
+                VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
+            )
             .send()
             .await
             .map_err(|e| aws_err("PutBucketVersioning", b, &e))?;
@@ -206,7 +222,11 @@ impl StateStore {
                     .expect("fields set"),
             )
             .key_schema(
-                KeySchemaElement::builder().attribute_name("LockID").key_type(KeyType::Hash).build().expect("fields set"),
+                KeySchemaElement::builder()
+                    .attribute_name("LockID")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("fields set"),
             )
             .billing_mode(BillingMode::PayPerRequest)
             .sse_specification(SseSpecification::builder().enabled(true).build())
@@ -304,14 +324,17 @@ impl StateStore {
                 Ok(_) => return Ok(request),
                 Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                     if let Some(holder) = self.current_lock(c).await? {
-                        return Err(StateError::Locked { holder });
+                        return Err(StateError::Locked { holder: Box::new(holder) });
                     }
+                }
+                Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
+                    return Err(self.no_backend());
                 }
                 Err(e) => return Err(aws_err("PutItem", &self.table, &e)),
             }
         }
         match self.current_lock(c).await? {
-            Some(holder) => Err(StateError::Locked { holder }),
+            Some(holder) => Err(StateError::Locked { holder: Box::new(holder) }),
             None => Err(StateError::NotLocked { path }),
         }
     }
@@ -352,9 +375,14 @@ impl StateStore {
             .key("LockID", s(id))
             .consistent_read(true)
             .send()
-            .await
-            .map_err(|e| aws_err("GetItem", &self.table, &e))?;
-        Ok(out.item)
+            .await;
+        match out {
+            Ok(out) => Ok(out.item),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
+                Err(self.no_backend())
+            }
+            Err(e) => Err(aws_err("GetItem", &self.table, &e)),
+        }
     }
 
     /// Releases the lock if `id` is the one held (also what `force-unlock ID` does).
@@ -364,7 +392,7 @@ impl StateStore {
             return Err(StateError::NotLocked { path });
         };
         if held.id != id {
-            return Err(StateError::LockIdMismatch { path, given: id.to_owned(), held });
+            return Err(StateError::LockIdMismatch { path, given: id.to_owned(), held: Box::new(held) });
         }
         let deleted = self
             .clients
@@ -380,7 +408,7 @@ impl StateStore {
             Ok(_) => Ok(held),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
                 match self.current_lock(c).await? {
-                    Some(now) => Err(StateError::LockIdMismatch { path, given: id.to_owned(), held: now }),
+                    Some(now) => Err(StateError::LockIdMismatch { path, given: id.to_owned(), held: Box::new(now) }),
                     None => Err(StateError::NotLocked { path }),
                 }
             }
@@ -410,17 +438,53 @@ impl StateStore {
         Ok(item.and_then(|i| i.get("Digest").and_then(|v| v.as_s().ok()).cloned()))
     }
 
-    /// Reads a component's current state, checking it against the stored digest.
-    pub async fn read(&self, c: &Component) -> Result<Option<StoredState>, StateError> {
+    /// The object's bytes and S3 version id; `None` when the key (or that version) is absent.
+    async fn fetch(
+        &self,
+        c: &Component,
+        version_id: Option<&str>,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
         let key = c.state_key();
-        let got = self.clients.s3.get_object().bucket(&self.bucket).key(&key).send().await;
+        let got = self
+            .clients
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await;
         let out = match got {
             Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(aws_err("GetObject", &key, &e)),
+            Err(e) => {
+                let code = e.as_service_error().and_then(|se| se.code());
+                if code == Some("NoSuchBucket") {
+                    return Err(self.no_backend());
+                }
+                // A malformed version id is a 400, an unknown one a 404 (NoSuchVersion).
+                let absent = e.as_service_error().is_some_and(|se| se.is_no_such_key())
+                    || (version_id.is_some()
+                        && e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404)));
+                if absent {
+                    return Ok(None);
+                }
+                return Err(aws_err("GetObject", &key, &e));
+            }
         };
-        let version_id = out.version_id().map(str::to_owned);
-        let bytes = out.body.collect().await.map_err(|e| aws_err("GetObject", &key, &e))?.into_bytes();
+        let version = out.version_id().map(str::to_owned);
+        let bytes = out.body.collect().await.map_err(|e| StateError::Aws {
+            operation: "GetObject",
+            resource: key.clone(),
+            detail: e.to_string(),
+        })?;
+        Ok(Some((bytes.into_bytes().to_vec(), version)))
+    }
+
+    /// Reads a component's current state, checking it against the stored digest.
+    pub async fn read(&self, c: &Component) -> Result<Option<StoredState>, StateError> {
+        let Some((bytes, version_id)) = self.fetch(c, None).await? else {
+            return Ok(None);
+        };
         let md5 = md5_hex(&bytes);
         if let Some(expected) = self.digest(c).await?
             && !expected.is_empty()
@@ -438,7 +502,12 @@ impl StateStore {
     }
 
     /// Writes a component's state and its digest; the caller must hold `lock`.
-    pub async fn write(&self, c: &Component, state: &TerraformState, lock: &LockInfo) -> Result<StoredState, StateError> {
+    pub async fn write(
+        &self,
+        c: &Component,
+        state: &TerraformState,
+        lock: &LockInfo,
+    ) -> Result<StoredState, StateError> {
         self.ensure_own_account().await?;
         let path = self.lock_id(c);
         match self.current_lock(c).await? {
@@ -495,7 +564,9 @@ impl StateStore {
                 let Some(id) = v.version_id() else { continue };
                 versions.push(StateVersion {
                     version_id: id.to_owned(),
-                    last_modified: v.last_modified().and_then(|t| Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()),
+                    last_modified: v
+                        .last_modified()
+                        .and_then(|t| Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()),
                     is_latest: v.is_latest() == Some(true),
                     size: v.size().unwrap_or(0),
                 });
@@ -512,22 +583,11 @@ impl StateStore {
 
     /// A component's state as it was at one S3 version.
     pub async fn read_version(&self, c: &Component, version_id: &str) -> Result<TerraformState, StateError> {
-        let key = c.state_key();
         let path = self.lock_id(c);
-        let got = self.clients.s3.get_object().bucket(&self.bucket).key(&key).version_id(version_id).send().await;
-        let out = match got {
-            Ok(out) => out,
-            Err(e) => {
-                let missing = e.as_service_error().is_some_and(|se| se.is_no_such_key())
-                    || e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404));
-                if missing {
-                    return Err(StateError::NoSuchVersion { path, version: version_id.to_owned() });
-                }
-                return Err(aws_err("GetObject", &key, &e));
-            }
-        };
-        let bytes = out.body.collect().await.map_err(|e| aws_err("GetObject", &key, &e))?.into_bytes();
-        TerraformState::parse(&format!("{path}?versionId={version_id}"), &bytes)
+        match self.fetch(c, Some(version_id)).await? {
+            Some((bytes, _)) => TerraformState::parse(&format!("{path}?versionId={version_id}"), &bytes),
+            None => Err(StateError::NoSuchVersion { path, version: version_id.to_owned() }),
+        }
     }
 
     /// Makes an old version current: lineage kept, serial = current + 1, digest updated.
@@ -544,7 +604,9 @@ impl StateStore {
         let mut pages = self.clients.s3.list_objects_v2().bucket(&self.bucket).into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| aws_err("ListObjectsV2", &self.bucket, &e))?;
-            keys.extend(page.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".tfstate")).map(str::to_owned));
+            keys.extend(
+                page.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".tfstate")).map(str::to_owned),
+            );
         }
         keys.sort();
         Ok(keys)
@@ -557,18 +619,7 @@ impl StateStore {
     }
 
     /// The current state object's bytes exactly as stored, without any check.
-    pub async fn raw_object(&self, c: &Component) -> Result<Vec<u8>, StateError> {
-        let key = c.state_key();
-        let out = self
-            .clients
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| aws_err("GetObject", &key, &e))?;
-        let bytes = out.body.collect().await.map_err(|e| aws_err("GetObject", &key, &e))?;
-        Ok(bytes.into_bytes().to_vec())
+    pub async fn raw_object(&self, c: &Component) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.fetch(c, None).await?.map(|(bytes, _)| bytes))
     }
 }

@@ -105,7 +105,12 @@ async fn private(w: &mut World) {
     for env in Environment::ALL {
         let store = w.store(env).await;
         let r = store.inspect().await.expect("inspect");
-        assert!(!r.bucket_exists || r.public_access_block == [true; 4], "{}: {:?}", store.bucket(), r.public_access_block);
+        assert!(
+            !r.bucket_exists || r.public_access_block == [true; 4],
+            "{}: {:?}",
+            store.bucket(),
+            r.public_access_block
+        );
     }
 }
 
@@ -178,8 +183,7 @@ async fn unlocked(w: &mut World, env: Env, name: String) {
 async fn race(w: &mut World, a: String, b: String, env: Env, name: String) {
     let (sa, sb) = (w.store(env.0).await, w.store(env.0).await);
     let c = component(&name);
-    let (ra, rb) =
-        tokio::join!(sa.lock(&c, OPERATION_APPLY, &a, ""), sb.lock(&c, OPERATION_APPLY, &b, ""));
+    let (ra, rb) = tokio::join!(sa.lock(&c, OPERATION_APPLY, &a, ""), sb.lock(&c, OPERATION_APPLY, &b, ""));
     for (who, result) in [(a, ra), (b, rb)] {
         match result {
             Ok(lock) => {
@@ -249,14 +253,14 @@ async fn lock_item(w: &mut World, env: Env, lock_id: String) {
     w.item = Some(item);
 }
 
-#[then(expr = "its Info is JSON with exactly the fields {word} {word} {word} {word} {word} {word} and {word}")]
-async fn info_fields(w: &mut World, f1: String, f2: String, f3: String, f4: String, f5: String, f6: String, f7: String) {
+#[then(regex = r"^its Info is JSON with exactly the fields (.+)$")]
+async fn info_fields(w: &mut World, list: String) {
     let info = w.item.as_ref().and_then(|i| i.get("Info")).expect("an Info attribute");
     let value: serde_json::Value = serde_json::from_str(info).expect("Info is JSON");
     let mut fields: Vec<&str> = value.as_object().expect("an object").keys().map(String::as_str).collect();
-    let mut wanted: Vec<String> = [f1, f2, f3, f4, f5, f6, f7].map(|f| f.trim_end_matches(',').to_owned()).into();
+    let mut wanted: Vec<&str> = list.split([',', ' ']).filter(|f| !f.is_empty() && *f != "and").collect();
     fields.sort_unstable();
-    wanted.sort();
+    wanted.sort_unstable();
     assert_eq!(fields, wanted);
 }
 
@@ -272,14 +276,14 @@ async fn info_values(w: &mut World, who: String, operation: String, path: String
 async fn digest_matches(w: &mut World, env: Env, name: String) {
     let store = w.store(env.0).await;
     let c = component(&name);
-    let bytes = store.raw_object(&c).await.expect("the state object");
+    let bytes = store.raw_object(&c).await.expect("read").expect("the state object");
     let digest = store.digest(&c).await.expect("digest").expect("a digest item");
     assert_eq!(digest, md5_hex(&bytes));
 }
 
 #[then(expr = "the {env} state object stored for {string} is a Terraform state of version {int} with serial {int}")]
 async fn stored_document(w: &mut World, env: Env, name: String, version: u64, serial: u64) {
-    let bytes = w.store(env.0).await.raw_object(&component(&name)).await.expect("the state object");
+    let bytes = w.store(env.0).await.raw_object(&component(&name)).await.expect("read").expect("the state object");
     let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
     for field in ["version", "terraform_version", "serial", "lineage", "outputs", "resources"] {
         assert!(doc.get(field).is_some(), "no {field} in {doc}");
@@ -326,11 +330,10 @@ async fn restore_by_serial(w: &mut World, env: Env, serial: u64, name: String) {
     let c = component(&name);
     let version = restore_serial(&store, &c, serial).await.expect("versions");
     let old = store.read_version(&c, &version).await.expect("the version");
-    w.remembered.insert(format!("serial {serial}"), stagegate::state::StoredState {
-        md5: md5_hex(&old.to_bytes()),
-        state: old,
-        version_id: Some(version.clone()),
-    });
+    w.remembered.insert(
+        format!("serial {serial}"),
+        stagegate::state::StoredState { md5: md5_hex(&old.to_bytes()), state: old, version_id: Some(version.clone()) },
+    );
     w.refusal = restore(&store, &c, &version).await.err();
 }
 
