@@ -6,11 +6,13 @@
 pub mod aws;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod emulator;
 pub mod environment;
 pub mod error;
 pub mod rehearse;
 pub mod repo;
+pub mod schema;
 pub mod state;
 
 pub use environment::Environment;
