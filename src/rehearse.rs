@@ -1,20 +1,24 @@
-//! `stagegate rehearse`: the pipeline rehearsed end to end on an emulator. It bootstraps each
-//! environment's state backend and takes every component of the repo through the state and
-//! lock protocol: lock, write, contention, unlock, a second write, version listing, restore.
+//! `stagegate rehearse`: the pipeline rehearsed end to end on an emulator. It plans the repo
+//! for DEV, SIT and PROD at once, then promotes it DEV → SIT → PROD: each environment's state
+//! backend is bootstrapped, the reviewed plan applied under the state locks, a new plan must
+//! show nothing left to do, and a rival lock on a component must be refused naming its holder.
 
 use std::fmt;
 use std::time::Instant;
 
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::Environment;
+use crate::apply::{ApplyOptions, apply};
 use crate::aws::AwsClients;
+use crate::desired::DesiredEnvironment;
 use crate::emulator::Endpoint;
 use crate::error::Error;
+use crate::plan::{Action, plan_environment, plan_environments};
 use crate::repo::Repo;
-use crate::state::{Component, OPERATION_APPLY, StateError, StateStore, TerraformState};
+use crate::state::{OPERATION_APPLY, StateError, StateStore};
 
-const REHEARSAL_WHO: &str = "rehearsal@stagegate";
 const RIVAL_WHO: &str = "rival@stagegate";
 
 pub struct Rehearsal<'a> {
@@ -27,33 +31,34 @@ pub struct Rehearsal<'a> {
 pub struct RehearsalReport {
     pub repo: String,
     pub endpoint: String,
-    pub environments: Vec<EnvironmentReport>,
+    pub commit: Option<String>,
+    pub plans: Vec<PlanSummary>,
+    pub promotions: Vec<Promotion>,
     pub total_ms: u128,
 }
 
 #[derive(Debug, Serialize)]
-pub struct EnvironmentReport {
+pub struct PlanSummary {
     pub environment: Environment,
-    pub account: String,
-    pub bucket: String,
-    pub versioning: bool,
-    pub encryption: Option<String>,
-    pub public_access_block: [bool; 4],
-    pub lock_table: String,
-    pub components: Vec<ComponentReport>,
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unchanged: usize,
     pub ms: u128,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ComponentReport {
-    pub component: String,
-    pub state_key: String,
-    pub serials_written: Vec<u64>,
-    pub versions: usize,
-    pub restored_serial: u64,
-    pub lineage_kept: bool,
-    pub digest_matches: bool,
-    pub contention_holder: String,
+pub struct Promotion {
+    pub environment: Environment,
+    pub account: String,
+    pub state_bucket: String,
+    pub lock_table: String,
+    pub components: usize,
+    pub operations: usize,
+    pub apply_ms: u128,
+    pub converged: bool,
+    pub rival_lock_refused_while_held_by: String,
 }
 
 impl<'a> Rehearsal<'a> {
@@ -61,116 +66,120 @@ impl<'a> Rehearsal<'a> {
         Rehearsal { repo, endpoint, region }
     }
 
-    /// Runs the three environments concurrently; `started` is when the command began.
-    pub async fn run(&self, started: Instant) -> Result<RehearsalReport, Error> {
-        let components = self.repo.components()?;
-        let [dev, sit, prod] = Environment::ALL;
-        let (dev, sit, prod) = tokio::try_join!(
-            self.environment(dev, &components),
-            self.environment(sit, &components),
-            self.environment(prod, &components),
-        )?;
+    /// Runs the rehearsal; `started` is when the command began.
+    pub async fn run(&self, started: Instant, now: Timestamp) -> Result<RehearsalReport, Error> {
+        let commit = crate::plan::current_commit(self.repo.root());
+        let timed =
+            plan_environments(self.endpoint, self.region, self.repo, &Environment::ALL, commit.clone(), now).await?;
+        let mut plans = Vec::new();
+        let mut promotions = Vec::new();
+        for (plan, took) in timed {
+            let counts = plan.counts();
+            let n = |a| counts.get(&a).copied().unwrap_or(0);
+            plans.push(PlanSummary {
+                environment: plan.environment,
+                create: n(Action::Create),
+                update: n(Action::Update),
+                replace: n(Action::Replace),
+                delete: n(Action::Delete),
+                unchanged: n(Action::NoOp),
+                ms: took.as_millis(),
+            });
+            promotions.push(self.promote(plan, now).await?);
+        }
         Ok(RehearsalReport {
             repo: self.repo.root().display().to_string(),
             endpoint: self.endpoint.to_string(),
-            environments: vec![dev, sit, prod],
+            commit,
+            plans,
+            promotions,
             total_ms: started.elapsed().as_millis(),
         })
     }
 
-    async fn environment(&self, env: Environment, components: &[Component]) -> Result<EnvironmentReport, Error> {
-        let started = Instant::now();
-        let store = StateStore::new(AwsClients::for_environment(self.endpoint, env, self.region).await, env);
+    async fn promote(&self, plan: crate::plan::Plan, now: Timestamp) -> Result<Promotion, Error> {
+        let env = plan.environment;
+        let clients = AwsClients::for_environment(self.endpoint, env, self.region).await;
+        let store = StateStore::new(clients.clone(), env);
         store.bootstrap().await?;
-        let bucket = store.inspect().await?;
-        let mut reports = Vec::with_capacity(components.len());
-        for c in components {
-            reports.push(round_trip(&store, c).await?);
+        let report = apply(&store, &plan, self.repo, now, &ApplyOptions::default()).await?;
+        if let Some(failed) = report.components.iter().find(|c| c.error.is_some()) {
+            return Err(Error::Usage(format!(
+                "{}: applying {} failed: {}",
+                env.label(),
+                failed.component,
+                failed.error.as_deref().unwrap_or_default()
+            )));
         }
-        Ok(EnvironmentReport {
+        let desired = DesiredEnvironment::load(self.repo, env)?;
+        let again = plan_environment(&clients, &desired, plan.commit.clone(), now).await?;
+        let component = desired.components.first().map(|d| d.component.clone());
+        let rival_lock_refused_while_held_by = match component {
+            Some(c) => {
+                let held = store.lock(&c, OPERATION_APPLY, "rehearsal@stagegate", "stagegate rehearse").await?;
+                let rival = store.lock(&c, OPERATION_APPLY, RIVAL_WHO, "rival").await;
+                store.unlock(&c, &held.id).await?;
+                match rival {
+                    Err(StateError::Locked { holder }) => holder.who,
+                    Ok(granted) => {
+                        store.unlock(&c, &granted.id).await?;
+                        return Err(Error::Usage(format!("{}: a second lock on {c} was granted", env.label())));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            None => String::new(),
+        };
+        Ok(Promotion {
             environment: env,
             account: env.account_id().into(),
-            bucket: store.bucket().into(),
-            versioning: bucket.versioning_enabled,
-            encryption: bucket.encryption,
-            public_access_block: bucket.public_access_block,
+            state_bucket: store.bucket().into(),
             lock_table: store.lock_table().into(),
-            components: reports,
-            ms: started.elapsed().as_millis(),
+            components: report.components.len(),
+            operations: report.components.iter().map(|c| c.operations.len()).sum(),
+            apply_ms: report.elapsed_ms,
+            converged: !again.has_changes(),
+            rival_lock_refused_while_held_by,
         })
     }
-}
-
-async fn round_trip(store: &StateStore, c: &Component) -> Result<ComponentReport, Error> {
-    let base = match store.read(c).await? {
-        Some(stored) => stored.state,
-        None => TerraformState::new(),
-    };
-    let lock = store.lock(c, OPERATION_APPLY, REHEARSAL_WHO, "stagegate rehearse").await?;
-    let result = async {
-        let first = store.write(c, &base.next(base.resources.clone()), &lock).await?;
-        let holder = match store.lock(c, OPERATION_APPLY, RIVAL_WHO, "contention check").await {
-            Err(StateError::Locked { holder }) => holder.who,
-            Ok(rival) => {
-                store.unlock(c, &rival.id).await?;
-                return Err(Error::Usage(format!("{}: a second lock was granted while held", store.lock_id(c))));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let second = store.write(c, &first.state.next(first.state.resources.clone()), &lock).await?;
-        let first_version = first.version_id.clone().unwrap_or_default();
-        let restored = store.restore(c, &first_version, &lock).await?;
-        let versions = store.versions(c).await?.len();
-        let digest_matches = store.digest(c).await?.as_deref() == Some(restored.md5.as_str());
-        Ok(ComponentReport {
-            component: c.name().into(),
-            state_key: c.state_key(),
-            serials_written: vec![first.state.serial, second.state.serial],
-            versions,
-            restored_serial: restored.state.serial,
-            lineage_kept: restored.state.lineage == first.state.lineage,
-            digest_matches,
-            contention_holder: holder,
-        })
-    }
-    .await;
-    let released = store.unlock(c, &lock.id).await;
-    let report = result?;
-    released?;
-    Ok(report)
 }
 
 impl fmt::Display for RehearsalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "stagegate rehearse")?;
         writeln!(f, "  repo      {}", self.repo)?;
+        writeln!(f, "  commit    {}", self.commit.as_deref().unwrap_or("(not a git checkout)"))?;
         writeln!(f, "  emulator  {}", self.endpoint)?;
-        for e in &self.environments {
-            let pab = e.public_access_block.iter().filter(|b| **b).count();
-            writeln!(f)?;
-            writeln!(f, "{:<4} account {}  ({} ms)", e.environment.label(), e.account, e.ms)?;
+        writeln!(f)?;
+        writeln!(f, "Plan (DEV, SIT and PROD at once)")?;
+        for p in &self.plans {
             writeln!(
                 f,
-                "  state bucket {}: versioning {}, encryption {}, public access block {pab}/4",
-                e.bucket,
-                if e.versioning { "on" } else { "OFF" },
-                e.encryption.as_deref().unwrap_or("OFF"),
+                "  {:<4} {} to create, {} to update, {} to replace, {} to delete, {} unchanged  ({} ms)",
+                p.environment.label(),
+                p.create,
+                p.update,
+                p.replace,
+                p.delete,
+                p.unchanged,
+                p.ms
             )?;
-            writeln!(f, "  lock table   {}", e.lock_table)?;
-            for c in &e.components {
-                let serials: Vec<String> = c.serials_written.iter().map(u64::to_string).collect();
-                writeln!(
-                    f,
-                    "  {:<10} serial {} written; rival lock refused (held by {}); {} versions; oldest restored as serial {} (lineage {}, digest {})",
-                    c.component,
-                    serials.join(" → "),
-                    c.contention_holder,
-                    c.versions,
-                    c.restored_serial,
-                    if c.lineage_kept { "kept" } else { "CHANGED" },
-                    if c.digest_matches { "updated" } else { "WRONG" },
-                )?;
-            }
+        }
+        writeln!(f)?;
+        writeln!(f, "Promote DEV → SIT → PROD")?;
+        for p in &self.promotions {
+            writeln!(
+                f,
+                "  {:<4} account {}: {} components, {} operations applied in {} ms; re-plan {}; rival lock refused (held by {})",
+                p.environment.label(),
+                p.account,
+                p.components,
+                p.operations,
+                p.apply_ms,
+                if p.converged { "clean" } else { "NOT CLEAN" },
+                p.rival_lock_refused_while_held_by
+            )?;
+            writeln!(f, "       state in {}, locks in {}", p.state_bucket, p.lock_table)?;
         }
         writeln!(f)?;
         writeln!(f, "total {:.1} s", self.total_ms as f64 / 1000.0)
