@@ -139,9 +139,10 @@ async fn recorded_ops(w: &mut World, step: &Step) {
 async fn plan_all(w: &mut World) {
     let endpoint = w.endpoint().await;
     let repo = w.working_copy();
-    w.plans = plan_environments(&endpoint, DEFAULT_REGION, &repo, &Environment::ALL, Some(COMMIT.into()), now())
+    let plans = plan_environments(&endpoint, DEFAULT_REGION, &repo, &Environment::ALL, Some(COMMIT.into()), now())
         .await
         .expect("plans");
+    w.plans = plans.into_iter().map(|(plan, _)| plan).collect();
 }
 
 #[when(expr = "the working copy is planned for {env}")]

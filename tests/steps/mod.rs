@@ -1,6 +1,7 @@
 //! The World and the step definitions, one module per domain concept.
 
 mod deploy;
+mod gates;
 mod state;
 
 use std::collections::HashMap;
@@ -50,6 +51,8 @@ pub struct World {
     plans: Vec<stagegate::plan::Plan>,
     /// The last apply: its report, or why it was refused.
     outcome: Option<Result<stagegate::apply::ApplyReport, String>>,
+    /// The gate being evaluated.
+    gate: gates::GateScenario,
 }
 
 impl World {
