@@ -107,7 +107,7 @@ fn at(s: &str) -> jiff::Timestamp {
 }
 
 #[given("a working copy of the sample repo")]
-async fn working_copy(w: &mut World) {
+pub async fn working_copy(w: &mut World) {
     let dir = tempfile::tempdir().expect("a temp dir");
     copy_dir(&Repo::sample_path(), dir.path());
     w.repo = Some(dir);

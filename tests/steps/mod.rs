@@ -2,6 +2,7 @@
 
 mod deploy;
 mod gates;
+mod promotion;
 mod state;
 
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub struct World {
     outcome: Option<Result<stagegate::apply::ApplyReport, String>>,
     /// The gate being evaluated.
     gate: gates::GateScenario,
+    /// Deployments run in this scenario, in order.
+    deployments: Vec<stagegate::deploy::DeployOutcome>,
 }
 
 impl World {
