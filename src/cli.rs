@@ -199,8 +199,14 @@ impl GateArgs {
             trigger: crate::gate::trigger(&self.trigger).map_err(bad)?,
             at: instant(self.at.clone())?,
             rollback,
+            slack_configured: false,
         })
     }
+}
+
+/// Whether the environment's webhook secret is set (its value is never printed).
+fn slack_configured(policy: &crate::policy::Pipeline, env: Environment) -> bool {
+    std::env::var(&policy.environment(env).slack.webhook_secret).is_ok_and(|v| !v.trim().is_empty())
 }
 
 fn load_policy(repo: &Repo) -> Result<(crate::policy::Pipeline, crate::tickets::FileTickets), Error> {
@@ -444,7 +450,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Gate { gate, rollback, check_promotion } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
-            let req = gate.request(&repo, rollback)?;
+            let mut req = gate.request(&repo, rollback)?;
+            req.slack_configured = slack_configured(&policy, req.env);
             let evidence = if check_promotion {
                 let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
                 let deployment = crate::deploy::Deployment {
@@ -470,7 +477,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Deploy { gate, plan } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
-            let req = gate.request(&repo, false)?;
+            let mut req = gate.request(&repo, false)?;
+            req.slack_configured = slack_configured(&policy, req.env);
             let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
             let deployment = crate::deploy::Deployment {

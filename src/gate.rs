@@ -100,6 +100,9 @@ pub struct GateRequest {
     pub trigger: String,
     pub at: Timestamp,
     pub rollback: bool,
+    /// Whether the environment's Slack webhook secret is configured (its value is never read
+    /// here, only its presence).
+    pub slack_configured: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -336,6 +339,24 @@ pub fn evaluate(
             },
         }
     });
+
+    // F07: the LLD says both "no Slack for DEV" (7.4.1) and "failures and approval requests
+    // for all environments" (7.8.2). The rule: a webhook is needed only where the policy
+    // requires one (PROD); elsewhere notifications go out when a webhook is configured and
+    // its absence never blocks a deployment.
+    rules.push(verdict(
+        "F07",
+        "Slack webhook",
+        !p.slack.required || req.slack_configured,
+        match (p.slack.required, req.slack_configured) {
+            (true, true) => format!("{} configured for {}", p.slack.webhook_secret, p.slack.channel),
+            (true, false) => {
+                format!("{} needs {} configured before anything changes", req.env.label(), p.slack.webhook_secret)
+            }
+            (false, true) => format!("optional; {} configured for {}", p.slack.webhook_secret, p.slack.channel),
+            (false, false) => format!("optional in {}; not configured, nothing is sent", req.env.label()),
+        },
+    ));
 
     // R25: promotion evidence.
     rules.push(match policy.previous(req.env) {

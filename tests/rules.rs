@@ -269,7 +269,11 @@ mod gates {
     #[rstest]
     #[case("required_approvals: 1", "required_approvals: 0", "required_approvals: 0 is impossible")]
     #[case("end: \"17:00\"", "end: \"07:00\"", "end 07:00 is not after start 08:00")]
-    #[case("    prevent_self_review: false\n", "    prevent_self_review: false\n    auto_deploy: true\n", "unknown field `auto_deploy`")]
+    #[case(
+        "    prevent_self_review: false\n",
+        "    prevent_self_review: false\n    auto_deploy: true\n",
+        "unknown field `auto_deploy`"
+    )]
     #[case("reviewers: [tech-lead, qa-lead]", "reviewers: [tech-lead]", "2 approvals required but only 1 reviewers")]
     fn impossible_policies_are_refused_with_their_line(#[case] from: &str, #[case] to: &str, #[case] reason: &str) {
         let path = Repo::sample_path().join("pipeline.yml");
