@@ -426,13 +426,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
                 Format::Text => {
                     for c in &report.components {
-                        let verdict = c.error.as_deref().map_or("applied".to_owned(), |e| format!("FAILED: {e}"));
-                        println!(
-                            "{}: {} operations, state serial {}: {verdict}",
-                            c.component,
-                            c.operations.len(),
-                            c.serial
-                        );
+                        println!("{c}");
                         for op in &c.operations {
                             println!("  {op}");
                         }
@@ -497,13 +491,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                     print!("{}", outcome.verdict);
                     if let Some(report) = &outcome.report {
                         for c in &report.components {
-                            let verdict = c.error.as_deref().map_or("applied".to_owned(), |e| format!("FAILED: {e}"));
-                            println!(
-                                "{}: {} operations, state serial {}: {verdict}",
-                                c.component,
-                                c.operations.len(),
-                                c.serial
-                            );
+                            println!("{c}");
                         }
                     }
                     if let Some(t) = &outcome.tests {
