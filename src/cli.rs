@@ -129,6 +129,13 @@ pub enum Command {
         #[arg(long)]
         plan: Option<PathBuf>,
     },
+    /// Check the post-deploy invariants of one environment against its live resources.
+    Verify {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+        #[arg(long)]
+        repo: Option<PathBuf>,
+    },
     /// Rehearse the pipeline end to end on an emulator.
     Rehearse {
         /// The infra repo (default: the current directory if it holds pipeline.yml, else the sample repo).
@@ -506,6 +513,20 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 }
             }
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Verify { env, repo } => {
+            let repo = open_repo(repo)?;
+            let desired = crate::desired::DesiredEnvironment::load(&repo, env)?;
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let clients = AwsClients::for_environment(emulator.endpoint(), env, &cli.region).await;
+            let report = crate::verify::verify(&clients, &desired).await;
+            emulator.shutdown().await;
+            let report = report.map_err(|e| Error::Plan(crate::plan::PlanError::Live(e)))?;
+            match cli.format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
+                Format::Text => print!("{report}"),
+            }
+            Ok(if report.passed() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Rehearse { repo } => {
             let repo = open_repo(repo)?;

@@ -24,6 +24,7 @@ pub mod schema;
 pub mod state;
 pub mod tags;
 pub mod tickets;
+pub mod verify;
 
 pub use environment::Environment;
 pub use error::Error;

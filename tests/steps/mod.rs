@@ -4,6 +4,7 @@ mod deploy;
 mod gates;
 mod promotion;
 mod state;
+mod verify;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -56,6 +57,8 @@ pub struct World {
     gate: gates::GateScenario,
     /// Deployments run in this scenario, in order.
     deployments: Vec<stagegate::deploy::DeployOutcome>,
+    /// The last verification.
+    verify: Option<stagegate::verify::VerifyReport>,
 }
 
 impl World {
