@@ -129,6 +129,15 @@ pub enum Command {
         #[arg(long)]
         plan: Option<PathBuf>,
     },
+    /// Roll an environment back to a deployment tag: preview, gate (rollback-ENV), apply exactly
+    /// the previewed plan, post-deploy tests, tag, record.
+    Rollback {
+        #[command(flatten)]
+        gate: GateArgs,
+        /// A deploy-ENV-YYYYMMDD-HHMMSS tag, or last-good (the newest whose tests passed).
+        #[arg(long)]
+        to_tag: String,
+    },
     /// Check the post-deploy invariants of one environment against its live resources.
     Verify {
         #[arg(long, value_parser = parse_env)]
@@ -511,6 +520,56 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                         println!("recorded deployment {} ({:?})", r.id, r.result);
                     }
                 }
+            }
+            Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Rollback { gate, to_tag } => {
+            let repo = open_repo(gate.repo.clone())?;
+            let (policy, tickets) = load_policy(&repo)?;
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let result = async {
+                let env = gate.env;
+                let store =
+                    StateStore::new(AwsClients::for_environment(emulator.endpoint(), env, &cli.region).await, env);
+                let tag = if to_tag == crate::rollback::LAST_GOOD {
+                    crate::rollback::last_good(&store, repo.root()).await?.ok_or_else(|| {
+                        Error::Usage(format!(
+                            "--to-tag last-good: {} has no deployment whose tests passed",
+                            env.label()
+                        ))
+                    })?
+                } else {
+                    crate::rollback::checked_tag(env, &to_tag)?
+                };
+                let checkout = crate::rollback::TagCheckout::new(repo.root(), &tag)?;
+                let tree = Repo::open(&checkout.root())?;
+                let mut req = gate.request(&tree, true)?;
+                req.commit = Some(checkout.commit.clone());
+                req.slack_configured = slack_configured(&policy, env);
+                let deployment = crate::deploy::Deployment {
+                    endpoint: emulator.endpoint(),
+                    region: &cli.region,
+                    repo: &repo,
+                    policy: &policy,
+                    tickets: &tickets,
+                };
+                let plan = crate::rollback::preview(&deployment, env, &tree, &checkout.commit, req.at).await?;
+                println!("rollback of {} to {tag} ({}), previewed:", env.label(), checkout.commit);
+                println!("{plan}");
+                let outcome =
+                    crate::rollback::rollback(&deployment, &tree, &req, plan, &crate::apply::ApplyOptions::default())
+                        .await?;
+                Ok::<_, Error>(outcome)
+            }
+            .await;
+            emulator.shutdown().await;
+            let outcome = result?;
+            print!("{}", outcome.verdict);
+            if let Some(t) = &outcome.tests {
+                println!("post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary);
+            }
+            if let Some(tag) = &outcome.tag {
+                println!("tagged {tag}");
             }
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }

@@ -142,6 +142,7 @@ impl Deployment<'_> {
             approvers: req.approvals.iter().map(|a| a.who.clone()).collect(),
             trigger: req.trigger.clone(),
             started: req.at,
+            recorded: jiff::Timestamp::now(),
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             result: if error.is_none() { Outcome::Succeeded } else { Outcome::Failed },
             tests: tests.clone(),

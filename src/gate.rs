@@ -360,6 +360,13 @@ pub fn evaluate(
 
     // R25: promotion evidence.
     rules.push(match policy.previous(req.env) {
+        // A rollback returns to something this environment already ran: not a promotion.
+        _ if req.rollback => RuleVerdict {
+            rule: "R25",
+            name: "promotion",
+            verdict: Verdict::NotChecked,
+            detail: "a rollback is not a promotion".into(),
+        },
         None => verdict("R25", "promotion", true, format!("{} is the first environment", req.env.label())),
         Some(prev) => match (evidence, &req.commit) {
             (None, _) => RuleVerdict {

@@ -44,6 +44,8 @@ pub struct DeploymentRecord {
     pub approvers: Vec<String>,
     pub trigger: String,
     pub started: Timestamp,
+    /// When the record was written; orders records that started at the same instant.
+    pub recorded: Timestamp,
     pub duration_ms: u64,
     pub result: Outcome,
     pub tests: Option<TestResults>,
@@ -60,9 +62,12 @@ impl DeploymentRecord {
     }
 
     fn key(&self) -> String {
-        // Sortable by time: RFC 3339 in UTC with fixed width, then the unique id.
-        let when = self.started.strftime("%Y%m%dT%H%M%S%.9fZ");
-        format!("{LEDGER_PREFIX}{}/{when}-{}.json", self.environment, self.id)
+        // Sortable by time: start, then when it was recorded (fixed-width UTC), then the id.
+        let fixed = |t: Timestamp| {
+            let utc = t.to_zoned_datetime(jiff::tz::TimeZone::UTC);
+            format!("{}.{:09}Z", utc.strftime("%Y%m%dT%H%M%S"), utc.subsec_nanosecond())
+        };
+        format!("{LEDGER_PREFIX}{}/{}-{}-{}.json", self.environment, fixed(self.started), fixed(self.recorded), self.id)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod policy;
 pub mod rehearse;
 pub mod repo;
+pub mod rollback;
 pub mod schema;
 pub mod state;
 pub mod tags;

@@ -3,6 +3,7 @@
 mod deploy;
 mod gates;
 mod promotion;
+mod rollback;
 mod state;
 mod verify;
 
@@ -59,6 +60,8 @@ pub struct World {
     deployments: Vec<stagegate::deploy::DeployOutcome>,
     /// The last verification.
     verify: Option<stagegate::verify::VerifyReport>,
+    /// A previewed rollback's checkout of its tag.
+    rollback_checkout: Option<stagegate::rollback::TagCheckout>,
 }
 
 impl World {

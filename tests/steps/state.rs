@@ -18,7 +18,7 @@ pub fn column(step: &Step) -> Vec<String> {
 }
 
 /// A locked state write standing in for an apply: one resource whose revision is the serial.
-async fn write_once(store: &StateStore, c: &Component) -> Result<(), StateError> {
+pub async fn write_once(store: &StateStore, c: &Component) -> Result<(), StateError> {
     let current = store.read(c).await?.map(|s| s.state).unwrap_or_default();
     let resource = StateResource::managed(
         if c.is_templates() { "aws_s3_bucket" } else { "aws_dynamodb_table" },

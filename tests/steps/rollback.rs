@@ -1,0 +1,233 @@
+//! Steps for rollback (features/rollback).
+
+use cucumber::{given, then, when};
+use serde_json::json;
+use stagegate::Environment;
+use stagegate::apply::ApplyOptions;
+use stagegate::aws::DEFAULT_REGION;
+use stagegate::deploy::Deployment;
+use stagegate::desired::DesiredEnvironment;
+use stagegate::gate::Approval;
+use stagegate::ledger::{self, RecordKind};
+use stagegate::plan::Plan;
+use stagegate::policy::Pipeline;
+use stagegate::repo::Repo;
+use stagegate::rollback::{LAST_GOOD, TagCheckout, last_good, preview, rollback};
+use stagegate::tickets::FileTickets;
+use stagegate::verify::verify;
+
+use super::gates::{INSIDE_EVERY_WINDOW, request};
+use super::{World, component};
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=dev", "-c", "user.email=dev@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+impl World {
+    fn checkout_dir(&self) -> std::path::PathBuf {
+        self.repo.as_ref().expect("a checkout").path().to_path_buf()
+    }
+
+    fn first_commit(&self) -> String {
+        git(&self.checkout_dir(), &["rev-list", "--max-parents=0", "HEAD"])
+    }
+
+    /// Previews a DEV rollback to `tag` and keeps the plan and the tag's checkout.
+    async fn preview_rollback(&mut self, tag: &str) -> (TagCheckout, Plan) {
+        let dir = self.checkout_dir();
+        let store = self.store(Environment::Dev).await;
+        let tag = if tag == LAST_GOOD {
+            last_good(&store, &dir).await.expect("ledger").expect("a last good tag")
+        } else {
+            tag.to_owned()
+        };
+        let checkout = TagCheckout::new(&dir, &tag).expect("the tag checks out");
+        let tree = Repo::open(&checkout.root()).expect("the tag's tree");
+        let endpoint = self.endpoint().await;
+        let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
+        let deployment =
+            Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &tree, policy: &policy, tickets: &tickets };
+        let plan = preview(
+            &deployment,
+            Environment::Dev,
+            &tree,
+            &checkout.commit,
+            INSIDE_EVERY_WINDOW.parse().expect("an instant"),
+        )
+        .await
+        .expect("a preview");
+        (checkout, plan)
+    }
+
+    async fn run_rollback(&mut self, checkout: &TagCheckout, plan: Plan, approvers: &str, typed: &str) {
+        let dir = self.checkout_dir();
+        let tree = Repo::open(&checkout.root()).expect("the tag's tree");
+        let endpoint = self.endpoint().await;
+        let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
+        let deployment =
+            Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &tree, policy: &policy, tickets: &tickets };
+        let mut req = request(
+            Environment::Dev,
+            "release-bot",
+            &checkout.commit,
+            INSIDE_EVERY_WINDOW.parse().expect("an instant"),
+            true,
+        );
+        req.confirmation = Some(stagegate::gate::confirmation(typed).expect("a well-formed confirmation"));
+        req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
+        let outcome = rollback(&deployment, &tree, &req, plan, &ApplyOptions::default()).await;
+        match outcome {
+            Ok(o) => self.deployments.push(o),
+            Err(e) => self.outcome = Some(Err(e.to_string())),
+        }
+    }
+
+    async fn pitr_of_tenants(&mut self) -> bool {
+        let clients = self.clients(Environment::Dev).await;
+        let t = stagegate::live::read_table(&clients, "tenants").await.expect("read").expect("the table");
+        t.attributes["point_in_time_recovery"] == json!(true)
+    }
+}
+
+#[given("a new commit on main switches point-in-time recovery of the tenants table off")]
+async fn pitr_off_commit(w: &mut World) {
+    let dir = w.checkout_dir();
+    let path = dir.join("schemas/tenants/table.json");
+    let mut def: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+    def["Stagegate"]["PointInTimeRecovery"] = json!(false);
+    std::fs::write(&path, serde_json::to_string_pretty(&def).expect("JSON")).expect("write");
+    git(&dir, &["commit", "--quiet", "--all", "--message", "tenants: no point-in-time recovery"]);
+}
+
+#[then(expr = "the last deployment failed its post-deploy tests naming {string}")]
+async fn failed_tests(w: &mut World, what: String) {
+    let d = w.deployments.last().expect("a deployment");
+    let tests = d.tests.as_ref().expect("tests ran");
+    assert!(!tests.passed && tests.summary.contains(&what), "{tests:?}");
+    assert!(!d.succeeded());
+}
+
+#[then("it was not tagged")]
+async fn not_tagged(w: &mut World) {
+    assert_eq!(w.deployments.last().expect("a deployment").tag, None);
+}
+
+#[then(expr = "DEV's last good deployment is {string}, on the first commit")]
+async fn last_good_is(w: &mut World, tag: String) {
+    let dir = w.checkout_dir();
+    let store = w.store(Environment::Dev).await;
+    assert_eq!(last_good(&store, &dir).await.expect("ledger"), Some(tag.clone()));
+    assert_eq!(stagegate::tags::tag_commit(&dir, &tag).expect("the tag"), w.first_commit());
+}
+
+#[when(regex = r#"^DEV is rolled back to "last-good" by "release-bot" approved by (.+), confirmed with "([a-z-]+)"$"#)]
+async fn rolled_back(w: &mut World, approvers: String, typed: String) {
+    let (checkout, plan) = w.preview_rollback(LAST_GOOD).await;
+    w.run_rollback(&checkout, plan, &approvers, &typed).await;
+}
+
+#[then("the rollback succeeded with its post-deploy tests passed")]
+async fn rollback_green(w: &mut World) {
+    let d = w.deployments.last().expect("a rollback");
+    assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.tests);
+}
+
+#[then("every post-deploy check of DEV passes against the first commit's configuration")]
+async fn checks_pass_at_first(w: &mut World) {
+    let dir = w.checkout_dir();
+    let first = w.first_commit();
+    let checkout = tempfile::tempdir().expect("a temp dir");
+    git(&dir, &["worktree", "add", "--detach", "--quiet", checkout.path().join("t").to_str().expect("utf-8"), &first]);
+    let desired = DesiredEnvironment::load(&Repo::open(&checkout.path().join("t")).expect("tree"), Environment::Dev)
+        .expect("desired");
+    let clients = w.clients(Environment::Dev).await;
+    let report = verify(&clients, &desired).await.expect("verify");
+    git(&dir, &["worktree", "remove", "--force", checkout.path().join("t").to_str().expect("utf-8")]);
+    assert!(report.passed(), "{report}");
+}
+
+#[then(expr = "the DEV ledger's last record is a rollback of the first commit, tagged {string}")]
+async fn rollback_recorded(w: &mut World, tag: String) {
+    let records = ledger::records(&w.store(Environment::Dev).await).await.expect("ledger");
+    let last = records.last().expect("a record");
+    assert_eq!((last.kind, last.commit.clone(), last.tag.clone()), (RecordKind::Rollback, w.first_commit(), Some(tag)));
+}
+
+#[then(regex = r"^the rollback is refused by rule (R\d\d)$")]
+async fn rollback_refused(w: &mut World, rule: String) {
+    let d = w.deployments.last().expect("a rollback");
+    let failures: Vec<_> = d.verdict.failures().into_iter().map(|r| r.rule).collect();
+    assert_eq!(failures, vec![rule.as_str()], "{}", d.verdict);
+    assert!(d.record.is_none());
+}
+
+#[then(expr = "point-in-time recovery of {string} is still off in DEV")]
+async fn still_off(w: &mut World, _table: String) {
+    assert!(!w.pitr_of_tenants().await);
+}
+
+#[given(expr = "the rollback of DEV to {string} has been previewed")]
+async fn previewed(w: &mut World, tag: String) {
+    let (checkout, plan) = w.preview_rollback(&tag).await;
+    w.plans.push(plan);
+    w.rollback_checkout = Some(checkout);
+}
+
+#[given("the tenants state changed after the preview")]
+async fn state_changed(w: &mut World) {
+    let store = w.store(Environment::Dev).await;
+    super::state::write_once(&store, &component("tenants")).await.expect("another write");
+}
+
+#[when("the previewed rollback is applied")]
+async fn apply_previewed(w: &mut World) {
+    let checkout = w.rollback_checkout.take().expect("a previewed rollback");
+    let plan = w.plans.pop().expect("the previewed plan");
+    w.run_rollback(&checkout, plan, "\"lead-developer\"", "rollback-dev").await;
+    w.rollback_checkout = Some(checkout);
+}
+
+#[then(expr = "the rollback fails with {string} and changes nothing")]
+async fn rollback_stale(w: &mut World, wording: String) {
+    let d = w.deployments.last().expect("a rollback ran");
+    let record = d.record.as_ref().expect("a record of the failed rollback");
+    assert!(record.error.as_deref().unwrap_or_default().contains(&wording), "{record:?}");
+    assert!(d.report.is_none() && d.tag.is_none());
+}
+
+// F03
+
+#[when(expr = "the oldest DEV state version of {string} is copied over the current state")]
+async fn plain_copy(w: &mut World, name: String) {
+    let store = w.store(Environment::Dev).await;
+    let c = component(&name);
+    let oldest = store.versions(&c).await.expect("versions").pop().expect("a version");
+    let source = format!("{}/{}?versionId={}", store.bucket(), c.state_key(), oldest.version_id);
+    store
+        .clients()
+        .s3
+        .copy_object()
+        .bucket(store.bucket())
+        .key(c.state_key())
+        .copy_source(source)
+        .send()
+        .await
+        .expect("a plain copy");
+}
+
+#[then(expr = "the current DEV state object of {string} has serial {int}, below the serial {int} last written")]
+async fn behind(w: &mut World, name: String, serial: u64, last: u64) {
+    let bytes = w.store(Environment::Dev).await.raw_object(&component(&name)).await.expect("read").expect("an object");
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(doc["serial"].as_u64(), Some(serial));
+    assert!(serial < last);
+}
