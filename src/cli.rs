@@ -41,6 +41,8 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for `scan` (other commands write JSON).
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +65,28 @@ pub enum Command {
         component: Component,
         /// The lock ID shown by the failed lock attempt.
         lock_id: String,
+    },
+    /// Stage 1: schemas, table definitions, environment files and templates (R01-R03, R07-R09).
+    Validate {
+        /// The infra repo (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// Print the time spent per kind of input.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Canonical formatting of schema JSON and environment files (R04).
+    Fmt {
+        /// List the files that differ and exit 1, without rewriting them.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Security rules on the desired configuration (R05); fails on HIGH or CRITICAL findings.
+    Scan {
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
     },
     /// Rehearse the pipeline end to end on an emulator.
     Rehearse {
@@ -180,6 +204,42 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             println!("released the lock on {} held by {} since {}", released.path, released.who, released.created);
             Ok(exit::OK)
         }
+        Command::Validate { repo, timings } => {
+            let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => print!("{report}"),
+                Format::Json | Format::Sarif => println!("{:#}", report.to_json()),
+            }
+            if timings {
+                eprint!("{}", report.timings_table());
+            }
+            Ok(report.exit_code())
+        }
+        Command::Fmt { check, repo } => {
+            let report = crate::fmt::fmt(&repo, !check).map_err(|e| Error::Usage(e.to_string()))?;
+            let findings = report.diagnostics();
+            match cli.format {
+                Format::Text if check => findings.iter().for_each(|d| println!("{d}")),
+                Format::Text => {
+                    report.changed.iter().for_each(|f| println!("formatted {}", f.file));
+                    report.problems.iter().for_each(|d| println!("{d}"));
+                }
+                Format::Json | Format::Sarif => {
+                    println!("{:#}", serde_json::json!({"files": report.files, "diagnostics": findings}))
+                }
+            }
+            let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
+            Ok(if failed { exit::RULE_FAILED } else { exit::OK })
+        }
+        Command::Scan { repo } => {
+            let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => print!("{report}"),
+                Format::Json => println!("{:#}", report.to_json()),
+                Format::Sarif => println!("{:#}", report.to_sarif()),
+            }
+            Ok(report.exit_code())
+        }
         Command::Rehearse { repo } => {
             let repo = match repo {
                 Some(dir) => Repo::open(&dir)?,
@@ -193,7 +253,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let report = report?;
             match cli.format {
                 Format::Text => print!("{report}"),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+                }
             }
             Ok(exit::OK)
         }
@@ -203,7 +265,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
 async fn emulator(action: EmulatorAction, format: Format) -> Result<u8, Error> {
     let print = |value: serde_json::Value, text: String| match format {
         Format::Text => println!("{text}"),
-        Format::Json => println!("{value}"),
+        Format::Json | Format::Sarif => println!("{value}"),
     };
     match action {
         EmulatorAction::Up => {
@@ -279,7 +341,7 @@ async fn state(emulator: &Emulator, region: &str, action: StateAction, format: F
             let store = store_for(env).await;
             let versions = store.versions(&component).await?;
             match format {
-                Format::Json => {
+                Format::Json | Format::Sarif => {
                     let rows: Vec<_> = versions
                         .iter()
                         .map(|v| serde_json::json!({"version_id": v.version_id, "last_modified": v.last_modified, "latest": v.is_latest, "size": v.size}))

@@ -9,9 +9,13 @@ pub mod clock;
 pub mod emulator;
 pub mod environment;
 pub mod error;
+pub mod fmt;
 pub mod rehearse;
 pub mod repo;
+pub mod scan;
 pub mod state;
+pub mod template;
+pub mod validate;
 
 pub use environment::Environment;
 pub use error::Error;
