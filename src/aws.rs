@@ -27,6 +27,48 @@ pub struct AwsClients {
     /// AWS, where the credential chain decides (ask STS).
     pub account_id: Option<String>,
     pub region: String,
+    /// Every operation these clients performed, when recording.
+    pub recorder: Option<ActionRecorder>,
+}
+
+/// Records the AWS operations a client performs (`dynamodb:CreateTable`, `s3:PutObject`, ...),
+/// so that a deployer policy can be checked against what an apply really does.
+#[derive(Debug, Clone, Default)]
+pub struct ActionRecorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl ActionRecorder {
+    /// The operations recorded so far, in order, with repeats.
+    pub fn actions(&self) -> Vec<String> {
+        self.0.lock().expect("recorder lock").clone()
+    }
+
+    /// Each distinct operation with how often it ran, sorted.
+    pub fn summary(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for a in self.actions() {
+            *counts.entry(a).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+impl Intercept for ActionRecorder {
+    fn name(&self) -> &'static str {
+        "ActionRecorder"
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(m) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
+            let service = m.service().to_ascii_lowercase();
+            self.0.lock().expect("recorder lock").push(format!("{service}:{}", m.name()));
+        }
+        Ok(())
+    }
 }
 
 impl AwsClients {
@@ -37,6 +79,25 @@ impl AwsClients {
 
     /// Clients acting as `account_id` (ignored on real AWS, where the credential chain decides).
     pub async fn for_account(endpoint: &Endpoint, account_id: &str, region: &str) -> AwsClients {
+        Self::build(endpoint, account_id, region, None).await
+    }
+
+    /// Clients of `env`'s account that record every operation they perform.
+    pub async fn recording(
+        endpoint: &Endpoint,
+        env: Environment,
+        region: &str,
+        recorder: ActionRecorder,
+    ) -> AwsClients {
+        Self::build(endpoint, env.account_id(), region, Some(recorder)).await
+    }
+
+    async fn build(
+        endpoint: &Endpoint,
+        account_id: &str,
+        region: &str,
+        recorder: Option<ActionRecorder>,
+    ) -> AwsClients {
         let sdk = sdk_config(endpoint, account_id, region).await;
         let moto_account = (endpoint.flavor == Flavor::Moto).then(|| MotoAccount(account_id.to_owned()));
 
@@ -48,12 +109,18 @@ impl AwsClients {
             dynamodb = dynamodb.interceptor(m.clone());
             sts = sts.interceptor(m);
         }
+        if let Some(r) = &recorder {
+            s3 = s3.interceptor(r.clone());
+            dynamodb = dynamodb.interceptor(r.clone());
+            sts = sts.interceptor(r.clone());
+        }
         AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             account_id: (endpoint.flavor != Flavor::Aws).then(|| account_id.to_owned()),
             region: region.to_owned(),
+            recorder,
         }
     }
 

@@ -66,6 +66,49 @@ pub enum Command {
         /// The lock ID shown by the failed lock attempt.
         lock_id: String,
     },
+    /// Plan the repo against one environment (or all three at once): what apply would change,
+    /// with drift told apart from configuration changes.
+    Plan {
+        #[arg(long, value_parser = parse_env, conflicts_with = "all")]
+        env: Option<Environment>,
+        /// Plan dev, sit and prod concurrently (the default without --env).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// Store the plan (JSON) for a later `apply --plan`; needs --env.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the PR comment (Markdown) instead of text.
+        #[arg(long)]
+        markdown: bool,
+        /// The commit planned (default: `git rev-parse HEAD` in the repo).
+        #[arg(long)]
+        commit: Option<String>,
+        /// Plan as if at this instant (RFC 3339); default STAGEGATE_NOW or now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Apply a stored plan (or a fresh one) to one environment, holding each component's lock.
+    Apply {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// A plan stored by `plan --out`; refused when expired or stale.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        /// How long to wait for a held lock, e.g. 30s or 5m (default: fail at once).
+        #[arg(long, default_value = "0s", value_parser = parse_duration)]
+        lock_timeout: std::time::Duration,
+        /// Write every AWS operation the apply performed to FILE (JSON).
+        #[arg(long)]
+        record_actions: Option<PathBuf>,
+        #[arg(long)]
+        commit: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Stage 1: schemas, table definitions, environment files and templates (R01-R03, R07-R09).
     Validate {
         /// The infra repo (default: the current directory).
@@ -146,6 +189,26 @@ fn parse_env(s: &str) -> Result<Environment, String> {
     s.parse().map_err(|e: crate::environment::UnknownEnvironment| e.to_string())
 }
 
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d: jiff::SignedDuration = s.parse().map_err(|e| format!("{s:?} is not a duration like 30s or 5m: {e}"))?;
+    std::time::Duration::try_from(d).map_err(|_| format!("{s:?}: a duration cannot be negative"))
+}
+
+fn open_repo(repo: Option<PathBuf>) -> Result<Repo, Error> {
+    Ok(match repo {
+        Some(dir) => Repo::open(&dir)?,
+        None if std::path::Path::new("pipeline.yml").is_file() => Repo::open(std::path::Path::new("."))?,
+        None => Repo::open(&Repo::sample_path())?,
+    })
+}
+
+fn instant(at: Option<String>) -> Result<jiff::Timestamp, Error> {
+    Ok(match at {
+        Some(at) => crate::clock::parse_instant("--at", &at)?,
+        None => crate::clock::Clock::from_env()?.now(),
+    })
+}
+
 fn parse_component(s: &str) -> Result<Component, String> {
     s.parse().map_err(|e: crate::state::BadComponent| e.to_string())
 }
@@ -204,6 +267,101 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             println!("released the lock on {} held by {} since {}", released.path, released.who, released.created);
             Ok(exit::OK)
         }
+        Command::Plan { env, all: _, repo, out, markdown, commit, at } => {
+            let repo = open_repo(repo)?;
+            let now = instant(at)?;
+            let envs: Vec<Environment> = env.map_or(Environment::ALL.to_vec(), |e| vec![e]);
+            if out.is_some() && envs.len() != 1 {
+                return Err(Error::Usage("--out: a stored plan is for one environment; add --env".into()));
+            }
+            let commit = commit.or_else(|| crate::plan::current_commit(repo.root()));
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let plans =
+                crate::plan::plan_environments(emulator.endpoint(), &cli.region, &repo, &envs, commit, now).await;
+            emulator.shutdown().await;
+            let plans = plans?;
+            if let (Some(path), [plan]) = (&out, plans.as_slice()) {
+                plan.save(path)?;
+            }
+            for plan in &plans {
+                match (markdown, cli.format) {
+                    (true, _) => println!("{}", crate::plan::markdown(plan)),
+                    (false, Format::Json | Format::Sarif) => {
+                        println!("{}", serde_json::to_string_pretty(plan).expect("a plan serialises"))
+                    }
+                    (false, Format::Text) => println!("{plan}"),
+                }
+            }
+            if let Some(path) = out {
+                eprintln!("plan stored in {}", path.display());
+            }
+            Ok(exit::OK)
+        }
+        Command::Apply { env, repo, plan, lock_timeout, record_actions, commit, at } => {
+            let repo = open_repo(repo)?;
+            let now = instant(at)?;
+            let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let recorder = crate::aws::ActionRecorder::default();
+            let clients = AwsClients::recording(emulator.endpoint(), env, &cli.region, recorder.clone()).await;
+            let options = crate::apply::ApplyOptions { lock_timeout, ..Default::default() };
+            let cancel = options.cancel.clone();
+            let run = async {
+                let plan = match stored {
+                    Some(plan) => plan,
+                    None => {
+                        let desired = crate::desired::DesiredEnvironment::load(&repo, env)?;
+                        let commit = commit.or_else(|| crate::plan::current_commit(repo.root()));
+                        crate::plan::plan_environment(&clients, &desired, commit, now).await?
+                    }
+                };
+                if cli.format == Format::Text {
+                    println!("{plan}");
+                }
+                let store = StateStore::new(clients.clone(), env);
+                Ok::<_, Error>(crate::apply::apply(&store, &plan, &repo, now, &options).await?)
+            };
+            // The first Ctrl-C lets the apply stop safely (state recorded, locks released).
+            let report = {
+                tokio::pin!(run);
+                tokio::select! {
+                    r = &mut run => r,
+                    _ = tokio::signal::ctrl_c() => {
+                        eprintln!("stagegate: interrupted: finishing the current operation, recording state, releasing locks");
+                        cancel.store(true, std::sync::atomic::Ordering::SeqCst);
+                        run.await
+                    }
+                }
+            };
+            if let Some(path) = &record_actions {
+                let text = serde_json::to_vec_pretty(&recorder.summary()).expect("actions serialise");
+                std::fs::write(path, text)
+                    .map_err(|e| Error::Usage(format!("--record-actions {}: {e}", path.display())))?;
+            }
+            emulator.shutdown().await;
+            let report = report?;
+            match cli.format {
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+                }
+                Format::Text => {
+                    for c in &report.components {
+                        let verdict = c.error.as_deref().map_or("applied".to_owned(), |e| format!("FAILED: {e}"));
+                        println!(
+                            "{}: {} operations, state serial {}: {verdict}",
+                            c.component,
+                            c.operations.len(),
+                            c.serial
+                        );
+                        for op in &c.operations {
+                            println!("  {op}");
+                        }
+                    }
+                    println!("apply took {:.1} s", report.elapsed_ms as f64 / 1000.0);
+                }
+            }
+            Ok(if report.succeeded() { exit::OK } else { exit::INFRASTRUCTURE })
+        }
         Command::Validate { repo, timings } => {
             let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
@@ -241,11 +399,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(report.exit_code())
         }
         Command::Rehearse { repo } => {
-            let repo = match repo {
-                Some(dir) => Repo::open(&dir)?,
-                None if std::path::Path::new("pipeline.yml").is_file() => Repo::open(std::path::Path::new("."))?,
-                None => Repo::open(&Repo::sample_path())?,
-            };
+            let repo = open_repo(repo)?;
             let started = Instant::now();
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
             let report = Rehearsal::new(&repo, emulator.endpoint(), &cli.region).run(started).await;

@@ -32,6 +32,14 @@ pub enum Error {
     State(#[from] StateError),
     #[error(transparent)]
     Repo(#[from] RepoError),
+    #[error(transparent)]
+    Desired(#[from] crate::desired::DesiredError),
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
+    Apply(#[from] crate::apply::ApplyError),
+    #[error(transparent)]
+    Clock(#[from] crate::clock::BadInstant),
     #[error("{0}")]
     Usage(String),
 }
@@ -43,6 +51,13 @@ impl Error {
             Error::Emulator(EmulatorError::BadEndpoint(_) | EmulatorError::NoEndpoint) => exit::BAD_INPUT,
             Error::Emulator(_) => exit::INFRASTRUCTURE,
             Error::State(e) => e.exit_code(),
+            Error::Desired(_) | Error::Clock(_) => exit::BAD_INPUT,
+            Error::Plan(crate::plan::PlanError::State(e)) => e.exit_code(),
+            Error::Plan(crate::plan::PlanError::Live(_)) => exit::INFRASTRUCTURE,
+            Error::Plan(crate::plan::PlanError::Refused { .. }) => exit::RULE_FAILED,
+            Error::Plan(_) => exit::BAD_INPUT,
+            Error::Apply(crate::apply::ApplyError::State(e)) => e.exit_code(),
+            Error::Apply(_) => exit::RULE_FAILED,
         }
     }
 }

@@ -3,16 +3,22 @@
 //! The library holds every rule; the CLI (`main.rs`, `cli`) and the conformance suite
 //! (`tests/conformance.rs`) are thin clients of it.
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod clock;
+pub mod config;
+pub mod desired;
 pub mod emulator;
 pub mod environment;
 pub mod error;
 pub mod fmt;
+pub mod live;
+pub mod plan;
 pub mod rehearse;
 pub mod repo;
 pub mod scan;
+pub mod schema;
 pub mod state;
 pub mod template;
 pub mod validate;

@@ -187,3 +187,20 @@ proptest! {
         prop_assert!(refused);
     }
 }
+
+#[test]
+fn the_sample_repo_parses_into_tables_and_environment_files() {
+    use stagegate::config::EnvironmentFile;
+    use stagegate::repo::Repo;
+    use stagegate::schema::{TableDefinition, table_file};
+    let root = Repo::sample_path();
+    for table in ["tenants", "products", "campaigns"] {
+        let def = TableDefinition::load(&table_file(&root, table)).unwrap();
+        assert_eq!(def.table_name, table);
+        assert!(!def.key_attributes().is_empty());
+    }
+    for env in Environment::ALL {
+        let vars = EnvironmentFile::load(&root, env).unwrap();
+        assert_eq!((vars.environment.as_str(), vars.aws_account_id.as_str()), (env.name(), env.account_id()));
+    }
+}
