@@ -23,6 +23,8 @@ pub mod rule {
     pub const ACCOUNT_FORMAT: &str = "R03/account-format";
     pub const ACCOUNT_MISMATCH: &str = "R03/account-mismatch";
     pub const REGION: &str = "R03/region";
+    /// Otherwise valid, but not what plan and apply read (`config::EnvironmentFile`).
+    pub const SHAPE: &str = "R03/shape";
 }
 
 /// Variables every environment file sets (strings).
@@ -312,6 +314,16 @@ pub fn check_text(rel: &str, text: &str, env: Environment, policy: &EnvironmentP
                 .at(*l, *c),
             );
         }
+    }
+    if findings.is_empty()
+        && let Err(e) = crate::config::EnvironmentFile::parse(Path::new(rel), text)
+    {
+        findings.push(Diagnostic::new(
+            rel,
+            rule::SHAPE,
+            e.to_string(),
+            "plan and apply read this file too; see the README's table of variables",
+        ));
     }
     findings
 }

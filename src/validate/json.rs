@@ -70,6 +70,8 @@ impl fmt::Display for JsonPath {
 /// A JSON file that parsed, with what is needed to point into it.
 pub struct JsonDocument<'a> {
     pub value: Value,
+    /// The text parsed (without a BOM).
+    pub body: &'a str,
     ast: Option<ast::Value<'a>>,
     lines: LineIndex<'a>,
 }
@@ -107,7 +109,7 @@ impl<'a> JsonDocument<'a> {
         };
         // serde_json bounds the nesting at 128 levels, so this second, positional parse is safe.
         let ast = jsonc_parser::parse_to_ast(body, &Default::default(), &Default::default()).ok().and_then(|r| r.value);
-        let doc = JsonDocument { value, ast, lines: LineIndex::new(body) };
+        let doc = JsonDocument { value, body, ast, lines: LineIndex::new(body) };
         if let Some(ast) = &doc.ast {
             doc.duplicate_keys(rel, ast, &JsonPath::root(), findings);
         }

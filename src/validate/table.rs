@@ -28,6 +28,8 @@ pub mod rule {
     pub const LSI_KEY: &str = "R02/lsi-key";
     pub const ITEM_SCHEMA: &str = "R02/item-schema";
     pub const SAMPLE_ITEM: &str = "R02/sample-item";
+    /// Valid for DynamoDB, but not in the shape stagegate's plan reads (`schema::TableDefinition`).
+    pub const SHAPE: &str = "R02/shape";
 }
 
 /// What CreateTable accepts at the top level, plus stagegate's own key.
@@ -470,6 +472,16 @@ pub fn check(root: &Path, rel: &str, doc: &JsonDocument<'_>) -> Vec<Diagnostic> 
                 }
             }
         }
+    }
+    if c.findings.is_empty()
+        && let Err(e) = crate::schema::TableDefinition::parse(Path::new(rel), doc.body)
+    {
+        c.push(
+            rule::SHAPE,
+            &top,
+            e.to_string(),
+            "plan and apply read this file too; give it the shape the README describes",
+        );
     }
     c.findings
 }
