@@ -193,15 +193,35 @@ impl TreeSink for Names {
 
 /// html5ever's exact messages print tokens with `Debug`; shows a tag token as `<name>` instead.
 fn readable(message: &str) -> String {
-    let Some(start) = message.find("Tag(Tag {") else { return message.to_owned() };
-    let Some(len) = message[start..].find("})") else { return message.to_owned() };
-    let token = &message[start..start + len];
-    let closing = token.contains("kind: EndTag");
+    let Some(start) = message.find("Tag { kind: ") else { return message.to_owned() };
+    // The token's Debug text ends where its outermost brace closes.
+    let mut depth = 0usize;
+    let mut end = None;
+    for (i, c) in message[start..].char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    end = Some(start + i + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(end) = end else { return message.to_owned() };
+    let token = &message[start..end];
     let name = token
-        .split_once("Atom(")
+        .split_once("name: Atom(")
         .map(|(_, rest)| rest.trim_start_matches(['\\', '\'']))
         .and_then(|rest| rest.split(['\\', '\'']).next())
         .unwrap_or("?");
-    let tag = if closing { format!("</{name}>") } else { format!("<{name}>") };
-    format!("{}{tag}{}", &message[..start], &message[start + len + 2..])
+    let tag = if token.contains("kind: EndTag") { format!("</{name}>") } else { format!("<{name}>") };
+    let (before, after) = (&message[..start], &message[end..]);
+    let (before, after) = match (before.strip_suffix("Tag("), after.strip_prefix(')')) {
+        (Some(b), Some(a)) => (b, a),
+        _ => (before, after),
+    };
+    format!("{before}{tag}{after}")
 }

@@ -51,7 +51,7 @@ pub mod rule {
 pub const REQUIRED_ELEMENTS: [&str; 4] = ["html", "head", "title", "body"];
 
 /// The value every string of the sample data is replaced with to prove escaping (R09).
-pub const ESCAPE_PROBE: &str = "\"'><script>alert(1)</script>";
+pub const ESCAPE_PROBE: &str = "\"'><script>stagegate-probe</script>";
 
 /// At most this many HTML parse errors are listed per file; the rest are counted.
 const MAX_PARSE_ERRORS: usize = 20;
@@ -106,7 +106,7 @@ pub fn check(root: &Path, rel: &str) -> Vec<Diagnostic> {
         ));
         return findings;
     }
-    let allowed = check_declarations(rel, text, &sample_rel, &scan.tags, &sample_doc, &mut findings);
+    let allowed = check_declarations(rel, text, &sample_rel, &scan, &sample_doc, &mut findings);
     if scan_ok {
         check_render(rel, text, &sample_doc.value, &allowed, html_ok, &mut findings);
     }
@@ -392,7 +392,7 @@ fn check_declarations(
     rel: &str,
     text: &str,
     sample_rel: &str,
-    tags: &[Tag],
+    scan: &mustache::Scan,
     sample: &JsonDocument<'_>,
     findings: &mut Vec<Diagnostic>,
 ) -> HashSet<String> {
@@ -402,6 +402,7 @@ fn check_declarations(
         declared(r, &mut all);
     }
     let mut allowed = HashSet::new();
+    let tags = &scan.tags;
     for tag in tags.iter().filter(|t| t.kind == TagKind::Comment) {
         let Some(rest) = tag.name.strip_prefix(ALLOW_UNESCAPED) else { continue };
         let (name, reason) = rest.split_once(':').unwrap_or((rest, ""));
@@ -469,7 +470,10 @@ fn check_declarations(
             _ => {}
         }
     }
-    for (id, d) in &all {
+    // A scan that stopped early has not seen every use.
+    let complete = !scan.problems.iter().any(|p| matches!(p, ScanProblem::Unterminated { .. }))
+        && !tags.iter().any(|t| t.kind == TagKind::Delimiters);
+    for (id, d) in all.iter().filter(|_| complete) {
         if !used.contains(id) {
             findings.push(sample.finding(
                 sample_rel,
@@ -526,7 +530,7 @@ fn check_render(
     }
     let probe = render::probe_data_except(sample, ESCAPE_PROBE, allowed);
     if let Ok(out) = render::render(text, &probe)
-        && out.to_ascii_lowercase().contains("<script")
+        && out.contains("<script>stagegate-probe")
     {
         findings.push(Diagnostic::new(
             rel,
