@@ -36,7 +36,8 @@ pub fn to_sarif(report: &ScanReport) -> Value {
         .map(|r| {
             let mut props = BTreeMap::new();
             props.insert("security-severity".to_owned(), json!(security_severity(r.severity)));
-            props.insert("tags".to_owned(), json!(["security", r.trivy, r.checkov]));
+            let tags: Vec<&str> = ["security", r.trivy, r.checkov].into_iter().filter(|t| *t != "-").collect();
+            props.insert("tags".to_owned(), json!(tags));
             ReportingDescriptor::builder()
                 .id(r.id.to_owned())
                 .name(r.id.replace('-', ""))

@@ -520,7 +520,7 @@ fn item_schema(
     let validator = match jsonschema::draft202012::new(&schema.value) {
         Ok(v) => v,
         Err(e) => {
-            let path = pointer_path(e.schema_path().as_str());
+            let path = pointer_path(e.instance_path().as_str());
             c.findings.push(schema.finding(
                 &schema_rel,
                 rule::ITEM_SCHEMA,
