@@ -93,6 +93,7 @@ const CASES: &[(&str, Cmd, u8, &str, &str)] = &[
     ("html-event-handler", Cmd::Validate, 1, "R07/event-handler", "templates/shipped.html:8"),
     ("html-placeholder-as-attribute", Cmd::Validate, 1, "R07/placeholder-in-tag", "templates/shipped.html:8"),
     ("html-javascript-url", Cmd::Validate, 1, "R07/javascript-url", "templates/shipped.html:8"),
+    ("html-single-quoted-placeholder", Cmd::Validate, 1, "R07/unquoted-placeholder", "templates/shipped.html:8:11"),
     ("mustache-unterminated", Cmd::Validate, 1, "R08/unterminated-tag", "templates/shipped.html:8:28"),
     ("mustache-mismatched-section", Cmd::Validate, 1, "R08/section-mismatch", "templates/shipped.html:8:66"),
     ("mustache-unclosed-section-crlf", Cmd::Validate, 1, "R08/section-unclosed", "templates/shipped.html:8:1"),

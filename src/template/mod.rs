@@ -28,6 +28,7 @@ pub mod rule {
     pub const EVENT_HANDLER: &str = "R07/event-handler";
     pub const JAVASCRIPT_URL: &str = "R07/javascript-url";
     pub const PLACEHOLDER_IN_TAG: &str = "R07/placeholder-in-tag";
+    pub const UNQUOTED_PLACEHOLDER: &str = "R07/unquoted-placeholder";
     pub const UNTERMINATED: &str = "R08/unterminated-tag";
     pub const BAD_NAME: &str = "R08/bad-name";
     pub const SECTION_MISMATCH: &str = "R08/section-mismatch";
@@ -77,6 +78,7 @@ pub fn check(root: &Path, rel: &str) -> Vec<Diagnostic> {
 
     let scan = mustache::scan(text);
     let scan_ok = check_tags(rel, &scan, &mut findings);
+    check_placeholder_contexts(rel, text, &scan, &mut findings);
 
     let sample_rel = sample_path(rel);
     if !root.join(&sample_rel).is_file() {
@@ -313,6 +315,66 @@ fn check_tags(rel: &str, scan: &mustache::Scan, findings: &mut Vec<Diagnostic>) 
         }
     }
     renderable
+}
+
+/// Where a placeholder sits in the markup around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkupContext {
+    /// Text between tags.
+    Text,
+    /// Inside a tag, in a double-quoted attribute value.
+    DoubleQuoted,
+    /// Inside a tag, in a single-quoted attribute value.
+    SingleQuoted,
+    /// Inside a tag, outside quotes: an attribute name or an unquoted value.
+    Unquoted,
+}
+
+/// The markup context at byte `offset` of a template, read from the source: the last `<` that
+/// opens a tag and has not been closed by `>`, and the quotes seen since.
+pub fn markup_context(text: &str, offset: usize) -> MarkupContext {
+    let before = text.get(..offset).unwrap_or(text);
+    let opened = before
+        .char_indices()
+        .rev()
+        .find(|(i, c)| *c == '<' && before[i + 1..].starts_with(|n: char| n.is_ascii_alphabetic()));
+    let Some((start, _)) = opened else { return MarkupContext::Text };
+    let mut quote: Option<char> = None;
+    for c in before[start..].chars() {
+        match (quote, c) {
+            (None, '>') => return MarkupContext::Text,
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+    }
+    match quote {
+        Some('"') => MarkupContext::DoubleQuoted,
+        Some(_) => MarkupContext::SingleQuoted,
+        None => MarkupContext::Unquoted,
+    }
+}
+
+/// R07: ramhorns escapes `"` but not `'`, so only a double-quoted attribute value keeps data
+/// from adding attributes.
+fn check_placeholder_contexts(rel: &str, text: &str, scan: &mustache::Scan, findings: &mut Vec<Diagnostic>) {
+    for tag in scan.tags.iter().filter(|t| matches!(t.kind, TagKind::Escaped | TagKind::Unescaped)) {
+        let context = markup_context(text, tag.start);
+        if matches!(context, MarkupContext::SingleQuoted | MarkupContext::Unquoted) {
+            findings.push(
+                Diagnostic::new(
+                    rel,
+                    rule::UNQUOTED_PLACEHOLDER,
+                    format!(
+                        "{} sits in a tag outside a double-quoted attribute value, where data could add attributes",
+                        tag.source(text)
+                    ),
+                    "write the attribute as name=\"{{value}}\"",
+                )
+                .at(tag.line, tag.column),
+            );
+        }
+    }
 }
 
 fn sigil(tag: &Tag) -> &'static str {
