@@ -1,6 +1,7 @@
 //! The World and the step definitions, one module per domain concept.
 
 mod state;
+mod validation;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -43,6 +44,8 @@ pub struct World {
     refusal: Option<StateError>,
     /// The last lock item read from a lock table.
     item: Option<HashMap<String, String>>,
+    /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
+    stage1: validation::Stage1,
 }
 
 impl World {
