@@ -613,9 +613,13 @@ async fn update_table_attribute(
                     .projection(projection(&g.projection))
                     .build()
                     .expect("fields set");
+                // Every index's attributes, not only the new one's: an emulator may replace the
+                // table's definitions with what this call lists.
+                let all: Vec<&schema::SecondaryIndex> =
+                    def.global_secondary_indexes.iter().chain(&def.local_secondary_indexes).collect();
                 ddb.update_table()
                     .table_name(name)
-                    .set_attribute_definitions(Some(attribute_definitions(def, &[g])))
+                    .set_attribute_definitions(Some(attribute_definitions(def, &all)))
                     .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(action).build())
                     .send()
                     .await

@@ -1,5 +1,6 @@
 //! The World and the step definitions, one module per domain concept.
 
+mod deploy;
 mod state;
 mod validation;
 
@@ -44,6 +45,12 @@ pub struct World {
     refusal: Option<StateError>,
     /// The last lock item read from a lock table.
     item: Option<HashMap<String, String>>,
+    /// This scenario's working copy of the sample repo.
+    repo: Option<tempfile::TempDir>,
+    /// The last plans made (one per environment).
+    plans: Vec<stagegate::plan::Plan>,
+    /// The last apply: its report, or why it was refused.
+    outcome: Option<Result<stagegate::apply::ApplyReport, String>>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
 }
@@ -66,6 +73,11 @@ impl World {
     /// `target`'s state backend, reached with `env`'s own credentials.
     pub async fn store(&mut self, env: Environment) -> StateStore {
         StateStore::new(self.clients(env).await, env)
+    }
+
+    /// The endpoint of this scenario's emulator.
+    pub async fn endpoint(&mut self) -> stagegate::emulator::Endpoint {
+        self.lease().await.endpoint().clone()
     }
 
     /// Returns the emulator to the pool (the after hook).

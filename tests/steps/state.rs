@@ -12,7 +12,7 @@ use stagegate::state::{
 use super::{Env, World, component};
 
 /// Column 0 of a data table, without its header row.
-fn column(step: &Step) -> Vec<String> {
+pub fn column(step: &Step) -> Vec<String> {
     let table = step.table.as_ref().expect("the step has a data table");
     table.rows.iter().skip(1).map(|r| r[0].trim().to_owned()).collect()
 }
