@@ -330,36 +330,51 @@ pub enum MarkupContext {
     Unquoted,
 }
 
-/// The markup context at byte `offset` of a template, read from the source: the last `<` that
-/// opens a tag and has not been closed by `>`, and the quotes seen since.
-pub fn markup_context(text: &str, offset: usize) -> MarkupContext {
-    let before = text.get(..offset).unwrap_or(text);
-    let opened = before
-        .char_indices()
-        .rev()
-        .find(|(i, c)| *c == '<' && before[i + 1..].starts_with(|n: char| n.is_ascii_alphabetic()));
-    let Some((start, _)) = opened else { return MarkupContext::Text };
+/// The markup context at each of `offsets` (ascending byte offsets) of a template, in one pass
+/// over the source: inside a tag from a `<` followed by a letter to its `>`, tracking quotes.
+pub fn markup_contexts(text: &str, offsets: &[usize]) -> Vec<MarkupContext> {
+    let mut out = Vec::with_capacity(offsets.len());
+    let mut next = offsets.iter().peekable();
+    let mut in_tag = false;
     let mut quote: Option<char> = None;
-    for c in before[start..].chars() {
-        match (quote, c) {
-            (None, '>') => return MarkupContext::Text,
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
+    let mut chars = text.char_indices().peekable();
+    loop {
+        let here = chars.peek().map_or(text.len(), |(i, _)| *i);
+        while let Some(&&o) = next.peek() {
+            if o > here {
+                break;
+            }
+            out.push(match (in_tag, quote) {
+                (false, _) => MarkupContext::Text,
+                (true, Some('"')) => MarkupContext::DoubleQuoted,
+                (true, Some(_)) => MarkupContext::SingleQuoted,
+                (true, None) => MarkupContext::Unquoted,
+            });
+            next.next();
+        }
+        let Some((_, c)) = chars.next() else { break };
+        match (in_tag, quote, c) {
+            (false, _, '<') if chars.peek().is_some_and(|(_, n)| n.is_ascii_alphabetic()) => in_tag = true,
+            (true, None, '>') => in_tag = false,
+            (true, None, '"' | '\'') => quote = Some(c),
+            (true, Some(q), c) if c == q => quote = None,
             _ => {}
         }
     }
-    match quote {
-        Some('"') => MarkupContext::DoubleQuoted,
-        Some(_) => MarkupContext::SingleQuoted,
-        None => MarkupContext::Unquoted,
+    // Offsets past the end see the state at the end.
+    while out.len() < offsets.len() {
+        out.push(MarkupContext::Text);
     }
+    out
 }
 
 /// R07: ramhorns escapes `"` but not `'`, so only a double-quoted attribute value keeps data
 /// from adding attributes.
 fn check_placeholder_contexts(rel: &str, text: &str, scan: &mustache::Scan, findings: &mut Vec<Diagnostic>) {
-    for tag in scan.tags.iter().filter(|t| matches!(t.kind, TagKind::Escaped | TagKind::Unescaped)) {
-        let context = markup_context(text, tag.start);
+    let placeholders: Vec<&Tag> =
+        scan.tags.iter().filter(|t| matches!(t.kind, TagKind::Escaped | TagKind::Unescaped)).collect();
+    let offsets: Vec<usize> = placeholders.iter().map(|t| t.start).collect();
+    for (tag, context) in placeholders.into_iter().zip(markup_contexts(text, &offsets)) {
         if matches!(context, MarkupContext::SingleQuoted | MarkupContext::Unquoted) {
             findings.push(
                 Diagnostic::new(

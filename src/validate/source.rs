@@ -44,6 +44,15 @@ impl Source {
                 "check its permissions",
             ))
         };
+        // A FIFO or device would block or never end; only regular files are read.
+        if !fs::metadata(&path).map_err(unreadable)?.is_file() {
+            return Err(Box::new(Diagnostic::new(
+                rel,
+                rules.unreadable,
+                "not a regular file",
+                "replace it with a file",
+            )));
+        }
         let file = fs::File::open(&path).map_err(unreadable)?;
         let mut bytes = Vec::new();
         // Read one byte past the limit, so a file growing while read is still caught.
