@@ -347,3 +347,29 @@ proptest! {
         prop_assert!(findings.iter().all(|d| d.line >= 1));
     }
 }
+
+#[rstest]
+#[case::text("scan-bucket-unencrypted", "text", 1)]
+#[case::sarif("scan-bucket-unencrypted", "sarif", 1)]
+#[case::json_on_a_passing_repo("../repo", "json", 0)]
+fn the_scan_command_fails_on_high_findings_in_every_format(#[case] dir: &str, #[case] format: &str, #[case] code: i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(["--format", format, "scan", "--repo"])
+        .arg(fixture("broken").join(dir))
+        .output()
+        .expect("the stagegate binary runs");
+    assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match format {
+        "sarif" => {
+            let v: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+            assert_eq!(v["version"], "2.1.0");
+            assert_eq!(v["runs"][0]["results"][0]["ruleId"], "SG-S3-005");
+        }
+        "json" => {
+            let v: Value = serde_json::from_str(&stdout).expect("JSON output");
+            assert_eq!(v["failed"], false);
+        }
+        _ => assert!(stdout.contains("HIGH SG-S3-005"), "{stdout}"),
+    }
+}
