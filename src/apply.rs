@@ -63,6 +63,7 @@ pub struct ComponentOutcome {
     pub operations: Vec<String>,
     pub serial: u64,
     pub error: Option<String>,
+    pub elapsed_ms: u128,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -157,6 +158,7 @@ pub async fn apply(
 
     let mut outcomes = Vec::new();
     for ((cp, (component, lock)), base) in changing.iter().zip(&held).zip(bases) {
+        let component_started = Instant::now();
         let mut operations = Vec::new();
         let run = AssertUnwindSafe(apply_component(store.clients(), cp, &bodies, &options.cancel, &mut operations))
             .catch_unwind()
@@ -175,7 +177,13 @@ pub async fn apply(
         if let Err(e) = store.unlock(component, &lock.id).await {
             error = Some(error.map_or(e.to_string(), |first| format!("{first}; then {e}")));
         }
-        outcomes.push(ComponentOutcome { component: cp.component.clone(), operations, serial, error });
+        outcomes.push(ComponentOutcome {
+            component: cp.component.clone(),
+            operations,
+            serial,
+            error,
+            elapsed_ms: component_started.elapsed().as_millis(),
+        });
     }
     Ok(ApplyReport {
         environment: plan.environment.to_string(),

@@ -33,6 +33,9 @@ pub struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Print how long each step took (to stderr).
+    #[arg(long, global = true)]
+    pub timings: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -109,6 +112,25 @@ pub enum Command {
         #[arg(long)]
         at: Option<String>,
     },
+    /// Evaluate the approval gate of one environment; no AWS needed unless --check-promotion.
+    Gate {
+        #[command(flatten)]
+        gate: GateArgs,
+        /// Gate a rollback (confirmation rollback-ENV).
+        #[arg(long)]
+        rollback: bool,
+        /// Also check the previous environment's deployment records (R25) through the backend.
+        #[arg(long)]
+        check_promotion: bool,
+    },
+    /// Deploy: gate, lock, apply, post-deploy tests, tag, record. A closed gate changes nothing.
+    Deploy {
+        #[command(flatten)]
+        gate: GateArgs,
+        /// Apply this stored plan instead of a fresh one.
+        #[arg(long)]
+        plan: Option<PathBuf>,
+    },
     /// Stage 1: schemas, table definitions, environment files and templates (R01-R03, R07-R09).
     Validate {
         /// The infra repo (default: the current directory).
@@ -137,6 +159,84 @@ pub enum Command {
         #[arg(long)]
         repo: Option<PathBuf>,
     },
+}
+
+/// The inputs of an approval gate (LLD 7.4, 7.6); every value is checked against a strict
+/// pattern and refused (exit 2, naming the flag) when it does not match.
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    #[arg(long, value_parser = parse_env)]
+    pub env: Environment,
+    /// Who triggers the deployment (GitHub handle).
+    #[arg(long)]
+    pub deployer: String,
+    /// An approval: WHO, or WHO@RFC3339 with the time it was given. Repeatable.
+    #[arg(long = "approve")]
+    pub approvals: Vec<String>,
+    /// The typed confirmation: deploy-ENV (rollback-ENV for a rollback).
+    #[arg(long = "confirm")]
+    pub confirmation: Option<String>,
+    /// The change ticket (CHG followed by 7 digits); PROD needs one.
+    #[arg(long)]
+    pub change_ticket: Option<String>,
+    /// The branch the commit is on.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// The commit deployed (default: `git rev-parse HEAD` in the repo).
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// What started the run: manual, workflow_dispatch, push, schedule, ...
+    #[arg(long, default_value = "manual")]
+    pub trigger: String,
+    /// Evaluate at this instant (RFC 3339); default STAGEGATE_NOW or now.
+    #[arg(long)]
+    pub at: Option<String>,
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+}
+
+impl GateArgs {
+    fn request(&self, repo: &Repo, rollback: bool) -> Result<crate::gate::GateRequest, Error> {
+        let bad = |e: crate::gate::BadInput| Error::Usage(e.to_string());
+        let approvals = self
+            .approvals
+            .iter()
+            .map(|a| a.parse::<crate::gate::Approval>().map_err(bad))
+            .collect::<Result<Vec<_>, _>>()?;
+        let commit = match &self.commit {
+            Some(c) => Some(crate::gate::commit(c).map_err(bad)?),
+            None => crate::plan::current_commit(repo.root()),
+        };
+        Ok(crate::gate::GateRequest {
+            env: self.env,
+            deployer: crate::gate::github_handle("--deployer", &self.deployer).map_err(bad)?,
+            approvals,
+            confirmation: self.confirmation.as_deref().map(crate::gate::confirmation).transpose().map_err(bad)?,
+            change_ticket: self
+                .change_ticket
+                .as_deref()
+                .map(str::parse::<crate::tickets::TicketId>)
+                .transpose()
+                .map_err(|e| Error::Usage(e.to_string()))?,
+            branch: self.branch.as_deref().map(crate::gate::branch).transpose().map_err(bad)?,
+            commit,
+            trigger: crate::gate::trigger(&self.trigger).map_err(bad)?,
+            at: instant(self.at.clone())?,
+            rollback,
+            slack_configured: false,
+        })
+    }
+}
+
+/// Whether the environment's webhook secret is set (its value is never printed).
+fn slack_configured(policy: &crate::policy::Pipeline, env: Environment) -> bool {
+    std::env::var(&policy.environment(env).slack.webhook_secret).is_ok_and(|v| !v.trim().is_empty())
+}
+
+fn load_policy(repo: &Repo) -> Result<(crate::policy::Pipeline, crate::tickets::FileTickets), Error> {
+    let policy = crate::policy::Pipeline::load(repo.root()).map_err(|e| Error::Usage(e.to_string()))?;
+    let tickets = crate::tickets::FileTickets::load(repo.root()).map_err(|e| Error::Usage(e.to_string()))?;
+    Ok((policy, tickets))
 }
 
 #[derive(Debug, Subcommand)]
@@ -279,7 +379,13 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let plans =
                 crate::plan::plan_environments(emulator.endpoint(), &cli.region, &repo, &envs, commit, now).await;
             emulator.shutdown().await;
-            let plans = plans?;
+            let timed = plans?;
+            if cli.timings {
+                for (plan, took) in &timed {
+                    eprintln!("timings: plan {} {} ms", plan.environment, took.as_millis());
+                }
+            }
+            let plans: Vec<_> = timed.into_iter().map(|(plan, _)| plan).collect();
             if let (Some(path), [plan]) = (&out, plans.as_slice()) {
                 plan.save(path)?;
             }
@@ -358,9 +464,90 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                         }
                     }
                     println!("apply took {:.1} s", report.elapsed_ms as f64 / 1000.0);
+                    if cli.timings {
+                        for c in &report.components {
+                            eprintln!("timings: apply {} {} ms", c.component, c.elapsed_ms);
+                        }
+                    }
                 }
             }
             Ok(if report.succeeded() { exit::OK } else { exit::INFRASTRUCTURE })
+        }
+        Command::Gate { gate, rollback, check_promotion } => {
+            let repo = open_repo(gate.repo.clone())?;
+            let (policy, tickets) = load_policy(&repo)?;
+            let mut req = gate.request(&repo, rollback)?;
+            req.slack_configured = slack_configured(&policy, req.env);
+            let evidence = if check_promotion {
+                let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+                let deployment = crate::deploy::Deployment {
+                    endpoint: emulator.endpoint(),
+                    region: &cli.region,
+                    repo: &repo,
+                    policy: &policy,
+                    tickets: &tickets,
+                };
+                let records = deployment.evidence(req.env).await;
+                emulator.shutdown().await;
+                Some(records?)
+            } else {
+                None
+            };
+            let verdict = crate::gate::evaluate(&policy, &tickets, evidence.as_deref(), &req);
+            match cli.format {
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&verdict).expect("a verdict serialises"))
+                }
+                Format::Text => print!("{verdict}"),
+            }
+            Ok(if verdict.passed() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Deploy { gate, plan } => {
+            let repo = open_repo(gate.repo.clone())?;
+            let (policy, tickets) = load_policy(&repo)?;
+            let mut req = gate.request(&repo, false)?;
+            req.slack_configured = slack_configured(&policy, req.env);
+            let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let deployment = crate::deploy::Deployment {
+                endpoint: emulator.endpoint(),
+                region: &cli.region,
+                repo: &repo,
+                policy: &policy,
+                tickets: &tickets,
+            };
+            let outcome = deployment.run(&req, stored, &crate::apply::ApplyOptions::default()).await;
+            emulator.shutdown().await;
+            let outcome = outcome?;
+            match cli.format {
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises"))
+                }
+                Format::Text => {
+                    print!("{}", outcome.verdict);
+                    if let Some(report) = &outcome.report {
+                        for c in &report.components {
+                            let verdict = c.error.as_deref().map_or("applied".to_owned(), |e| format!("FAILED: {e}"));
+                            println!(
+                                "{}: {} operations, state serial {}: {verdict}",
+                                c.component,
+                                c.operations.len(),
+                                c.serial
+                            );
+                        }
+                    }
+                    if let Some(t) = &outcome.tests {
+                        println!("post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary);
+                    }
+                    if let Some(tag) = &outcome.tag {
+                        println!("tagged {tag}");
+                    }
+                    if let Some(r) = &outcome.record {
+                        println!("recorded deployment {} ({:?})", r.id, r.result);
+                    }
+                }
+            }
+            Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Validate { repo, timings } => {
             let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;
@@ -402,7 +589,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let repo = open_repo(repo)?;
             let started = Instant::now();
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
-            let report = Rehearsal::new(&repo, emulator.endpoint(), &cli.region).run(started).await;
+            let now = crate::clock::Clock::from_env()?.now();
+            let report = Rehearsal::new(&repo, emulator.endpoint(), &cli.region).run(started, now).await;
             emulator.shutdown().await;
             let report = report?;
             match cli.format {

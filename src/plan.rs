@@ -429,7 +429,8 @@ pub fn current_commit(repo_root: &Path) -> Option<String> {
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// Plans several environments of one repo at once, from one commit (R10).
+/// Plans several environments of one repo at once, from one commit (R10); each plan comes
+/// with how long it took.
 pub async fn plan_environments(
     endpoint: &crate::emulator::Endpoint,
     region: &str,
@@ -437,13 +438,15 @@ pub async fn plan_environments(
     envs: &[Environment],
     commit: Option<String>,
     now: Timestamp,
-) -> Result<Vec<Plan>, crate::Error> {
+) -> Result<Vec<(Plan, std::time::Duration)>, crate::Error> {
     let plans = envs.iter().map(|&env| {
         let commit = commit.clone();
         async move {
+            let started = std::time::Instant::now();
             let desired = DesiredEnvironment::load(repo, env)?;
             let clients = AwsClients::for_environment(endpoint, env, region).await;
-            Ok::<Plan, crate::Error>(plan_environment(&clients, &desired, commit, now).await?)
+            let plan = plan_environment(&clients, &desired, commit, now).await?;
+            Ok::<_, crate::Error>((plan, started.elapsed()))
         }
     });
     futures::future::try_join_all(plans).await

@@ -1,20 +1,30 @@
-//! `stagegate rehearse`: the pipeline rehearsed end to end on an emulator. It bootstraps each
-//! environment's state backend and takes every component of the repo through the state and
-//! lock protocol: lock, write, contention, unlock, a second write, version listing, restore.
+//! `stagegate rehearse`: the pipeline rehearsed end to end on an emulator. It plans the repo
+//! for DEV, SIT and PROD at once, then promotes it DEV → SIT → PROD through each environment's
+//! gate with simulated approvers who satisfy the policy, at an instant inside every window,
+//! under a generated approved change ticket: lock, apply, post-deploy tests, tag, record.
+//! Tags go to a scratch git checkout of the repo, never to the repo itself. Afterwards a new
+//! plan must show nothing left to do and a rival lock must be refused naming its holder.
 
 use std::fmt;
 use std::time::Instant;
 
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::Environment;
+use crate::apply::ApplyOptions;
 use crate::aws::AwsClients;
+use crate::deploy::Deployment;
+use crate::desired::DesiredEnvironment;
 use crate::emulator::Endpoint;
 use crate::error::Error;
+use crate::gate::{Approval, GateRequest};
+use crate::plan::{Action, plan_environment, plan_environments};
+use crate::policy::Pipeline;
 use crate::repo::Repo;
-use crate::state::{Component, OPERATION_APPLY, StateError, StateStore, TerraformState};
+use crate::state::{OPERATION_APPLY, StateError, StateStore};
+use crate::tickets::{ChangeTicket, ChangeWindow, FileTickets, TicketState};
 
-const REHEARSAL_WHO: &str = "rehearsal@stagegate";
 const RIVAL_WHO: &str = "rival@stagegate";
 
 pub struct Rehearsal<'a> {
@@ -27,33 +37,41 @@ pub struct Rehearsal<'a> {
 pub struct RehearsalReport {
     pub repo: String,
     pub endpoint: String,
-    pub environments: Vec<EnvironmentReport>,
+    pub commit: Option<String>,
+    /// The instant the gates were evaluated at (inside every window).
+    pub at: Timestamp,
+    pub plans: Vec<PlanSummary>,
+    pub promotions: Vec<Promotion>,
     pub total_ms: u128,
 }
 
 #[derive(Debug, Serialize)]
-pub struct EnvironmentReport {
+pub struct PlanSummary {
     pub environment: Environment,
-    pub account: String,
-    pub bucket: String,
-    pub versioning: bool,
-    pub encryption: Option<String>,
-    pub public_access_block: [bool; 4],
-    pub lock_table: String,
-    pub components: Vec<ComponentReport>,
+    pub create: usize,
+    pub update: usize,
+    pub replace: usize,
+    pub delete: usize,
+    pub unchanged: usize,
     pub ms: u128,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ComponentReport {
-    pub component: String,
-    pub state_key: String,
-    pub serials_written: Vec<u64>,
-    pub versions: usize,
-    pub restored_serial: u64,
-    pub lineage_kept: bool,
-    pub digest_matches: bool,
-    pub contention_holder: String,
+pub struct Promotion {
+    pub environment: Environment,
+    pub account: String,
+    pub state_bucket: String,
+    pub lock_table: String,
+    pub components: usize,
+    pub operations: usize,
+    pub apply_ms: u128,
+    pub converged: bool,
+    pub rival_lock_refused_while_held_by: String,
+    pub approvers: Vec<String>,
+    pub rules_passed: usize,
+    pub tests: String,
+    pub tag: Option<String>,
+    pub record: Option<String>,
 }
 
 impl<'a> Rehearsal<'a> {
@@ -61,116 +79,252 @@ impl<'a> Rehearsal<'a> {
         Rehearsal { repo, endpoint, region }
     }
 
-    /// Runs the three environments concurrently; `started` is when the command began.
-    pub async fn run(&self, started: Instant) -> Result<RehearsalReport, Error> {
-        let components = self.repo.components()?;
-        let [dev, sit, prod] = Environment::ALL;
-        let (dev, sit, prod) = tokio::try_join!(
-            self.environment(dev, &components),
-            self.environment(sit, &components),
-            self.environment(prod, &components),
-        )?;
+    /// Runs the rehearsal; `started` is when the command began.
+    pub async fn run(&self, started: Instant, now: Timestamp) -> Result<RehearsalReport, Error> {
+        let scratch = tempfile::tempdir().map_err(|e| Error::Usage(format!("a scratch directory: {e}")))?;
+        let checkout = scratch_checkout(self.repo, scratch.path())?;
+        let commit = crate::plan::current_commit(checkout.root());
+        let at = inside_every_window(now);
+        let timed =
+            plan_environments(self.endpoint, self.region, &checkout, &Environment::ALL, commit.clone(), at).await?;
+        let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+        let ticket = ChangeTicket {
+            id: "CHG0000001".into(),
+            title: "stagegate rehearsal".into(),
+            state: TicketState::Approved,
+            window: ChangeWindow {
+                start: at - jiff::SignedDuration::from_hours(1),
+                end: at + jiff::SignedDuration::from_hours(1),
+            },
+            approvers: policy.environment(Environment::Prod).reviewers.clone(),
+            impact: "none: emulator only".into(),
+            rollback_plan: "stagegate rollback".into(),
+        };
+        let tickets = FileTickets::with(vec![ticket]);
+        let deployment = Deployment {
+            endpoint: self.endpoint,
+            region: self.region,
+            repo: &checkout,
+            policy: &policy,
+            tickets: &tickets,
+        };
+        let mut plans = Vec::new();
+        let mut promotions = Vec::new();
+        for (plan, took) in timed {
+            let counts = plan.counts();
+            let n = |a| counts.get(&a).copied().unwrap_or(0);
+            plans.push(PlanSummary {
+                environment: plan.environment,
+                create: n(Action::Create),
+                update: n(Action::Update),
+                replace: n(Action::Replace),
+                delete: n(Action::Delete),
+                unchanged: n(Action::NoOp),
+                ms: took.as_millis(),
+            });
+            promotions.push(self.promote(&deployment, plan, commit.clone().unwrap_or_default(), at).await?);
+        }
         Ok(RehearsalReport {
             repo: self.repo.root().display().to_string(),
             endpoint: self.endpoint.to_string(),
-            environments: vec![dev, sit, prod],
+            commit,
+            at,
+            plans,
+            promotions,
             total_ms: started.elapsed().as_millis(),
         })
     }
 
-    async fn environment(&self, env: Environment, components: &[Component]) -> Result<EnvironmentReport, Error> {
-        let started = Instant::now();
-        let store = StateStore::new(AwsClients::for_environment(self.endpoint, env, self.region).await, env);
-        store.bootstrap().await?;
-        let bucket = store.inspect().await?;
-        let mut reports = Vec::with_capacity(components.len());
-        for c in components {
-            reports.push(round_trip(&store, c).await?);
+    async fn promote(
+        &self,
+        deployment: &Deployment<'_>,
+        plan: crate::plan::Plan,
+        commit: String,
+        at: Timestamp,
+    ) -> Result<Promotion, Error> {
+        let env = plan.environment;
+        let p = deployment.policy.environment(env);
+        let approvers: Vec<String> = p.reviewers.iter().take(p.required_approvals.0 as usize).cloned().collect();
+        let req = GateRequest {
+            env,
+            deployer: "rehearsal-bot".into(),
+            approvals: approvers.iter().map(|a| Approval { who: a.clone(), at: Some(at) }).collect(),
+            confirmation: Some(format!("deploy-{}", env.name())),
+            change_ticket: Some("CHG0000001".parse().expect("a valid ticket id")),
+            branch: Some("main".into()),
+            commit: Some(commit),
+            trigger: "manual".into(),
+            at,
+            rollback: false,
+            // Nothing is sent during a rehearsal; the webhook is taken as configured.
+            slack_configured: true,
+        };
+        let outcome = deployment.run(&req, Some(plan), &ApplyOptions::default()).await?;
+        if !outcome.verdict.passed() {
+            return Err(Error::Usage(format!("{}: the gate stayed closed:\n{}", env.label(), outcome.verdict)));
         }
-        Ok(EnvironmentReport {
+        let report = outcome.report.as_ref();
+        if let Some(failed) = report.and_then(|r| r.components.iter().find(|c| c.error.is_some())) {
+            return Err(Error::Usage(format!(
+                "{}: applying {} failed: {}",
+                env.label(),
+                failed.component,
+                failed.error.as_deref().unwrap_or_default()
+            )));
+        }
+        let clients = AwsClients::for_environment(self.endpoint, env, self.region).await;
+        let store = StateStore::new(clients.clone(), env);
+        let desired = DesiredEnvironment::load(deployment.repo, env)?;
+        let again = plan_environment(&clients, &desired, None, at).await?;
+        let rival_lock_refused_while_held_by = match desired.components.first().map(|d| d.component.clone()) {
+            Some(c) => {
+                let held = store.lock(&c, OPERATION_APPLY, "rehearsal@stagegate", "stagegate rehearse").await?;
+                let rival = store.lock(&c, OPERATION_APPLY, RIVAL_WHO, "rival").await;
+                store.unlock(&c, &held.id).await?;
+                match rival {
+                    Err(StateError::Locked { holder }) => holder.who,
+                    Ok(granted) => {
+                        store.unlock(&c, &granted.id).await?;
+                        return Err(Error::Usage(format!("{}: a second lock on {c} was granted", env.label())));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            None => String::new(),
+        };
+        Ok(Promotion {
             environment: env,
             account: env.account_id().into(),
-            bucket: store.bucket().into(),
-            versioning: bucket.versioning_enabled,
-            encryption: bucket.encryption,
-            public_access_block: bucket.public_access_block,
+            state_bucket: store.bucket().into(),
             lock_table: store.lock_table().into(),
-            components: reports,
-            ms: started.elapsed().as_millis(),
+            components: report.map_or(0, |r| r.components.len()),
+            operations: report.map_or(0, |r| r.components.iter().map(|c| c.operations.len()).sum()),
+            apply_ms: report.map_or(0, |r| r.elapsed_ms),
+            converged: !again.has_changes(),
+            rival_lock_refused_while_held_by,
+            approvers,
+            rules_passed: outcome.verdict.rules.iter().filter(|r| r.verdict == crate::gate::Verdict::Pass).count(),
+            tests: outcome
+                .tests
+                .as_ref()
+                .map_or("not run".into(), |t| format!("{}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary)),
+            tag: outcome.tag.clone(),
+            record: outcome.record.as_ref().map(|r| r.id.clone()),
         })
     }
 }
 
-async fn round_trip(store: &StateStore, c: &Component) -> Result<ComponentReport, Error> {
-    let base = match store.read(c).await? {
-        Some(stored) => stored.state,
-        None => TerraformState::new(),
-    };
-    let lock = store.lock(c, OPERATION_APPLY, REHEARSAL_WHO, "stagegate rehearse").await?;
-    let result = async {
-        let first = store.write(c, &base.next(base.resources.clone()), &lock).await?;
-        let holder = match store.lock(c, OPERATION_APPLY, RIVAL_WHO, "contention check").await {
-            Err(StateError::Locked { holder }) => holder.who,
-            Ok(rival) => {
-                store.unlock(c, &rival.id).await?;
-                return Err(Error::Usage(format!("{}: a second lock was granted while held", store.lock_id(c))));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let second = store.write(c, &first.state.next(first.state.resources.clone()), &lock).await?;
-        let first_version = first.version_id.clone().unwrap_or_default();
-        let restored = store.restore(c, &first_version, &lock).await?;
-        let versions = store.versions(c).await?.len();
-        let digest_matches = store.digest(c).await?.as_deref() == Some(restored.md5.as_str());
-        Ok(ComponentReport {
-            component: c.name().into(),
-            state_key: c.state_key(),
-            serials_written: vec![first.state.serial, second.state.serial],
-            versions,
-            restored_serial: restored.state.serial,
-            lineage_kept: restored.state.lineage == first.state.lineage,
-            digest_matches,
-            contention_holder: holder,
-        })
+/// A git checkout of the repo's files in `dir` with one commit on main, so that deployment
+/// tags never land in the user's own repo.
+fn scratch_checkout(repo: &Repo, dir: &std::path::Path) -> Result<Repo, Error> {
+    let fail = |what: String| Error::Usage(format!("preparing the rehearsal checkout: {what}"));
+    copy_tree(repo.root(), dir).map_err(|e| fail(e.to_string()))?;
+    let source = crate::plan::current_commit(repo.root()).unwrap_or_else(|| "a working tree".into());
+    let message = format!("stagegate rehearsal of {source}");
+    for args in [
+        vec!["init", "--quiet", "--initial-branch=main"],
+        vec!["add", "--all"],
+        vec!["commit", "--quiet", "--no-verify", "--message", &message],
+    ] {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=stagegate", "-c", "user.email=stagegate@localhost", "-c", "commit.gpgsign=false"])
+            .args(&args)
+            .output()
+            .map_err(|e| fail(format!("git: {e}")))?;
+        if !out.status.success() {
+            return Err(fail(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
+        }
     }
-    .await;
-    let released = store.unlock(c, &lock.id).await;
-    let report = result?;
-    released?;
-    Ok(report)
+    Ok(Repo::open(dir)?)
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// `now` if it is inside SIT's business hours, else the next weekday at 10:00 in
+/// Africa/Johannesburg: an instant every environment's window admits.
+pub fn inside_every_window(now: Timestamp) -> Timestamp {
+    let local = crate::clock::in_pipeline_zone(now);
+    let weekday = |d: jiff::civil::Weekday| !matches!(d, jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday);
+    let hour = local.hour();
+    if weekday(local.weekday()) && (9..16).contains(&hour) {
+        return now;
+    }
+    let mut day = local.date();
+    if hour >= 10 || !weekday(day.weekday()) {
+        day = day.tomorrow().expect("a next day");
+    }
+    while !weekday(day.weekday()) {
+        day = day.tomorrow().expect("a next day");
+    }
+    day.at(10, 0, 0, 0).to_zoned_datetime(local.time_zone().clone()).map(|z| z.timestamp()).unwrap_or(now)
 }
 
 impl fmt::Display for RehearsalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "stagegate rehearse")?;
         writeln!(f, "  repo      {}", self.repo)?;
+        writeln!(f, "  commit    {}", self.commit.as_deref().unwrap_or("(not a git checkout)"))?;
         writeln!(f, "  emulator  {}", self.endpoint)?;
-        for e in &self.environments {
-            let pab = e.public_access_block.iter().filter(|b| **b).count();
-            writeln!(f)?;
-            writeln!(f, "{:<4} account {}  ({} ms)", e.environment.label(), e.account, e.ms)?;
+        writeln!(
+            f,
+            "  clock     {} (inside every window; simulated approvers, change ticket CHG0000001)",
+            crate::clock::in_pipeline_zone(self.at).strftime("%a %Y-%m-%d %H:%M %Z")
+        )?;
+        writeln!(f)?;
+        writeln!(f, "Plan (DEV, SIT and PROD at once)")?;
+        for p in &self.plans {
             writeln!(
                 f,
-                "  state bucket {}: versioning {}, encryption {}, public access block {pab}/4",
-                e.bucket,
-                if e.versioning { "on" } else { "OFF" },
-                e.encryption.as_deref().unwrap_or("OFF"),
+                "  {:<4} {} to create, {} to update, {} to replace, {} to delete, {} unchanged  ({} ms)",
+                p.environment.label(),
+                p.create,
+                p.update,
+                p.replace,
+                p.delete,
+                p.unchanged,
+                p.ms
             )?;
-            writeln!(f, "  lock table   {}", e.lock_table)?;
-            for c in &e.components {
-                let serials: Vec<String> = c.serials_written.iter().map(u64::to_string).collect();
-                writeln!(
-                    f,
-                    "  {:<10} serial {} written; rival lock refused (held by {}); {} versions; oldest restored as serial {} (lineage {}, digest {})",
-                    c.component,
-                    serials.join(" → "),
-                    c.contention_holder,
-                    c.versions,
-                    c.restored_serial,
-                    if c.lineage_kept { "kept" } else { "CHANGED" },
-                    if c.digest_matches { "updated" } else { "WRONG" },
-                )?;
-            }
+        }
+        writeln!(f)?;
+        writeln!(f, "Promote DEV → SIT → PROD")?;
+        for p in &self.promotions {
+            writeln!(
+                f,
+                "  {:<4} account {}: {} components, {} operations applied in {} ms; re-plan {}; rival lock refused (held by {})",
+                p.environment.label(),
+                p.account,
+                p.components,
+                p.operations,
+                p.apply_ms,
+                if p.converged { "clean" } else { "NOT CLEAN" },
+                p.rival_lock_refused_while_held_by
+            )?;
+            writeln!(f, "       gate: {} rules passed, approved by {}", p.rules_passed, p.approvers.join(", "))?;
+            writeln!(f, "       post-deploy tests {}", p.tests)?;
+            writeln!(
+                f,
+                "       tag {}, record {}",
+                p.tag.as_deref().unwrap_or("(none)"),
+                p.record.as_deref().unwrap_or("(none)")
+            )?;
+            writeln!(f, "       state in {}, locks in {}", p.state_bucket, p.lock_table)?;
         }
         writeln!(f)?;
         writeln!(f, "total {:.1} s", self.total_ms as f64 / 1000.0)

@@ -204,3 +204,83 @@ fn the_sample_repo_parses_into_tables_and_environment_files() {
         assert_eq!((vars.environment.as_str(), vars.aws_account_id.as_str()), (env.name(), env.account_id()));
     }
 }
+
+mod gates {
+    use std::collections::BTreeSet;
+
+    use jiff::Timestamp;
+    use jiff::civil::{Time, Weekday};
+    use proptest::prelude::*;
+    use rstest::rstest;
+    use stagegate::Environment;
+    use stagegate::gate::in_business_hours;
+    use stagegate::policy::{Pipeline, Window};
+    use stagegate::repo::Repo;
+    use stagegate::tags::{base_name, next_name};
+
+    fn sit_hours() -> stagegate::policy::BusinessHours {
+        let policy = Pipeline::load(&Repo::sample_path()).unwrap();
+        match &policy.environment(Environment::Sit).window {
+            Window::BusinessHours(h) => h.clone(),
+            other => panic!("SIT's window is {other:?}"),
+        }
+    }
+
+    #[rstest]
+    #[case("2026-11-30T05:59:59Z", false)]
+    #[case("2026-11-30T06:00:00Z", true)]
+    #[case("2026-12-04T14:59:59Z", true)]
+    #[case("2026-12-04T15:00:00Z", false)]
+    #[case("2026-12-05T10:00:00Z", false)]
+    #[case("2026-12-06T10:00:00Z", false)]
+    fn sit_hours_at_the_boundaries(#[case] at: &str, #[case] inside: bool) {
+        assert_eq!(in_business_hours(&sit_hours(), at.parse().unwrap()), inside);
+    }
+
+    proptest! {
+        #[test]
+        fn the_sit_window_is_the_johannesburg_wall_clock_rule(secs in 1_700_000_000i64..1_900_000_000) {
+            let t = Timestamp::from_second(secs).unwrap();
+            // SAST is UTC+2 all year: the wall clock is the UTC instant plus two hours.
+            let wall = t.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(2)));
+            let weekday = !matches!(wall.weekday(), Weekday::Saturday | Weekday::Sunday);
+            let hours = wall.time() >= Time::constant(8, 0, 0, 0) && wall.time() < Time::constant(17, 0, 0, 0);
+            prop_assert_eq!(in_business_hours(&sit_hours(), t), weekday && hours);
+        }
+
+        #[test]
+        fn deployment_tags_never_collide_and_keep_their_order(secs in 1_700_000_000i64..1_900_000_000, n in 1usize..30) {
+            let t = Timestamp::from_second(secs).unwrap();
+            let mut existing = BTreeSet::new();
+            let mut made = Vec::new();
+            for _ in 0..n {
+                let name = next_name(Environment::Prod, t, &existing).unwrap();
+                prop_assert!(existing.insert(name.clone()));
+                made.push(name);
+            }
+            let mut sorted = made.clone();
+            sorted.sort();
+            prop_assert_eq!(&sorted, &made);
+            let next_second = base_name(Environment::Prod, Timestamp::from_second(secs + 1).unwrap());
+            prop_assert!(made.iter().all(|m| m < &next_second));
+        }
+    }
+
+    #[rstest]
+    #[case("required_approvals: 1", "required_approvals: 0", "required_approvals: 0 is impossible")]
+    #[case("end: \"17:00\"", "end: \"07:00\"", "end 07:00 is not after start 08:00")]
+    #[case(
+        "    prevent_self_review: false\n",
+        "    prevent_self_review: false\n    auto_deploy: true\n",
+        "unknown field `auto_deploy`"
+    )]
+    #[case("reviewers: [tech-lead, qa-lead]", "reviewers: [tech-lead]", "2 approvals required but only 1 reviewers")]
+    fn impossible_policies_are_refused_with_their_line(#[case] from: &str, #[case] to: &str, #[case] reason: &str) {
+        let path = Repo::sample_path().join("pipeline.yml");
+        let text = std::fs::read_to_string(&path).unwrap().replacen(from, to, 1);
+        let err = Pipeline::parse(&path, &text).unwrap_err().to_string();
+        assert!(err.contains(reason), "{err}");
+        let line: usize = err.split(':').nth(1).unwrap().parse().unwrap();
+        assert!(line > 0, "{err}");
+    }
+}

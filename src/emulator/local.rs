@@ -20,6 +20,22 @@ pub const CACHE_VAR: &str = "STAGEGATE_CACHE";
 pub const PYTHON_VAR: &str = "STAGEGATE_PYTHON";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// moto's server, run as `moto_server` runs it but serving one request at a time: the threaded
+/// server lets two concurrent conditional writes to one DynamoDB item both succeed, which AWS
+/// never does, and the lock protocol depends on that atomicity. Argument: the port.
+const SERIAL_SERVER: &str = r#"
+import os, signal, sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+port = int(sys.argv[1])
+os.environ.setdefault("MOTO_PORT", str(port))
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+app = DomainDispatcherApplication(create_backend_app)
+app.debug = True
+run_simple("127.0.0.1", port, app, threaded=False, request_handler=MotoRequestHandler)
+"#;
 const READY_MARKER: &str = ".stagegate-ready";
 
 /// `$STAGEGATE_CACHE`, else `$XDG_CACHE_HOME/stagegate`, else `~/.cache/stagegate`.
@@ -54,8 +70,8 @@ impl MotoInstall {
         &self.venv
     }
 
-    fn server_bin(&self) -> PathBuf {
-        self.venv.join("bin").join("moto_server")
+    fn python(&self) -> PathBuf {
+        self.venv.join("bin").join("python")
     }
 
     /// Starts `moto_server` on a free 127.0.0.1 port and waits for `GET /moto-api/`.
@@ -73,14 +89,14 @@ impl MotoInstall {
 
     async fn start_once(&self) -> Result<MotoServer, EmulatorError> {
         let (port, log_path, log, log_err) = self.prepare_log()?;
-        let child = Command::new(self.server_bin())
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let child = Command::new(self.python())
+            .args(["-c", SERIAL_SERVER, &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| EmulatorError::Io(format!("{}: {e}", self.server_bin().display())))?;
+            .map_err(|e| EmulatorError::Io(format!("{}: {e}", self.python().display())))?;
         let mut server = MotoServer { child: Some(child), url: format!("http://127.0.0.1:{port}"), log_path };
         let (url, log_path) = (server.url.clone(), server.log_path.clone());
         let child = server.child.as_mut().expect("just spawned");
@@ -93,15 +109,15 @@ impl MotoInstall {
     pub async fn spawn_detached(&self) -> Result<(u32, String, PathBuf), EmulatorError> {
         use std::os::unix::process::CommandExt;
         let (port, log_path, log, log_err) = self.prepare_log()?;
-        let mut child = std::process::Command::new(self.server_bin())
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = std::process::Command::new(self.python())
+            .args(["-c", SERIAL_SERVER, &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
             // Its own process group: Ctrl-C in the shell that started it does not stop it.
             .process_group(0)
             .spawn()
-            .map_err(|e| EmulatorError::Io(format!("{}: {e}", self.server_bin().display())))?;
+            .map_err(|e| EmulatorError::Io(format!("{}: {e}", self.python().display())))?;
         let url = format!("http://127.0.0.1:{port}");
         poll_ready(&url, &log_path, || child.try_wait().ok().flatten().map(|s| s.to_string())).await?;
         Ok((child.id(), url, log_path))

@@ -107,7 +107,7 @@ fn at(s: &str) -> jiff::Timestamp {
 }
 
 #[given("a working copy of the sample repo")]
-async fn working_copy(w: &mut World) {
+pub async fn working_copy(w: &mut World) {
     let dir = tempfile::tempdir().expect("a temp dir");
     copy_dir(&Repo::sample_path(), dir.path());
     w.repo = Some(dir);
@@ -139,9 +139,10 @@ async fn recorded_ops(w: &mut World, step: &Step) {
 async fn plan_all(w: &mut World) {
     let endpoint = w.endpoint().await;
     let repo = w.working_copy();
-    w.plans = plan_environments(&endpoint, DEFAULT_REGION, &repo, &Environment::ALL, Some(COMMIT.into()), now())
+    let plans = plan_environments(&endpoint, DEFAULT_REGION, &repo, &Environment::ALL, Some(COMMIT.into()), now())
         .await
         .expect("plans");
+    w.plans = plans.into_iter().map(|(plan, _)| plan).collect();
 }
 
 #[when(expr = "the working copy is planned for {env}")]

@@ -1,6 +1,8 @@
 //! The World and the step definitions, one module per domain concept.
 
 mod deploy;
+mod gates;
+mod promotion;
 mod state;
 mod validation;
 
@@ -51,6 +53,10 @@ pub struct World {
     plans: Vec<stagegate::plan::Plan>,
     /// The last apply: its report, or why it was refused.
     outcome: Option<Result<stagegate::apply::ApplyReport, String>>,
+    /// The gate being evaluated.
+    gate: gates::GateScenario,
+    /// Deployments run in this scenario, in order.
+    deployments: Vec<stagegate::deploy::DeployOutcome>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
 }

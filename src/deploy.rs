@@ -1,0 +1,144 @@
+//! `stagegate deploy`: gate → lock → apply → post-deploy tests → tag → record. A closed gate
+//! changes nothing; everything after the gate is recorded, success or failure.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::Environment;
+use crate::apply::{ApplyOptions, ApplyReport, apply};
+use crate::aws::AwsClients;
+use crate::desired::DesiredEnvironment;
+use crate::emulator::Endpoint;
+use crate::error::Error;
+use crate::gate::{GateRequest, GateVerdict, evaluate};
+use crate::ledger::{self, DeploymentRecord, Outcome, RecordKind, TestResults};
+use crate::plan::{Plan, plan_environment};
+use crate::policy::Pipeline;
+use crate::repo::Repo;
+use crate::state::{StateError, StateStore};
+use crate::tickets::TicketSource;
+
+#[derive(Debug, Serialize)]
+pub struct DeployOutcome {
+    pub verdict: GateVerdict,
+    pub report: Option<ApplyReport>,
+    pub tests: Option<TestResults>,
+    pub tag: Option<String>,
+    pub record: Option<DeploymentRecord>,
+}
+
+impl DeployOutcome {
+    pub fn succeeded(&self) -> bool {
+        self.record.as_ref().is_some_and(DeploymentRecord::is_green)
+    }
+}
+
+/// Everything a deployment runs against.
+pub struct Deployment<'a> {
+    pub endpoint: &'a Endpoint,
+    pub region: &'a str,
+    pub repo: &'a Repo,
+    pub policy: &'a Pipeline,
+    pub tickets: &'a dyn TicketSource,
+}
+
+impl Deployment<'_> {
+    /// The records of the environment before `env` in the promotion order, read with that
+    /// environment's own credentials (R25). A backend that does not exist yet has none.
+    pub async fn evidence(&self, env: Environment) -> Result<Vec<DeploymentRecord>, Error> {
+        let Some(prev) = self.policy.previous(env) else { return Ok(Vec::new()) };
+        let store = StateStore::new(AwsClients::for_environment(self.endpoint, prev, self.region).await, prev);
+        match ledger::records(&store).await {
+            Ok(r) => Ok(r),
+            Err(StateError::Aws { detail, .. }) if detail.contains("NoSuchBucket") => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs the gate and, when it opens, the deployment.
+    pub async fn run(
+        &self,
+        req: &GateRequest,
+        plan: Option<Plan>,
+        options: &ApplyOptions,
+    ) -> Result<DeployOutcome, Error> {
+        let evidence = self.evidence(req.env).await?;
+        let verdict = evaluate(self.policy, self.tickets, Some(&evidence), req);
+        if !verdict.passed() {
+            return Ok(DeployOutcome { verdict, report: None, tests: None, tag: None, record: None });
+        }
+        let started = Instant::now();
+        let commit = req.commit.clone().unwrap_or_default();
+        let clients = AwsClients::for_environment(self.endpoint, req.env, self.region).await;
+        let store = StateStore::new(clients.clone(), req.env);
+        store.bootstrap().await?;
+        let desired = DesiredEnvironment::load(self.repo, req.env)?;
+        let plan = match plan {
+            Some(p) => p,
+            None => plan_environment(&clients, &desired, Some(commit.clone()), req.at).await?,
+        };
+        let applied = apply(&store, &plan, self.repo, req.at, options).await;
+        let (report, error) = match applied {
+            Ok(r) => {
+                let failed: Vec<String> = r
+                    .components
+                    .iter()
+                    .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.component)))
+                    .collect();
+                (Some(r), (!failed.is_empty()).then(|| failed.join("; ")))
+            }
+            Err(e) => (None, Some(e.to_string())),
+        };
+        // Post-deploy test: the environment now matches the repo, resource by resource.
+        let tests = match &error {
+            Some(_) => None,
+            None => {
+                let again = plan_environment(&clients, &desired, Some(commit.clone()), req.at).await?;
+                let resources: usize = again.components.iter().map(|c| c.resources.len()).sum();
+                let differing: Vec<String> = again
+                    .components
+                    .iter()
+                    .flat_map(|c| &c.resources)
+                    .filter(|r| r.action != crate::plan::Action::NoOp)
+                    .map(|r| r.address.clone())
+                    .collect();
+                Some(TestResults {
+                    passed: differing.is_empty(),
+                    summary: if differing.is_empty() {
+                        format!("all {resources} resources match the repo")
+                    } else {
+                        format!("differ from the repo: {}", differing.join(", "))
+                    },
+                })
+            }
+        };
+        let green = error.is_none() && tests.as_ref().is_some_and(|t| t.passed);
+        let tag = if green {
+            let message = format!("Deployment to {} by {}", req.env.name(), req.deployer);
+            Some(
+                crate::tags::tag_deployment(self.repo.root(), req.env, &commit, req.at, &req.deployer, &message)
+                    .map_err(|e| Error::Usage(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let record = DeploymentRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: if req.rollback { RecordKind::Rollback } else { RecordKind::Deploy },
+            environment: req.env,
+            commit,
+            deployer: req.deployer.clone(),
+            approvers: req.approvals.iter().map(|a| a.who.clone()).collect(),
+            trigger: req.trigger.clone(),
+            started: req.at,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            result: if error.is_none() { Outcome::Succeeded } else { Outcome::Failed },
+            tests: tests.clone(),
+            tag: tag.clone(),
+            error,
+        };
+        ledger::append(&store, &record).await?;
+        Ok(DeployOutcome { verdict, report, tests, tag, record: Some(record) })
+    }
+}

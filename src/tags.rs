@@ -1,0 +1,93 @@
+//! Deployment tags (R23): an annotated tag `deploy-{env}-{YYYYMMDD-HHMMSS}` (UTC) on the
+//! deployed commit. A tag is never overwritten: a second deployment in the same second gets
+//! `-01`, then `-02` ... `-99` appended (F10), which still sorts after the first and before
+//! the next second, so `git tag -l "deploy-prod-*" | tail` keeps giving the newest.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::Environment;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TagError {
+    #[error("{repo}: git {args} failed: {detail}")]
+    Git { repo: String, args: String, detail: String },
+    #[error("deploy-{env}-{second}: 100 deployments in one second; refusing to tag")]
+    Exhausted { env: String, second: String },
+}
+
+/// `deploy-{env}-YYYYMMDD-HHMMSS` in UTC.
+pub fn base_name(env: Environment, at: Timestamp) -> String {
+    format!("deploy-{}-{}", env.name(), at.to_zoned_datetime(TimeZone::UTC).strftime("%Y%m%d-%H%M%S"))
+}
+
+/// The tag for a deployment at `at`, distinct from every `existing` tag (F10).
+pub fn next_name(env: Environment, at: Timestamp, existing: &BTreeSet<String>) -> Result<String, TagError> {
+    let base = base_name(env, at);
+    if !existing.contains(&base) {
+        return Ok(base);
+    }
+    (1..100)
+        .map(|n| format!("{base}-{n:02}"))
+        .find(|name| !existing.contains(name))
+        .ok_or_else(|| TagError::Exhausted { env: env.name().into(), second: base.clone() })
+}
+
+fn git(repo: &Path, args: &[&str]) -> Result<String, TagError> {
+    git_as(repo, args, None)
+}
+
+/// Runs git without a shell; `tagger` becomes the tag's author (the deployer).
+fn git_as(repo: &Path, args: &[&str], tagger: Option<&str>) -> Result<String, TagError> {
+    let mut cmd = Command::new("git");
+    if let Some(who) = tagger {
+        cmd.env("GIT_COMMITTER_NAME", who).env("GIT_COMMITTER_EMAIL", format!("{who}@users.noreply.github.com"));
+    }
+    let out = cmd.arg("-C").arg(repo).args(args).output().map_err(|e| TagError::Git {
+        repo: repo.display().to_string(),
+        args: args.join(" "),
+        detail: e.to_string(),
+    })?;
+    if !out.status.success() {
+        return Err(TagError::Git {
+            repo: repo.display().to_string(),
+            args: args.join(" "),
+            detail: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The environment's deployment tags, oldest first.
+pub fn deployment_tags(repo: &Path, env: Environment) -> Result<Vec<String>, TagError> {
+    let pattern = format!("deploy-{}-*", env.name());
+    let listed = git(repo, &["tag", "--list", &pattern])?;
+    let mut tags: Vec<String> = listed.lines().map(str::to_owned).collect();
+    tags.sort();
+    Ok(tags)
+}
+
+/// Creates the annotated tag for a deployment of `commit` by `tagger` and returns its name.
+pub fn tag_deployment(
+    repo: &Path,
+    env: Environment,
+    commit: &str,
+    at: Timestamp,
+    tagger: &str,
+    message: &str,
+) -> Result<String, TagError> {
+    let existing: BTreeSet<String> = deployment_tags(repo, env)?.into_iter().collect();
+    let name = next_name(env, at, &existing)?;
+    // No -f: git refuses to overwrite, so a race with another tagger fails instead of clobbering.
+    git_as(repo, &["tag", "--annotate", &name, "--message", message, commit], Some(tagger))?;
+    Ok(name)
+}
+
+/// The commit a tag points at.
+pub fn tag_commit(repo: &Path, tag: &str) -> Result<String, TagError> {
+    Ok(git(repo, &["rev-list", "-n", "1", tag])?.trim().to_owned())
+}

@@ -1,0 +1,162 @@
+//! Steps for promotion: deploy, tags and the ledger (features/promotion).
+
+use cucumber::gherkin::Step;
+use cucumber::{given, then, when};
+use stagegate::Environment;
+use stagegate::apply::ApplyOptions;
+use stagegate::aws::DEFAULT_REGION;
+use stagegate::deploy::{DeployOutcome, Deployment};
+use stagegate::gate::Approval;
+use stagegate::ledger;
+use stagegate::policy::Pipeline;
+use stagegate::repo::Repo;
+use stagegate::tickets::FileTickets;
+
+use super::World;
+use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=dev", "-c", "user.email=dev@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+impl World {
+    fn checkout_commit(&self) -> String {
+        git(self.repo.as_ref().expect("a checkout").path(), &["rev-parse", "HEAD"])
+    }
+
+    async fn deploy(&mut self, env: Environment, approvers: &str, trigger: &str) {
+        let dir = self.repo.as_ref().expect("a checkout").path().to_path_buf();
+        let repo = Repo::open(&dir).expect("the checkout");
+        let policy = Pipeline::load(&dir).expect("the policy");
+        let tickets = FileTickets::load(&dir).expect("the tickets");
+        let mut req = request(
+            env,
+            "release-bot",
+            &self.checkout_commit(),
+            INSIDE_EVERY_WINDOW.parse().expect("an instant"),
+            false,
+        );
+        req.confirmation = Some(format!("deploy-{}", env.name()));
+        req.trigger = trigger.into();
+        req.approvals =
+            approvers.split('"').skip(1).step_by(2).map(|who| Approval { who: who.into(), at: None }).collect();
+        if env == Environment::Prod {
+            req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
+        }
+        let endpoint = self.endpoint().await;
+        let deployment =
+            Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &repo, policy: &policy, tickets: &tickets };
+        let outcome = deployment.run(&req, None, &ApplyOptions::default()).await.expect("the deployment ran");
+        self.deployments.push(outcome);
+    }
+
+    fn last_deployment(&self) -> &DeployOutcome {
+        self.deployments.last().expect("a deployment ran")
+    }
+}
+
+#[given("a git checkout of the sample repo with one commit on main")]
+async fn checkout(w: &mut World) {
+    super::deploy::working_copy(w).await;
+    let dir = w.repo.as_ref().expect("a working copy").path().to_path_buf();
+    git(&dir, &["init", "--quiet", "--initial-branch=main"]);
+    git(&dir, &["add", "--all"]);
+    git(&dir, &["commit", "--quiet", "--message", "Sample infra repo"]);
+}
+
+#[given(
+    regex = r#"^the checkout's commit has been deployed to (DEV|SIT|PROD) by "release-bot" approved by (.+?)(?:, triggered by "([a-z_]+)")?$"#
+)]
+#[when(
+    regex = r#"^the checkout's commit is deployed to (DEV|SIT|PROD) by "release-bot" approved by (.+?)(?:, triggered by "([a-z_]+)")?$"#
+)]
+async fn deployed(w: &mut World, env: String, approvers: String, trigger: String) {
+    let trigger = if trigger.is_empty() { "manual".to_owned() } else { trigger };
+    w.deploy(env.parse().expect("an environment"), &approvers, &trigger).await;
+}
+
+#[then("every deployment succeeded with its post-deploy tests passed")]
+async fn all_green(w: &mut World) {
+    for d in &w.deployments {
+        assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.record);
+    }
+}
+
+#[then("the checkout has these tags on its commit:")]
+async fn tags_on_commit(w: &mut World, step: &Step) {
+    let dir = w.repo.as_ref().expect("a checkout").path().to_path_buf();
+    let commit = w.checkout_commit();
+    let listed = git(&dir, &["tag", "--list", "deploy-*", "--points-at", &commit]);
+    let tags: Vec<String> = listed.lines().map(str::to_owned).collect();
+    assert_eq!(tags, super::state::column(step));
+    for tag in &tags {
+        assert_eq!(git(&dir, &["cat-file", "-t", tag]), "tag", "{tag} is not an annotated tag");
+    }
+}
+
+#[then(
+    "each environment's ledger holds one record of the deployment with its commit, deployer, approvers, trigger, start, duration, result and tests"
+)]
+async fn ledgers(w: &mut World) {
+    let commit = w.checkout_commit();
+    let deployed: Vec<_> = w.deployments.iter().map(|d| d.record.clone()).collect();
+    for (env, deployed) in Environment::ALL.into_iter().zip(deployed) {
+        let records = ledger::records(&w.store(env).await).await.expect("the ledger");
+        assert_eq!(records.len(), 1, "{env}");
+        let r = &records[0];
+        assert_eq!(
+            (r.environment, r.commit.as_str(), r.deployer.as_str(), r.trigger.as_str()),
+            (env, commit.as_str(), "release-bot", "manual")
+        );
+        assert_eq!(r.approvers.len(), env_approvals(env));
+        assert_eq!(r.started, INSIDE_EVERY_WINDOW.parse::<jiff::Timestamp>().expect("an instant"));
+        assert!(r.is_green() && r.tests.as_ref().is_some_and(|t| t.summary.contains("match the repo")), "{r:?}");
+        assert_eq!(Some(r), deployed.as_ref());
+    }
+}
+
+fn env_approvals(env: Environment) -> usize {
+    match env {
+        Environment::Dev => 1,
+        Environment::Sit => 2,
+        Environment::Prod => 3,
+    }
+}
+
+#[then(regex = r#"^the deployment is refused by rule (R\d\d) saying "([^"]+)"$"#)]
+async fn refused_by(w: &mut World, rule: String, why: String) {
+    let d = w.last_deployment();
+    assert!(!d.verdict.passed() && d.record.is_none() && d.report.is_none(), "{}", d.verdict);
+    let failures: Vec<_> = d.verdict.failures().into_iter().map(|r| r.rule).collect();
+    assert_eq!(failures, vec![rule.as_str()], "{}", d.verdict);
+    assert!(d.verdict.rule(&rule).expect("the rule").detail.contains(&why), "{}", d.verdict);
+}
+
+#[then(regex = r"^nothing was deployed to (DEV|SIT|PROD): no state backend, no tables, no tag, no record$")]
+async fn nothing_deployed(w: &mut World, env: String) {
+    let env: Environment = env.parse().expect("an environment");
+    let store = w.store(env).await;
+    let report = store.inspect().await.expect("inspect");
+    assert!(!report.bucket_exists && !report.lock_table_exists, "{report:?}");
+    let tables = store.clients().dynamodb.list_tables().send().await.expect("list tables");
+    assert!(tables.table_names().is_empty(), "{:?}", tables.table_names());
+    let dir = w.repo.as_ref().expect("a checkout").path().to_path_buf();
+    assert_eq!(git(&dir, &["tag", "--list", &format!("deploy-{}-*", env.name())]), "");
+}
+
+#[then(expr = "the DEV ledger holds {int} records, each naming its own tag")]
+async fn dev_records(w: &mut World, n: usize) {
+    let records = ledger::records(&w.store(Environment::Dev).await).await.expect("the ledger");
+    assert_eq!(records.len(), n);
+    let mut tags: Vec<String> = records.iter().map(|r| r.tag.clone().expect("a tag")).collect();
+    tags.dedup();
+    assert_eq!(tags.len(), n, "{tags:?}");
+}
