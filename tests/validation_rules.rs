@@ -77,6 +77,7 @@ const CASES: &[(&str, Cmd, u8, &str, &str)] = &[
     ("env-syntax", Cmd::Validate, 1, "R03/syntax", "environments/dev.tfvars:5:26"),
     ("env-unknown-environment", Cmd::Validate, 1, "R03/unknown-environment", "environments/staging.tfvars"),
     ("env-name-mismatch", Cmd::Validate, 1, "R03/environment-mismatch", "environments/sit.tfvars:1:18"),
+    ("env-files-missing", Cmd::Validate, 1, "R03/missing-file", "environments/prod.tfvars"),
     ("fmt-tfvars-unaligned", Cmd::Fmt, 1, "R04/not-canonical", "environments/dev.tfvars:1"),
     ("fmt-json-crlf", Cmd::Fmt, 1, "R04/not-canonical", "schemas/orders/table.json:1"),
     ("fmt-json-compact", Cmd::Fmt, 1, "R04/not-canonical", "schemas/orders/table.json:1"),

@@ -34,3 +34,4 @@ Feature: Environment files name their own environment's account and a real regio
       | env-syntax                         | R03/syntax               | environments/dev.tfvars:5:26  |
       | env-unknown-environment            | R03/unknown-environment  | environments/staging.tfvars   |
       | env-name-mismatch                  | R03/environment-mismatch | environments/sit.tfvars:1:18  |
+      | env-files-missing                  | R03/missing-file         | environments/prod.tfvars      |
