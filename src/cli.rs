@@ -552,8 +552,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Validate { repo, timings } => {
             let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
-                Format::Text => print!("{report}"),
-                Format::Json | Format::Sarif => println!("{:#}", report.to_json()),
+                Format::Text => emit(&report.to_string()),
+                Format::Json | Format::Sarif => emit(&format!("{:#}\n", report.to_json())),
             }
             if timings {
                 eprint!("{}", report.timings_table());
@@ -563,25 +563,28 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Fmt { check, repo } => {
             let report = crate::fmt::fmt(&repo, !check).map_err(|e| Error::Usage(e.to_string()))?;
             let findings = report.diagnostics();
-            match cli.format {
-                Format::Text if check => findings.iter().for_each(|d| println!("{d}")),
-                Format::Text => {
-                    report.changed.iter().for_each(|f| println!("formatted {}", f.file));
-                    report.problems.iter().for_each(|d| println!("{d}"));
-                }
+            let text: String = match cli.format {
+                Format::Text if check => findings.iter().map(|d| format!("{d}\n")).collect(),
+                Format::Text => report
+                    .changed
+                    .iter()
+                    .map(|f| format!("formatted {}\n", f.file))
+                    .chain(report.problems.iter().map(|d| format!("{d}\n")))
+                    .collect(),
                 Format::Json | Format::Sarif => {
-                    println!("{:#}", serde_json::json!({"files": report.files, "diagnostics": findings}))
+                    format!("{:#}\n", serde_json::json!({"files": report.files, "diagnostics": findings}))
                 }
-            }
+            };
+            emit(&text);
             let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
             Ok(if failed { exit::RULE_FAILED } else { exit::OK })
         }
         Command::Scan { repo } => {
             let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
-                Format::Text => print!("{report}"),
-                Format::Json => println!("{:#}", report.to_json()),
-                Format::Sarif => println!("{:#}", report.to_sarif()),
+                Format::Text => emit(&report.to_string()),
+                Format::Json => emit(&format!("{:#}\n", report.to_json())),
+                Format::Sarif => emit(&format!("{:#}\n", report.to_sarif())),
             }
             Ok(report.exit_code())
         }
@@ -723,4 +726,10 @@ async fn state(emulator: &Emulator, region: &str, action: StateAction, format: F
             Ok(exit::OK)
         }
     }
+}
+
+/// Writes a report to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -41,7 +41,6 @@ Feature: Email templates are complete HTML, declare their variables and render s
     And the "welcome" template has "{{/isTrial}}" replaced by "{{/trial}}"
     When the repo is validated
     Then the check fails with R08/section-mismatch at "templates/welcome.html:23:13"
-    And the check fails with R08/section-unclosed at "templates/welcome.html:21:13"
 
   @R08
   Scenario Outline: a placeholder problem (<input>)

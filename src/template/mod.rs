@@ -260,13 +260,13 @@ fn check_tags(rel: &str, scan: &mustache::Scan, findings: &mut Vec<Diagnostic>) 
                 rel,
                 rule::SECTION_MISMATCH,
                 format!(
-                    "{{{{/{}}}}} closes the section {{{{{}{}}}}} opened on line {}",
+                    "{{{{/{}}}}} does not match the innermost open section, {{{{{}{}}}}} of line {}",
                     close.name,
                     sigil(&open),
                     open.name,
                     open.line
                 ),
-                format!("close {} first with {{{{/{}}}}}", open.name, open.name),
+                format!("close {} with {{{{/{}}}}} before closing anything outside it", open.name, open.name),
             )
             .at(close.line, close.column),
             SectionProblem::Unopened { close } => Diagnostic::new(

@@ -148,13 +148,14 @@ pub fn sections(tags: &[Tag]) -> Vec<SectionProblem> {
                     open.pop();
                 }
                 Some(o) => {
-                    // A close naming a section further out closes the inner ones by mistake;
-                    // one that names nothing open is stray. Either way, report it here.
-                    if let Some(i) = open.iter().rposition(|x| x.name == tag.name) {
-                        problems.push(SectionProblem::Mismatched { close: tag.clone(), open: (*o).clone() });
-                        open.truncate(i);
-                    } else {
-                        problems.push(SectionProblem::Mismatched { close: tag.clone(), open: (*o).clone() });
+                    problems.push(SectionProblem::Mismatched { close: tag.clone(), open: (*o).clone() });
+                    // A close naming a section further out also closes the ones inside it; one
+                    // naming no open section is taken as a misspelled close of the innermost.
+                    match open.iter().rposition(|x| x.name == tag.name) {
+                        Some(i) => open.truncate(i),
+                        None => {
+                            open.pop();
+                        }
                     }
                 }
                 None => problems.push(SectionProblem::Unopened { close: tag.clone() }),
