@@ -140,7 +140,10 @@ pub fn check_schema_file(root: &Path, rel: &str) -> Vec<Diagnostic> {
     if let Some(doc) = JsonDocument::parse(&source, &mut findings)
         && table::is_table_definition(rel, &doc.value)
     {
-        findings.extend(table::check(root, rel, &doc));
+        let syntax_found = !findings.is_empty();
+        // The shape check would only repeat a duplicate key that R01 already reported.
+        let checked = table::check(root, rel, &doc);
+        findings.extend(checked.into_iter().filter(|d| !(syntax_found && d.rule == table::rule::SHAPE)));
     }
     findings
 }
