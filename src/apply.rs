@@ -14,18 +14,14 @@ use aws_sdk_dynamodb::types::{
     TableStatus, Tag as DdbTag, TimeToLiveSpecification,
 };
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag as S3Tag, Tagging, VersioningConfiguration,
-};
+use aws_sdk_s3::types::{Tag as S3Tag, Tagging};
 use futures::FutureExt;
 use jiff::Timestamp;
 use md5::{Digest, Md5};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::AwsClients;
+use crate::aws::{AwsClients, bucket_settings};
 use crate::desired::{
     BUCKET, BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK, BUCKET_VERSIONING, OBJECT, Resource, TABLE,
 };
@@ -71,6 +67,14 @@ pub struct ApplyReport {
     pub environment: String,
     pub components: Vec<ComponentOutcome>,
     pub elapsed_ms: u128,
+}
+
+/// `component: N operations, state serial S: applied` (or FAILED and why).
+impl std::fmt::Display for ComponentOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verdict = self.error.as_deref().map_or("applied".to_owned(), |e| format!("FAILED: {e}"));
+        write!(f, "{}: {} operations, state serial {}: {verdict}", self.component, self.operations.len(), self.serial)
+    }
 }
 
 impl ApplyReport {
@@ -657,15 +661,12 @@ async fn apply_bucket_part(clients: &AwsClients, r: &ResourceChange, ops: &mut V
     match r.kind.as_str() {
         BUCKET => {
             if r.action == Action::Create {
-                let mut create = s3.create_bucket().bucket(bucket);
-                if clients.region != "us-east-1" {
-                    create = create.create_bucket_configuration(
-                        CreateBucketConfiguration::builder()
-                            .location_constraint(BucketLocationConstraint::from(clients.region.as_str()))
-                            .build(),
-                    );
-                }
-                create.send().await.map_err(sdk("CreateBucket", bucket))?;
+                s3.create_bucket()
+                    .bucket(bucket)
+                    .set_create_bucket_configuration(bucket_settings::location(&clients.region))
+                    .send()
+                    .await
+                    .map_err(sdk("CreateBucket", bucket))?;
                 ops.push(format!("CreateBucket {bucket}"));
             }
             let tags: Vec<S3Tag> = tags_of(&r.after)
@@ -683,9 +684,7 @@ async fn apply_bucket_part(clients: &AwsClients, r: &ResourceChange, ops: &mut V
         BUCKET_VERSIONING => {
             s3.put_bucket_versioning()
                 .bucket(bucket)
-                .versioning_configuration(
-                    VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
-                )
+                .versioning_configuration(bucket_settings::versioning_enabled())
                 .send()
                 .await
                 .map_err(sdk("PutBucketVersioning", bucket))?;
@@ -693,32 +692,24 @@ async fn apply_bucket_part(clients: &AwsClients, r: &ResourceChange, ops: &mut V
         }
         BUCKET_PUBLIC_ACCESS_BLOCK => {
             let on = |k: &str| r.after.get(k) == Some(&Value::Bool(true));
+            let flags = [
+                on("block_public_acls"),
+                on("ignore_public_acls"),
+                on("block_public_policy"),
+                on("restrict_public_buckets"),
+            ];
             s3.put_public_access_block()
                 .bucket(bucket)
-                .public_access_block_configuration(
-                    PublicAccessBlockConfiguration::builder()
-                        .block_public_acls(on("block_public_acls"))
-                        .ignore_public_acls(on("ignore_public_acls"))
-                        .block_public_policy(on("block_public_policy"))
-                        .restrict_public_buckets(on("restrict_public_buckets"))
-                        .build(),
-                )
+                .public_access_block_configuration(bucket_settings::public_access_block(flags))
                 .send()
                 .await
                 .map_err(sdk("PutPublicAccessBlock", bucket))?;
             ops.push(format!("PutPublicAccessBlock {bucket}"));
         }
         BUCKET_ENCRYPTION => {
-            let sse = ServerSideEncryptionByDefault::builder()
-                .sse_algorithm(ServerSideEncryption::Aes256)
-                .build()
-                .expect("algorithm set");
-            let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();
             s3.put_bucket_encryption()
                 .bucket(bucket)
-                .server_side_encryption_configuration(
-                    ServerSideEncryptionConfiguration::builder().rules(rule).build().expect("rules set"),
-                )
+                .server_side_encryption_configuration(bucket_settings::aes256_encryption())
                 .send()
                 .await
                 .map_err(sdk("PutBucketEncryption", bucket))?;

@@ -187,3 +187,44 @@ pub async fn bucket_versioning_enabled(s3: &aws_sdk_s3::Client, bucket: &str) ->
         }
     }
 }
+
+/// The S3 settings every bucket stagegate creates gets: one definition for the state buckets
+/// and the templates bucket.
+pub mod bucket_settings {
+    use aws_sdk_s3::types::{
+        BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
+        ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+        ServerSideEncryptionRule, VersioningConfiguration,
+    };
+
+    /// Where to create a bucket: none for us-east-1, which takes no location constraint.
+    pub fn location(region: &str) -> Option<CreateBucketConfiguration> {
+        (region != "us-east-1").then(|| {
+            CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build()
+        })
+    }
+
+    pub fn versioning_enabled() -> VersioningConfiguration {
+        VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()
+    }
+
+    /// Default encryption with S3-managed keys (AES256).
+    pub fn aes256_encryption() -> ServerSideEncryptionConfiguration {
+        let sse = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::Aes256)
+            .build()
+            .expect("algorithm set");
+        let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();
+        ServerSideEncryptionConfiguration::builder().rules(rule).build().expect("rules set")
+    }
+
+    /// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets.
+    pub fn public_access_block([acls, ignore, policy, restrict]: [bool; 4]) -> PublicAccessBlockConfiguration {
+        PublicAccessBlockConfiguration::builder()
+            .block_public_acls(acls)
+            .ignore_public_acls(ignore)
+            .block_public_policy(policy)
+            .restrict_public_buckets(restrict)
+            .build()
+    }
+}

@@ -131,6 +131,13 @@ pub enum Command {
         #[arg(long)]
         plan: Option<PathBuf>,
     },
+    /// Check the post-deploy invariants of one environment against its live resources.
+    Verify {
+        #[arg(long, value_parser = parse_env)]
+        env: Environment,
+        #[arg(long)]
+        repo: Option<PathBuf>,
+    },
     /// Stage 1: schemas, table definitions, environment files and templates (R01-R03, R07-R09).
     Validate {
         /// The infra repo (default: the current directory).
@@ -452,13 +459,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 }
                 Format::Text => {
                     for c in &report.components {
-                        let verdict = c.error.as_deref().map_or("applied".to_owned(), |e| format!("FAILED: {e}"));
-                        println!(
-                            "{}: {} operations, state serial {}: {verdict}",
-                            c.component,
-                            c.operations.len(),
-                            c.serial
-                        );
+                        println!("{c}");
                         for op in &c.operations {
                             println!("  {op}");
                         }
@@ -527,13 +528,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                     print!("{}", outcome.verdict);
                     if let Some(report) = &outcome.report {
                         for c in &report.components {
-                            let verdict = c.error.as_deref().map_or("applied".to_owned(), |e| format!("FAILED: {e}"));
-                            println!(
-                                "{}: {} operations, state serial {}: {verdict}",
-                                c.component,
-                                c.operations.len(),
-                                c.serial
-                            );
+                            println!("{c}");
                         }
                     }
                     if let Some(t) = &outcome.tests {
@@ -548,6 +543,22 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 }
             }
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Verify { env, repo } => {
+            let repo = open_repo(repo)?;
+            let desired = crate::desired::DesiredEnvironment::load(&repo, env)?;
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let clients = AwsClients::for_environment(emulator.endpoint(), env, &cli.region).await;
+            let report = crate::verify::verify(&clients, &desired).await;
+            emulator.shutdown().await;
+            let report = report.map_err(|e| Error::Plan(crate::plan::PlanError::Live(e)))?;
+            match cli.format {
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+                }
+                Format::Text => print!("{report}"),
+            }
+            Ok(if report.passed() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Validate { repo, timings } => {
             let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;

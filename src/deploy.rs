@@ -90,10 +90,13 @@ impl Deployment<'_> {
             }
             Err(e) => (None, Some(e.to_string())),
         };
-        // Post-deploy test: the environment now matches the repo, resource by resource.
+        // Post-deploy tests: the invariants hold, and the environment matches the repo,
+        // resource by resource.
         let tests = match &error {
             Some(_) => None,
             None => {
+                let invariants =
+                    crate::verify::verify(&clients, &desired).await.map_err(crate::plan::PlanError::Live)?;
                 let again = plan_environment(&clients, &desired, Some(commit.clone()), req.at).await?;
                 let resources: usize = again.components.iter().map(|c| c.resources.len()).sum();
                 let differing: Vec<String> = again
@@ -103,14 +106,21 @@ impl Deployment<'_> {
                     .filter(|r| r.action != crate::plan::Action::NoOp)
                     .map(|r| r.address.clone())
                     .collect();
-                Some(TestResults {
-                    passed: differing.is_empty(),
-                    summary: if differing.is_empty() {
-                        format!("all {resources} resources match the repo")
-                    } else {
-                        format!("differ from the repo: {}", differing.join(", "))
-                    },
-                })
+                let broken: Vec<String> = invariants
+                    .failures()
+                    .iter()
+                    .map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail))
+                    .collect();
+                let mut summary = format!("{} invariants hold", invariants.checks.len() - broken.len());
+                if !broken.is_empty() {
+                    summary.push_str(&format!("; broken: {}", broken.join("; ")));
+                }
+                if differing.is_empty() {
+                    summary.push_str(&format!("; all {resources} resources match the repo"));
+                } else {
+                    summary.push_str(&format!("; differ from the repo: {}", differing.join(", ")));
+                }
+                Some(TestResults { passed: differing.is_empty() && broken.is_empty(), summary })
             }
         };
         let green = error.is_none() && tests.as_ref().is_some_and(|t| t.passed);

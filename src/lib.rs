@@ -28,6 +28,7 @@ pub mod tags;
 pub mod template;
 pub mod tickets;
 pub mod validate;
+pub mod verify;
 
 pub use environment::Environment;
 pub use error::Error;

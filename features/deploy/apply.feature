@@ -19,6 +19,7 @@ Feature: Apply changes exactly what the plan showed, under the state lock
     And no <env> state lock is held
     And a new plan for <env> changes nothing
 
+    @R22
     Examples:
       | env  | account      | bucket              |
       | DEV  | 536580886816 | bbws-templates-dev  |

@@ -25,6 +25,7 @@ Feature: Stored plans expire and go stale
     When the stored plan is applied at "<at>"
     Then the apply <outcome>
 
+    @R12
     Examples:
       | at                        | outcome                                          |
       | 2026-12-26T09:59:59+02:00 | succeeds                                         |

@@ -18,6 +18,7 @@ Feature: Approvals from each environment's reviewers
     When the gate is evaluated
     Then rule R16 <verdict>
 
+    @R16
     Examples:
       | env  | approvers                                      | verdict |
       | DEV  | "lead-developer"                               | passes  |
@@ -54,6 +55,7 @@ Feature: Approvals from each environment's reviewers
     Then rule R16 <verdict>
     And rule R18 <verdict>
 
+    @R18
     Examples:
       | minutes | verdict |
       | 60      | passes  |

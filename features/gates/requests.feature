@@ -20,6 +20,7 @@ Feature: Manual trigger, exact confirmation, main only
     Then rule R14 <verdict>
     And the gate is <state>
 
+    @R14
     Examples:
       | trigger           | verdict | state  |
       | manual            | passes  | open   |
@@ -37,6 +38,7 @@ Feature: Manual trigger, exact confirmation, main only
     When the gate is evaluated
     Then rule R15 <verdict>
 
+    @R15
     Examples:
       | env  | kind       | typed         | verdict |
       | DEV  | deployment | deploy-dev    | passes  |
@@ -61,6 +63,7 @@ Feature: Manual trigger, exact confirmation, main only
     When the gate is evaluated
     Then rule R19 <verdict>
 
+    @R19
     Examples:
       | branch          | verdict |
       | main            | passes  |
@@ -74,6 +77,7 @@ Feature: Manual trigger, exact confirmation, main only
     When a gate request is made with <flag> "<value>"
     Then it is refused as bad input naming "<flag>"
 
+    @R15 @R21
     Examples:
       | flag            | value               |
       | --change-ticket | CHG1; rm -rf /      |

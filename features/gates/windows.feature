@@ -22,6 +22,7 @@ Feature: Deployment windows in Africa/Johannesburg time
     Then rule R20 <rule>
     And the LLD's window check on a UTC runner at "<utc>" <lld>
 
+    @R20 @F01
     Examples:
       | utc                  | sast          | lld     | rule   |
       | 2026-11-30T05:59:00Z | Monday 07:59  | refuses | fails  |
@@ -38,6 +39,7 @@ Feature: Deployment windows in Africa/Johannesburg time
     When the gate is evaluated
     Then rule R20 passes
 
+    @R20
     Examples:
       | utc                  | sast           |
       | 2026-12-05T22:00:00Z | Sunday 00:00   |

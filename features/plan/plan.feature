@@ -25,6 +25,7 @@ Feature: Plans for every environment from one commit
     And that change sets global_secondary_indexes, caused by the configuration
     And every other resource of the plan is unchanged
 
+    @R10
     Examples:
       | env  |
       | DEV  |

@@ -9,11 +9,6 @@ use aws_sdk_dynamodb::types::{
     TableStatus,
 };
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    VersioningConfiguration,
-};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use jiff::Timestamp;
@@ -21,7 +16,7 @@ use tokio::sync::OnceCell;
 
 use super::{Component, LockInfo, StateError, TerraformState, md5_hex, restore_onto};
 use crate::Environment;
-use crate::aws::AwsClients;
+use crate::aws::{AwsClients, bucket_settings};
 use crate::error::describe_sdk;
 
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -157,15 +152,13 @@ impl StateStore {
         self.ensure_own_account().await?;
         let s3 = &self.clients.s3;
         let b = &self.bucket;
-        let mut create = s3.create_bucket().bucket(b);
-        if self.clients.region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(self.clients.region.as_str()))
-                    .build(),
-            );
-        }
-        if let Err(e) = create.send().await {
+        let created = s3
+            .create_bucket()
+            .bucket(b)
+            .set_create_bucket_configuration(bucket_settings::location(&self.clients.region))
+            .send()
+            .await;
+        if let Err(e) = created {
             let owned = e.as_service_error().is_some_and(|se| se.is_bucket_already_owned_by_you());
             if !owned {
                 return Err(aws_err("CreateBucket", b, &e));
@@ -173,35 +166,19 @@ impl StateStore {
         }
         s3.put_bucket_versioning()
             .bucket(b)
-            .versioning_configuration(
-                VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build(),
-            )
+            .versioning_configuration(bucket_settings::versioning_enabled())
             .send()
             .await
             .map_err(|e| aws_err("PutBucketVersioning", b, &e))?;
-        let sse = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::Aes256)
-            .build()
-            .expect("algorithm set");
-        let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();
         s3.put_bucket_encryption()
             .bucket(b)
-            .server_side_encryption_configuration(
-                ServerSideEncryptionConfiguration::builder().rules(rule).build().expect("rules set"),
-            )
+            .server_side_encryption_configuration(bucket_settings::aes256_encryption())
             .send()
             .await
             .map_err(|e| aws_err("PutBucketEncryption", b, &e))?;
         s3.put_public_access_block()
             .bucket(b)
-            .public_access_block_configuration(
-                PublicAccessBlockConfiguration::builder()
-                    .block_public_acls(true)
-                    .ignore_public_acls(true)
-                    .block_public_policy(true)
-                    .restrict_public_buckets(true)
-                    .build(),
-            )
+            .public_access_block_configuration(bucket_settings::public_access_block([true; 4]))
             .send()
             .await
             .map_err(|e| aws_err("PutPublicAccessBlock", b, &e))?;

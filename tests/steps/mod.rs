@@ -5,6 +5,7 @@ mod gates;
 mod promotion;
 mod state;
 mod validation;
+mod verify;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -57,6 +58,8 @@ pub struct World {
     gate: gates::GateScenario,
     /// Deployments run in this scenario, in order.
     deployments: Vec<stagegate::deploy::DeployOutcome>,
+    /// The last verification.
+    verify: Option<stagegate::verify::VerifyReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
 }

@@ -1,0 +1,207 @@
+//! Post-deploy invariants (LLD 7.3.7, 7.9.3): what must be true of an environment after every
+//! apply, checked against the live resources. One check per line, each with the requirement
+//! it proves.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Environment;
+use crate::aws::AwsClients;
+use crate::desired::{BUCKET, DesiredEnvironment, OBJECT, TABLE};
+use crate::error::describe_sdk;
+use crate::live::{LiveError, read_resources};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub requirement: &'static str,
+    pub subject: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub environment: Environment,
+    pub checks: Vec<Check>,
+}
+
+impl VerifyReport {
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.passed)
+    }
+
+    pub fn failures(&self) -> Vec<&Check> {
+        self.checks.iter().filter(|c| !c.passed).collect()
+    }
+}
+
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.checks {
+            writeln!(f, "{} {} {}: {}", if c.passed { "PASS" } else { "FAIL" }, c.requirement, c.subject, c.detail)?;
+        }
+        let failed = self.failures().len();
+        writeln!(f, "{}: {} checks, {} failed", self.environment.label(), self.checks.len(), failed)
+    }
+}
+
+fn check(requirement: &'static str, subject: impl Into<String>, passed: bool, detail: impl Into<String>) -> Check {
+    Check { requirement, subject: subject.into(), passed, detail: detail.into() }
+}
+
+/// Checks every invariant of the environment's desired resources against the live ones.
+pub async fn verify(clients: &AwsClients, desired: &DesiredEnvironment) -> Result<VerifyReport, LiveError> {
+    let mut checks = Vec::new();
+    for component in &desired.components {
+        let live = read_resources(clients, &component.resources).await?;
+        for want in &component.resources {
+            let got = live.iter().find(|l| l.kind == want.kind && l.name == want.name);
+            match want.kind {
+                TABLE => {
+                    table_checks(
+                        clients,
+                        &want.name,
+                        &want.attributes,
+                        got.map(|g| &g.attributes),
+                        &desired.vars.tags,
+                        &mut checks,
+                    )
+                    .await
+                }
+                BUCKET => {
+                    checks.push(check(
+                        "R38",
+                        format!("bucket {}", want.name),
+                        got.is_some(),
+                        if got.is_some() { "exists" } else { "missing" },
+                    ));
+                }
+                OBJECT => {
+                    let key = &want.name;
+                    let bucket = want.attributes["bucket"].as_str().unwrap_or_default();
+                    let same = match (got, &want.body) {
+                        (Some(_), Some(body)) => object_matches(clients, bucket, key, body).await,
+                        _ => Err("missing".to_owned()),
+                    };
+                    checks.push(match same {
+                        Ok(()) => {
+                            check("R39", format!("template {key}"), true, "uploaded and reads back byte-identical")
+                        }
+                        Err(why) => check("R39", format!("template {key}"), false, why),
+                    });
+                }
+                kind => {
+                    let (name, ok, detail) = match kind {
+                        crate::desired::BUCKET_VERSIONING => ("versioning", got.is_some(), "enabled"),
+                        crate::desired::BUCKET_ENCRYPTION => ("default encryption", got.is_some(), "on"),
+                        _ => {
+                            let flags = [
+                                "block_public_acls",
+                                "ignore_public_acls",
+                                "block_public_policy",
+                                "restrict_public_buckets",
+                            ];
+                            let all = got.is_some_and(|g| {
+                                flags.iter().all(|f| g.attributes.get(*f) == Some(&Value::Bool(true)))
+                            });
+                            ("public access block", all, "all four flags on")
+                        }
+                    };
+                    checks.push(check(
+                        "R38",
+                        format!("bucket {} {name}", want.name),
+                        ok,
+                        if ok { detail.to_owned() } else { format!("not {detail}") },
+                    ));
+                }
+            }
+        }
+    }
+    Ok(VerifyReport { environment: desired.environment, checks })
+}
+
+async fn table_checks(
+    clients: &AwsClients,
+    name: &str,
+    want: &std::collections::BTreeMap<String, Value>,
+    got: Option<&std::collections::BTreeMap<String, Value>>,
+    required_tags: &std::collections::BTreeMap<String, String>,
+    checks: &mut Vec<Check>,
+) {
+    let subject = format!("table {name}");
+    let Some(got) = got else {
+        checks.push(check("R37", subject, false, "missing"));
+        return;
+    };
+    let status = clients.dynamodb.describe_table().table_name(name).send().await;
+    let (active, indexes): (bool, Vec<(String, String)>) = match &status {
+        Ok(out) => {
+            let t = out.table();
+            (
+                t.and_then(|t| t.table_status()).is_some_and(|s| s.as_str() == "ACTIVE"),
+                t.map(|t| {
+                    t.global_secondary_indexes()
+                        .iter()
+                        .map(|g| {
+                            (
+                                g.index_name().unwrap_or_default().to_owned(),
+                                g.index_status().map_or("ACTIVE".to_owned(), |s| s.as_str().to_owned()),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            )
+        }
+        Err(e) => {
+            checks.push(check("R37", subject, false, describe_sdk(e)));
+            return;
+        }
+    };
+    checks.push(check("R37", subject.clone(), active, if active { "exists and is ACTIVE" } else { "not ACTIVE" }));
+    for index in want["global_secondary_indexes"].as_array().into_iter().flatten() {
+        let index = index["name"].as_str().unwrap_or_default();
+        let state = indexes.iter().find(|(n, _)| n == index).map(|(_, s)| s.as_str());
+        checks.push(check(
+            "R37",
+            format!("index {name}.{index}"),
+            state == Some("ACTIVE"),
+            state.map_or("missing".to_owned(), |s| s.to_owned()),
+        ));
+    }
+    let tags = got.get("tags").and_then(Value::as_object);
+    let missing: Vec<String> = required_tags
+        .iter()
+        .filter(|(k, v)| tags.and_then(|t| t.get(*k)).and_then(Value::as_str) != Some(v.as_str()))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    checks.push(check(
+        "R37",
+        format!("tags of {name}"),
+        missing.is_empty(),
+        if missing.is_empty() {
+            "every required tag applied".to_owned()
+        } else {
+            format!("missing {}", missing.join(", "))
+        },
+    ));
+    let pitr = got.get("point_in_time_recovery") == Some(&Value::Bool(true));
+    checks.push(check(
+        "R40",
+        format!("point-in-time recovery of {name}"),
+        pitr,
+        if pitr { "enabled" } else { "disabled" },
+    ));
+}
+
+async fn object_matches(clients: &AwsClients, bucket: &str, key: &str, body: &[u8]) -> Result<(), String> {
+    let got = clients.s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| describe_sdk(&e))?;
+    let bytes = got.body.collect().await.map_err(|e| e.to_string())?.into_bytes();
+    if bytes.as_ref() == body {
+        Ok(())
+    } else {
+        Err(format!("reads back {} bytes that differ from the repo's {}", bytes.len(), body.len()))
+    }
+}

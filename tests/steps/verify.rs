@@ -1,0 +1,88 @@
+//! Steps for the post-deploy invariants (features/verify).
+
+use cucumber::{then, when};
+use stagegate::desired::DesiredEnvironment;
+use stagegate::repo::Repo;
+use stagegate::verify::{VerifyReport, verify};
+
+use super::{Env, World};
+
+impl World {
+    fn verified(&self) -> &VerifyReport {
+        self.verify.as_ref().expect("the environment was verified")
+    }
+}
+
+#[when(expr = "the {env} environment is verified")]
+async fn verified(w: &mut World, env: Env) {
+    let dir = w.repo.as_ref().expect("a working copy").path().to_path_buf();
+    let desired = DesiredEnvironment::load(&Repo::open(&dir).expect("the working copy"), env.0).expect("desired");
+    let clients = w.clients(env.0).await;
+    w.verify = Some(verify(&clients, &desired).await.expect("verify ran"));
+}
+
+#[then("every check passes")]
+async fn all_pass(w: &mut World) {
+    assert!(w.verified().passed(), "{}", w.verified());
+}
+
+#[then(
+    "there are checks for the 3 tables, their 6 indexes, their tags, their point-in-time recovery, the bucket's 4 settings and the 4 templates"
+)]
+async fn check_counts(w: &mut World) {
+    let count = |prefix: &str| w.verified().checks.iter().filter(|c| c.subject.starts_with(prefix)).count();
+    assert_eq!(
+        [
+            count("table "),
+            count("index "),
+            count("tags of "),
+            count("point-in-time"),
+            count("bucket "),
+            count("template ")
+        ],
+        [3, 6, 3, 3, 4, 4],
+        "{}",
+        w.verified()
+    );
+}
+
+#[then(expr = "check {word} {string} fails saying {string}")]
+async fn check_fails(w: &mut World, requirement: String, subject: String, why: String) {
+    let report = w.verified();
+    let c = report
+        .checks
+        .iter()
+        .find(|c| c.subject == subject)
+        .unwrap_or_else(|| panic!("no check of {subject}: {report}"));
+    assert!(!c.passed && c.requirement == requirement && c.detail.contains(&why), "{c:?}\n{report}");
+}
+
+#[then("every other check passes")]
+async fn others_pass(w: &mut World) {
+    let failures = w.verified().failures();
+    assert_eq!(failures.len(), 1, "{}", w.verified());
+}
+
+#[when(expr = "the table {string} is deleted behind stagegate's back in {env}")]
+async fn delete_table(w: &mut World, table: String, env: Env) {
+    w.clients(env.0).await.dynamodb.delete_table().table_name(table).send().await.expect("delete table");
+}
+
+#[when(expr = "versioning of {string} is suspended behind stagegate's back in {env}")]
+async fn suspend_versioning(w: &mut World, bucket: String, env: Env) {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let c = w.clients(env.0).await;
+    let suspended = VersioningConfiguration::builder().status(BucketVersioningStatus::Suspended).build();
+    c.s3.put_bucket_versioning().bucket(bucket).versioning_configuration(suspended).send().await.expect("suspend");
+}
+
+#[when(expr = "default encryption of {string} is removed behind stagegate's back in {env}")]
+async fn remove_encryption(w: &mut World, bucket: String, env: Env) {
+    w.clients(env.0).await.s3.delete_bucket_encryption().bucket(bucket).send().await.expect("remove encryption");
+}
+
+#[when(expr = "the template {string} in {string} is overwritten behind stagegate's back in {env}")]
+async fn overwrite_template(w: &mut World, key: String, bucket: String, env: Env) {
+    let c = w.clients(env.0).await;
+    c.s3.put_object().bucket(bucket).key(key).body(b"<p>defaced</p>".to_vec().into()).send().await.expect("overwrite");
+}
