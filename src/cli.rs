@@ -44,6 +44,8 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for `scan` (other commands write JSON).
+    Sarif,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +146,28 @@ pub enum Command {
         env: Environment,
         #[arg(long)]
         repo: Option<PathBuf>,
+    },
+    /// Stage 1: schemas, table definitions, environment files and templates (R01-R03, R07-R09).
+    Validate {
+        /// The infra repo (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// Print the time spent per kind of input.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Canonical formatting of schema JSON and environment files (R04).
+    Fmt {
+        /// List the files that differ and exit 1, without rewriting them.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Security rules on the desired configuration (R05); fails on HIGH or CRITICAL findings.
+    Scan {
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
     },
     /// Rehearse the pipeline end to end on an emulator.
     Rehearse {
@@ -384,7 +408,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             for plan in &plans {
                 match (markdown, cli.format) {
                     (true, _) => println!("{}", crate::plan::markdown(plan)),
-                    (false, Format::Json) => {
+                    (false, Format::Json | Format::Sarif) => {
                         println!("{}", serde_json::to_string_pretty(plan).expect("a plan serialises"))
                     }
                     (false, Format::Text) => println!("{plan}"),
@@ -439,7 +463,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             emulator.shutdown().await;
             let report = report?;
             match cli.format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+                }
                 Format::Text => {
                     for c in &report.components {
                         println!("{c}");
@@ -479,7 +505,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             };
             let verdict = crate::gate::evaluate(&policy, &tickets, evidence.as_deref(), &req);
             match cli.format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&verdict).expect("a verdict serialises")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&verdict).expect("a verdict serialises"))
+                }
                 Format::Text => print!("{verdict}"),
             }
             Ok(if verdict.passed() { exit::OK } else { exit::RULE_FAILED })
@@ -502,7 +530,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             emulator.shutdown().await;
             let outcome = outcome?;
             match cli.format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises"))
+                }
                 Format::Text => {
                     print!("{}", outcome.verdict);
                     if let Some(report) = &outcome.report {
@@ -582,10 +612,51 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             emulator.shutdown().await;
             let report = report.map_err(|e| Error::Plan(crate::plan::PlanError::Live(e)))?;
             match cli.format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+                }
                 Format::Text => print!("{report}"),
             }
             Ok(if report.passed() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Validate { repo, timings } => {
+            let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => emit(&report.to_string()),
+                Format::Json | Format::Sarif => emit(&format!("{:#}\n", report.to_json())),
+            }
+            if timings {
+                eprint!("{}", report.timings_table());
+            }
+            Ok(report.exit_code())
+        }
+        Command::Fmt { check, repo } => {
+            let report = crate::fmt::fmt(&repo, !check).map_err(|e| Error::Usage(e.to_string()))?;
+            let findings = report.diagnostics();
+            let text: String = match cli.format {
+                Format::Text if check => findings.iter().map(|d| format!("{d}\n")).collect(),
+                Format::Text => report
+                    .changed
+                    .iter()
+                    .map(|f| format!("formatted {}\n", f.file))
+                    .chain(report.problems.iter().map(|d| format!("{d}\n")))
+                    .collect(),
+                Format::Json | Format::Sarif => {
+                    format!("{:#}\n", serde_json::json!({"files": report.files, "diagnostics": findings}))
+                }
+            };
+            emit(&text);
+            let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
+            Ok(if failed { exit::RULE_FAILED } else { exit::OK })
+        }
+        Command::Scan { repo } => {
+            let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => emit(&report.to_string()),
+                Format::Json => emit(&format!("{:#}\n", report.to_json())),
+                Format::Sarif => emit(&format!("{:#}\n", report.to_sarif())),
+            }
+            Ok(report.exit_code())
         }
         Command::Rehearse { repo } => {
             let repo = open_repo(repo)?;
@@ -597,7 +668,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let report = report?;
             match cli.format {
                 Format::Text => print!("{report}"),
-                Format::Json => println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+                }
             }
             Ok(exit::OK)
         }
@@ -607,7 +680,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
 async fn emulator(action: EmulatorAction, format: Format) -> Result<u8, Error> {
     let print = |value: serde_json::Value, text: String| match format {
         Format::Text => println!("{text}"),
-        Format::Json => println!("{value}"),
+        Format::Json | Format::Sarif => println!("{value}"),
     };
     match action {
         EmulatorAction::Up => {
@@ -683,7 +756,7 @@ async fn state(emulator: &Emulator, region: &str, action: StateAction, format: F
             let store = store_for(env).await;
             let versions = store.versions(&component).await?;
             match format {
-                Format::Json => {
+                Format::Json | Format::Sarif => {
                     let rows: Vec<_> = versions
                         .iter()
                         .map(|v| serde_json::json!({"version_id": v.version_id, "last_modified": v.last_modified, "latest": v.is_latest, "size": v.size}))
@@ -723,4 +796,10 @@ async fn state(emulator: &Emulator, region: &str, action: StateAction, format: F
             Ok(exit::OK)
         }
     }
+}
+
+/// Writes a report to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -5,6 +5,7 @@ mod gates;
 mod promotion;
 mod rollback;
 mod state;
+mod validation;
 mod verify;
 
 use std::collections::HashMap;
@@ -62,6 +63,8 @@ pub struct World {
     verify: Option<stagegate::verify::VerifyReport>,
     /// A previewed rollback's checkout of its tag.
     rollback_checkout: Option<stagegate::rollback::TagCheckout>,
+    /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
+    stage1: validation::Stage1,
 }
 
 impl World {

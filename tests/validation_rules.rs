@@ -1,0 +1,376 @@
+//! Stage 1 rules (R01-R05, R07-R09) on named bad inputs, the sample repo, the CLI contract,
+//! and properties of the Mustache scanner, the renderer and the parsers on any input.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::prelude::*;
+use rstest::rstest;
+use serde_json::{Value, json};
+use stagegate::template::mustache::{self, TagKind};
+use stagegate::template::{html::HtmlDocument, render};
+use stagegate::validate::json::JsonDocument;
+use stagegate::validate::source::{self, Source};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cmd {
+    Validate,
+    Fmt,
+    Scan,
+}
+
+/// Exit code and `(rule, location)` of every finding of `cmd` on `dir`.
+fn run(cmd: Cmd, dir: &Path) -> (u8, Vec<(String, String)>) {
+    match cmd {
+        Cmd::Validate => match stagegate::validate::validate(dir) {
+            Ok(r) => (r.exit_code(), r.diagnostics.iter().map(|d| (d.rule.to_owned(), d.location())).collect()),
+            Err(_) => (2, Vec::new()),
+        },
+        Cmd::Fmt => match stagegate::fmt::fmt(dir, false) {
+            Ok(r) => {
+                let d = r.diagnostics();
+                (u8::from(!d.is_empty()), d.iter().map(|d| (d.rule.to_owned(), d.location())).collect())
+            }
+            Err(_) => (2, Vec::new()),
+        },
+        Cmd::Scan => match stagegate::scan::scan(dir) {
+            Ok(r) => {
+                (r.exit_code(), r.active().map(|f| (f.rule.id.to_owned(), format!("{}:{}", f.file, f.line))).collect())
+            }
+            Err(_) => (2, Vec::new()),
+        },
+    }
+}
+
+/// Every case of fixtures/broken, with the command that catches it, its exit code, and the
+/// rule and location expected among the findings.
+const CASES: &[(&str, Cmd, u8, &str, &str)] = &[
+    ("json-syntax", Cmd::Validate, 1, "R01/syntax", "schemas/orders/table.json:3:3"),
+    ("json-trailing-comma", Cmd::Validate, 1, "R01/syntax", "schemas/orders/table.json:3:1"),
+    ("json-bom", Cmd::Validate, 1, "R01/bom", "schemas/orders/table.json:1:1"),
+    ("json-duplicate-key", Cmd::Validate, 1, "R01/duplicate-key", "schemas/orders/table.json:16:3"),
+    ("json-deeply-nested", Cmd::Validate, 1, "R01/too-deep", "schemas/orders/nested.json:1:128"),
+    ("json-5mb", Cmd::Validate, 1, "R01/too-large", "schemas/orders/huge.json"),
+    ("json-invalid-utf8", Cmd::Validate, 1, "R01/not-utf8", "schemas/orders/table.json:2:20"),
+    ("table-attribute-unused", Cmd::Validate, 1, "R02/attribute-unused", "schemas/orders/table.json:8:5"),
+    ("table-key-undeclared", Cmd::Validate, 1, "R02/key-undeclared", "schemas/orders/table.json:15:7"),
+    ("table-attribute-type", Cmd::Validate, 1, "R02/attribute-type", "schemas/orders/table.json:6:7"),
+    ("table-key-schema-order", Cmd::Validate, 1, "R02/key-schema", "schemas/orders/table.json:13:3"),
+    ("table-provisioned-without-throughput", Cmd::Validate, 1, "R02/billing", "schemas/orders/table.json:1:1"),
+    ("table-on-demand-with-throughput", Cmd::Validate, 1, "R02/billing", "schemas/orders/table.json:16:3"),
+    ("table-name-too-short", Cmd::Validate, 1, "R02/name", "schemas/orders/table.json:2:3"),
+    ("table-too-many-gsis", Cmd::Validate, 1, "R02/index-limit", "schemas/orders/table.json:100:3"),
+    ("table-projection-type", Cmd::Validate, 1, "R02/projection", "schemas/orders/table.json:30:9"),
+    ("table-lsi-other-hash", Cmd::Validate, 1, "R02/lsi-key", "schemas/orders/table.json:31:7"),
+    ("table-unknown-parameter", Cmd::Validate, 1, "R02/unknown-field", "schemas/orders/table.json:15:3"),
+    ("item-schema-invalid", Cmd::Validate, 1, "R02/item-schema", "schemas/orders/item.schema.json:6:7"),
+    ("sample-item-invalid", Cmd::Validate, 1, "R02/sample-item", "schemas/orders/sample-items.json:8:5"),
+    ("env-missing-variable", Cmd::Validate, 1, "R03/missing-variable", "environments/sit.tfvars"),
+    ("env-account-of-another-environment", Cmd::Validate, 1, "R03/account-mismatch", "environments/prod.tfvars:2:18"),
+    ("env-account-not-12-digits", Cmd::Validate, 1, "R03/account-format", "environments/dev.tfvars:2:18"),
+    ("env-region-unknown", Cmd::Validate, 1, "R03/region", "environments/sit.tfvars:3:18"),
+    ("env-syntax", Cmd::Validate, 1, "R03/syntax", "environments/dev.tfvars:5:26"),
+    ("env-unknown-environment", Cmd::Validate, 1, "R03/unknown-environment", "environments/staging.tfvars"),
+    ("env-name-mismatch", Cmd::Validate, 1, "R03/environment-mismatch", "environments/sit.tfvars:1:18"),
+    ("env-files-missing", Cmd::Validate, 1, "R03/missing-file", "environments/prod.tfvars"),
+    ("fmt-tfvars-unaligned", Cmd::Fmt, 1, "R04/not-canonical", "environments/dev.tfvars:1"),
+    ("fmt-json-crlf", Cmd::Fmt, 1, "R04/not-canonical", "schemas/orders/table.json:1"),
+    ("fmt-json-compact", Cmd::Fmt, 1, "R04/not-canonical", "schemas/orders/table.json:1"),
+    ("scan-public-acls-allowed", Cmd::Scan, 1, "SG-S3-001", "environments/dev.tfvars:20"),
+    ("scan-bucket-unencrypted", Cmd::Scan, 1, "SG-S3-005", "environments/sit.tfvars:19"),
+    ("scan-state-versioning-off", Cmd::Scan, 1, "SG-STATE-002", "pipeline.yml:5"),
+    ("scan-suppression-without-reason", Cmd::Scan, 1, "SG-SUP-001", "environments/prod.tfvars:19"),
+    ("scan-pitr-off", Cmd::Scan, 1, "SG-SUP-001", "scan-suppressions.yml:2"),
+    ("html-stray-end-tag", Cmd::Validate, 1, "R07/parse-error", "templates/shipped.html:8"),
+    ("html-entity-without-semicolon", Cmd::Validate, 1, "R07/parse-error", "templates/shipped.html:8"),
+    ("html-no-doctype", Cmd::Validate, 1, "R07/doctype", "templates/shipped.html:1:1"),
+    ("html-no-title", Cmd::Validate, 1, "R07/missing-element", "templates/shipped.html:1"),
+    ("html-script", Cmd::Validate, 1, "R07/script", "templates/shipped.html:9"),
+    ("html-event-handler", Cmd::Validate, 1, "R07/event-handler", "templates/shipped.html:8"),
+    ("html-placeholder-as-attribute", Cmd::Validate, 1, "R07/placeholder-in-tag", "templates/shipped.html:8"),
+    ("html-javascript-url", Cmd::Validate, 1, "R07/javascript-url", "templates/shipped.html:8"),
+    ("html-single-quoted-placeholder", Cmd::Validate, 1, "R07/unquoted-placeholder", "templates/shipped.html:8:11"),
+    ("mustache-unterminated", Cmd::Validate, 1, "R08/unterminated-tag", "templates/shipped.html:8:28"),
+    ("mustache-mismatched-section", Cmd::Validate, 1, "R08/section-mismatch", "templates/shipped.html:8:66"),
+    ("mustache-unclosed-section-crlf", Cmd::Validate, 1, "R08/section-unclosed", "templates/shipped.html:8:1"),
+    ("mustache-undeclared", Cmd::Validate, 1, "R08/undeclared", "templates/shipped.html:8:28"),
+    ("mustache-unused", Cmd::Validate, 1, "R08/unused", "templates/shipped.sample.json:4:3"),
+    ("mustache-triple-stache", Cmd::Validate, 1, "R08/unescaped", "templates/shipped.html:8:28"),
+    ("mustache-ampersand", Cmd::Validate, 1, "R08/unescaped", "templates/shipped.html:8:28"),
+    ("mustache-allow-without-reason", Cmd::Validate, 1, "R08/allow-without-reason", "templates/shipped.html:8:28"),
+    ("mustache-partial", Cmd::Validate, 1, "R08/partial", "templates/shipped.html:9:1"),
+    ("mustache-bad-name", Cmd::Validate, 1, "R08/bad-name", "templates/shipped.html:8:28"),
+    ("mustache-no-sample-data", Cmd::Validate, 1, "R08/no-declaration", "templates/shipped.html"),
+    ("render-breaks-markup", Cmd::Validate, 1, "R09/output-invalid", "templates/shipped.html"),
+    ("render-braces-in-data", Cmd::Validate, 1, "R09/unrendered", "templates/shipped.html"),
+    ("not-a-repo", Cmd::Validate, 2, "", ""),
+];
+
+#[test]
+fn every_broken_case_is_caught_with_its_rule_at_its_location() {
+    let mut failures = Vec::new();
+    for (name, cmd, exit, rule, location) in CASES {
+        let (code, findings) = run(*cmd, &fixture("broken").join(name));
+        let found = rule.is_empty() || findings.iter().any(|(r, l)| r == rule && l == location);
+        if code != *exit || !found {
+            failures.push(format!("{name}: exit {code} (want {exit}), want {rule} at {location}, got {findings:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_directory_of_fixtures_broken_has_a_case() {
+    let named: HashSet<&str> = CASES.iter().map(|c| c.0).collect();
+    let dirs: Vec<String> = std::fs::read_dir(fixture("broken"))
+        .expect("fixtures/broken")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(dirs.len() >= 30, "only {} broken cases", dirs.len());
+    let missing: Vec<_> = dirs.iter().filter(|d| !named.contains(d.as_str())).collect();
+    assert!(missing.is_empty(), "no case checks {missing:?}");
+    assert_eq!(named.len(), CASES.len(), "a case is listed twice");
+}
+
+#[rstest]
+#[case::validate(Cmd::Validate)]
+#[case::fmt(Cmd::Fmt)]
+#[case::scan(Cmd::Scan)]
+fn the_sample_repo_passes(#[case] cmd: Cmd) {
+    let (code, findings) = run(cmd, &fixture("repo"));
+    assert_eq!(code, 0, "{findings:?}");
+    if !matches!(cmd, Cmd::Scan) {
+        assert!(findings.is_empty(), "{findings:?}");
+    }
+}
+
+#[test]
+fn fmt_rewrites_the_unaligned_environment_file_into_the_sample_one() {
+    let broken = std::fs::read_to_string(fixture("broken/fmt-tfvars-unaligned/environments/dev.tfvars")).unwrap();
+    let sample = std::fs::read_to_string(fixture("repo/environments/dev.tfvars")).unwrap();
+    assert_ne!(broken, sample);
+    assert_eq!(stagegate::fmt::canonical_tfvars(&broken).unwrap(), sample);
+    assert_eq!(stagegate::fmt::canonical_tfvars(&sample).unwrap(), sample);
+}
+
+#[test]
+fn fmt_write_makes_check_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas/orders");
+    std::fs::create_dir_all(&schemas).unwrap();
+    std::fs::copy(fixture("broken/fmt-json-crlf/schemas/orders/table.json"), schemas.join("table.json")).unwrap();
+    assert_eq!(run(Cmd::Fmt, dir.path()).0, 1);
+    let written = stagegate::fmt::fmt(dir.path(), true).unwrap();
+    assert_eq!(written.changed.len(), 1);
+    assert_eq!(run(Cmd::Fmt, dir.path()), (0, Vec::new()));
+    let text = std::fs::read_to_string(schemas.join("table.json")).unwrap();
+    assert!(!text.contains('\r') && text.ends_with("}\n"));
+}
+
+#[rstest]
+#[case::clean("repo", &[], 0)]
+#[case::findings("broken/json-syntax", &[], 1)]
+#[case::json_output("broken/table-attribute-unused", &["--format", "json"], 1)]
+#[case::unusable("broken/not-a-repo", &[], 2)]
+#[case::missing_dir("broken/no-such-directory", &[], 2)]
+fn the_validate_command_exits_by_the_contract(#[case] dir: &str, #[case] extra: &[&str], #[case] code: i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(extra)
+        .args(["validate", "--repo"])
+        .arg(fixture(dir))
+        .output()
+        .expect("the stagegate binary runs");
+    assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
+    if extra.contains(&"json") {
+        let v: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+        assert_eq!(v["diagnostics"][0]["rule"], "R02/attribute-unused");
+        assert_eq!(v["diagnostics"][0]["path"], "$.AttributeDefinitions[1]");
+    }
+}
+
+#[test]
+fn sarif_output_is_valid_sarif_2_1_0() {
+    let report = stagegate::scan::scan(&fixture("broken/scan-suppression-without-reason")).unwrap();
+    let sarif = report.to_sarif();
+    // The OASIS schema, with the `language` pattern's stray `]` removed (a known erratum that
+    // strict regex engines refuse).
+    let schema: Value =
+        serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).expect("the SARIF schema parses");
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_i64() >= Some(1)));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let s3 = rules.iter().find(|r| r["id"] == "SG-S3-001").unwrap();
+    assert_eq!(s3["properties"]["security-severity"], "8.0");
+    assert!(s3["properties"]["tags"].as_array().unwrap().contains(&json!("AVD-AWS-0086")));
+}
+
+#[test]
+fn a_suppression_with_a_reason_silences_its_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("broken/scan-bucket-unencrypted");
+    std::fs::create_dir_all(dir.path().join("environments")).unwrap();
+    for env in ["dev", "sit", "prod"] {
+        let rel = format!("environments/{env}.tfvars");
+        std::fs::copy(base.join(&rel), dir.path().join(&rel)).unwrap();
+    }
+    assert_eq!(run(Cmd::Scan, dir.path()).0, 1);
+    std::fs::write(
+        dir.path().join("scan-suppressions.yml"),
+        "suppressions:\n  - rule: SG-S3-005\n    resource: s3/bbws-templates-sit\n    reason: SIT holds only synthetic templates; tracked in SEC-42\n",
+    )
+    .unwrap();
+    let report = stagegate::scan::scan(dir.path()).unwrap();
+    assert_eq!(report.exit_code(), 0);
+    let suppressed = report.findings.iter().find(|f| f.rule.id == "SG-S3-005").unwrap();
+    assert_eq!(suppressed.suppressed.as_ref().unwrap().reason, "SIT holds only synthetic templates; tracked in SEC-42");
+}
+
+/// A template built from balanced pieces, and the tags a scanner must find in it.
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    Var(String),
+    Section(String, bool, Vec<Piece>),
+}
+
+fn piece() -> impl Strategy<Value = Piece> {
+    let name = "[a-z][a-zA-Z0-9_]{0,8}";
+    let leaf = prop_oneof!["[^{}]{0,12}".prop_map(Piece::Text), name.prop_map(Piece::Var),];
+    leaf.prop_recursive(4, 24, 4, move |inner| {
+        (name, any::<bool>(), prop::collection::vec(inner, 0..4))
+            .prop_map(|(n, inv, body)| Piece::Section(n, inv, body))
+    })
+}
+
+fn write(pieces: &[Piece], out: &mut String, tags: &mut Vec<(TagKind, String)>) {
+    for p in pieces {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Var(n) => {
+                out.push_str(&format!("{{{{{n}}}}}"));
+                tags.push((TagKind::Escaped, n.clone()));
+            }
+            Piece::Section(n, inverted, body) => {
+                let (sigil, kind) = if *inverted { ('^', TagKind::Inverted) } else { ('#', TagKind::Section) };
+                out.push_str(&format!("{{{{{sigil}{n}}}}}"));
+                tags.push((kind, n.clone()));
+                write(body, out, tags);
+                out.push_str(&format!("{{{{/{n}}}}}"));
+                tags.push((TagKind::Close, n.clone()));
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_scanner_never_panics_and_its_tags_point_at_themselves(text in "(\\PC|\\{\\{|\\}\\}|[#^/&>!=.{}\\n\\r])*") {
+        let scan = mustache::scan(&text);
+        for t in &scan.tags {
+            prop_assert!(text[t.start..t.end].starts_with("{{") && text[t.start..t.end].ends_with("}}"));
+            prop_assert!(t.line >= 1 && t.column >= 1);
+        }
+        let _ = mustache::sections(&scan.tags);
+        let _ = render::render(&text, &json!({"a": "x", "b": [ {"c": 1} ]}));
+    }
+
+    #[test]
+    fn balanced_generated_templates_round_trip(pieces in prop::collection::vec(piece(), 0..6)) {
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        write(&pieces, &mut text, &mut expected);
+        let scan = mustache::scan(&text);
+        prop_assert!(scan.problems.is_empty(), "{:?}", scan.problems);
+        let found: Vec<(TagKind, String)> = scan.tags.iter().map(|t| (t.kind, t.name.clone())).collect();
+        prop_assert_eq!(found, expected);
+        prop_assert!(mustache::sections(&scan.tags).is_empty());
+        let rendered = render::render(&text, &json!({}));
+        prop_assert!(rendered.is_ok(), "{:?}", rendered);
+    }
+
+    #[test]
+    fn escaping_holds_for_any_string(value in "\\PC*") {
+        let escaped = render::render("{{v}}", &json!({"v": value})).unwrap();
+        prop_assert!(!escaped.contains(['<', '>', '"']), "{}", escaped);
+        let unescaped = escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+        prop_assert_eq!(&unescaped, &value);
+        let out = render::render("<p title=\"{{v}}\">{{v}}</p>", &json!({"v": value})).unwrap();
+        let page = format!("<!DOCTYPE html><html><head><title>t</title></head><body>{out}</body></html>");
+        let errors = HtmlDocument::parse(&page).errors;
+        prop_assert!(errors.is_empty(), "{:?}", errors);
+    }
+
+    #[test]
+    fn the_parsers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let _ = HtmlDocument::parse(&text);
+        let _ = stagegate::fmt::canonical_json(&text);
+        let _ = stagegate::fmt::canonical_tfvars(&text);
+        let _ = stagegate::validate::environment::check_text("environments/dev.tfvars", &text, stagegate::Environment::Dev, &Default::default());
+        if let Ok(source) = Source::from_bytes("schemas/x/table.json", bytes, source::JSON_FILE) {
+            let mut findings = Vec::new();
+            if let Some(doc) = JsonDocument::parse(&source, &mut findings) {
+                let _ = stagegate::validate::table::check(Path::new("/nonexistent"), "schemas/x/table.json", &doc);
+            }
+        }
+    }
+
+    #[test]
+    fn any_table_shaped_json_gets_findings_not_panics(
+        names in prop::collection::vec("[a-z]{0,4}", 0..4),
+        kinds in prop::collection::vec("[SNBX]", 0..4),
+        billing in prop::option::of("PAY_PER_REQUEST|PROVISIONED|OTHER"),
+        gsis in 0usize..25,
+    ) {
+        let defs: Vec<Value> = names.iter().zip(kinds.iter()).map(|(n, k)| json!({"AttributeName": n, "AttributeType": k})).collect();
+        let keys: Vec<Value> = names.iter().take(2).enumerate().map(|(i, n)| json!({"AttributeName": n, "KeyType": if i == 0 { "HASH" } else { "RANGE" }})).collect();
+        let indexes: Vec<Value> = (0..gsis).map(|i| json!({"IndexName": format!("i{i}"), "KeySchema": keys, "Projection": {"ProjectionType": "ALL"}})).collect();
+        let table = json!({"TableName": names.concat(), "AttributeDefinitions": defs, "KeySchema": keys, "BillingMode": billing, "GlobalSecondaryIndexes": indexes});
+        let text = serde_json::to_string_pretty(&table).unwrap();
+        let source = Source::from_bytes("schemas/x/table.json", text.into_bytes(), source::JSON_FILE).unwrap();
+        let doc = JsonDocument::parse(&source, &mut Vec::new()).unwrap();
+        let findings = stagegate::validate::table::check(Path::new("/nonexistent"), "schemas/x/table.json", &doc);
+        if gsis > 20 {
+            prop_assert!(findings.iter().any(|d| d.rule == "R02/index-limit"));
+        }
+        prop_assert!(findings.iter().all(|d| d.line >= 1));
+    }
+}
+
+#[rstest]
+#[case::text("scan-bucket-unencrypted", "text", 1)]
+#[case::sarif("scan-bucket-unencrypted", "sarif", 1)]
+#[case::json_on_a_passing_repo("../repo", "json", 0)]
+fn the_scan_command_fails_on_high_findings_in_every_format(#[case] dir: &str, #[case] format: &str, #[case] code: i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(["--format", format, "scan", "--repo"])
+        .arg(fixture("broken").join(dir))
+        .output()
+        .expect("the stagegate binary runs");
+    assert_eq!(out.status.code(), Some(code), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match format {
+        "sarif" => {
+            let v: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+            assert_eq!(v["version"], "2.1.0");
+            assert_eq!(v["runs"][0]["results"][0]["ruleId"], "SG-S3-005");
+        }
+        "json" => {
+            let v: Value = serde_json::from_str(&stdout).expect("JSON output");
+            assert_eq!(v["failed"], false);
+        }
+        _ => assert!(stdout.contains("HIGH SG-S3-005"), "{stdout}"),
+    }
+}
