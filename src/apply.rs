@@ -684,7 +684,9 @@ async fn apply_bucket_part(clients: &AwsClients, r: &ResourceChange, ops: &mut V
         BUCKET_VERSIONING => {
             s3.put_bucket_versioning()
                 .bucket(bucket)
-                .versioning_configuration(bucket_settings::versioning_enabled())
+                .versioning_configuration(bucket_settings::versioning(
+                    r.after.get("status").and_then(Value::as_str).unwrap_or("Enabled"),
+                ))
                 .send()
                 .await
                 .map_err(sdk("PutBucketVersioning", bucket))?;
@@ -709,7 +711,9 @@ async fn apply_bucket_part(clients: &AwsClients, r: &ResourceChange, ops: &mut V
         BUCKET_ENCRYPTION => {
             s3.put_bucket_encryption()
                 .bucket(bucket)
-                .server_side_encryption_configuration(bucket_settings::aes256_encryption())
+                .server_side_encryption_configuration(bucket_settings::encryption(
+                    r.after.get("sse_algorithm").and_then(Value::as_str).unwrap_or("AES256"),
+                ))
                 .send()
                 .await
                 .map_err(sdk("PutBucketEncryption", bucket))?;

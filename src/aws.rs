@@ -168,24 +168,34 @@ impl Intercept for MotoAccount {
     }
 }
 
-/// Whether a bucket's versioning status is `Enabled`.
+/// A bucket's versioning status: `Enabled`, `Suspended`, or `None` when never turned on.
 ///
 /// moto 5.2.5 names this response's root element `GetBucketVersioningResponse` instead of
 /// `VersioningConfiguration`, which the SDK refuses to decode; the body is otherwise AWS's, so a
 /// successful response that failed to decode is read for its `<Status>`.
-pub async fn bucket_versioning_enabled(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, String> {
-    use aws_sdk_s3::types::BucketVersioningStatus;
+pub async fn bucket_versioning_status(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, String> {
     match s3.get_bucket_versioning().bucket(bucket).send().await {
-        Ok(v) => Ok(v.status() == Some(&BucketVersioningStatus::Enabled)),
+        Ok(v) => Ok(v.status().map(|s| s.as_str().to_owned())),
         Err(e) => {
-            let decoded_body = e
+            let body = e
                 .raw_response()
                 .filter(|r| r.status().is_success())
                 .and_then(|r| r.body().bytes())
-                .map(|b| String::from_utf8_lossy(b).contains("<Status>Enabled</Status>"));
-            decoded_body.ok_or_else(|| crate::error::describe_sdk(&e))
+                .map(|b| String::from_utf8_lossy(b).into_owned());
+            match body {
+                Some(body) => Ok(["Enabled", "Suspended"]
+                    .into_iter()
+                    .find(|s| body.contains(&format!("<Status>{s}</Status>")))
+                    .map(str::to_owned)),
+                None => Err(crate::error::describe_sdk(&e)),
+            }
         }
     }
+}
+
+/// Whether a bucket's versioning status is `Enabled`.
+pub async fn bucket_versioning_enabled(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, String> {
+    Ok(bucket_versioning_status(s3, bucket).await?.as_deref() == Some("Enabled"))
 }
 
 /// The S3 settings every bucket stagegate creates gets: one definition for the state buckets
@@ -205,13 +215,23 @@ pub mod bucket_settings {
     }
 
     pub fn versioning_enabled() -> VersioningConfiguration {
-        VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build()
+        versioning("Enabled")
+    }
+
+    /// `Enabled` or `Suspended`.
+    pub fn versioning(status: &str) -> VersioningConfiguration {
+        VersioningConfiguration::builder().status(BucketVersioningStatus::from(status)).build()
     }
 
     /// Default encryption with S3-managed keys (AES256).
     pub fn aes256_encryption() -> ServerSideEncryptionConfiguration {
+        encryption("AES256")
+    }
+
+    /// Default encryption with `AES256` or `aws:kms` (the AWS managed key).
+    pub fn encryption(algorithm: &str) -> ServerSideEncryptionConfiguration {
         let sse = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::Aes256)
+            .sse_algorithm(ServerSideEncryption::from(algorithm))
             .build()
             .expect("algorithm set");
         let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(sse).build();

@@ -26,6 +26,13 @@ pub struct EnvironmentFile {
     /// Required tags applied to every resource of the environment.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Overrides of the templates bucket's secure defaults; `stagegate scan` flags each one.
+    #[serde(default)]
+    pub templates_bucket_versioning: Option<bool>,
+    #[serde(default)]
+    pub templates_bucket_encryption: Option<String>,
+    #[serde(default)]
+    pub templates_bucket_public_access_block: Option<BTreeMap<String, bool>>,
 }
 
 fn enabled() -> bool {

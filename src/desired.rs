@@ -210,36 +210,31 @@ fn templates_component(
     let bucket = &vars.templates_bucket_name;
     let mut tags = vars.tags.clone();
     tags.insert("Component".into(), "2_1_bbws_s3_schemas/templates".into());
+    // Secure unless the environment file overrides it (and `stagegate scan` flags that).
+    let versioning = if vars.templates_bucket_versioning == Some(false) { "Suspended" } else { "Enabled" };
+    let algorithm = vars.templates_bucket_encryption.clone().unwrap_or_else(|| "AES256".into());
+    if !matches!(algorithm.as_str(), "AES256" | "aws:kms") {
+        return Err(unsupported(
+            &root.join("environments"),
+            format!("templates_bucket_encryption = {algorithm:?}: stagegate applies \"AES256\" or \"aws:kms\""),
+        ));
+    }
+    let flags = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+    let overrides = vars.templates_bucket_public_access_block.clone().unwrap_or_default();
+    if let Some(unknown) = overrides.keys().find(|k| !flags.contains(&k.as_str())) {
+        return Err(unsupported(
+            &root.join("environments"),
+            format!("templates_bucket_public_access_block: unknown flag {unknown}"),
+        ));
+    }
+    let public_access_block: BTreeMap<String, Value> =
+        flags.iter().map(|f| (f.to_string(), json!(overrides.get(*f).copied().unwrap_or(true)))).collect();
+    let part = |kind, attributes| Resource { kind, name: bucket.clone(), attributes, body: None };
     let mut resources = vec![
-        Resource {
-            kind: BUCKET,
-            name: bucket.clone(),
-            attributes: BTreeMap::from([("bucket".into(), json!(bucket)), ("tags".into(), json!(tags))]),
-            body: None,
-        },
-        Resource {
-            kind: BUCKET_VERSIONING,
-            name: bucket.clone(),
-            attributes: BTreeMap::from([("status".into(), json!("Enabled"))]),
-            body: None,
-        },
-        Resource {
-            kind: BUCKET_PUBLIC_ACCESS_BLOCK,
-            name: bucket.clone(),
-            attributes: BTreeMap::from([
-                ("block_public_acls".into(), json!(true)),
-                ("block_public_policy".into(), json!(true)),
-                ("ignore_public_acls".into(), json!(true)),
-                ("restrict_public_buckets".into(), json!(true)),
-            ]),
-            body: None,
-        },
-        Resource {
-            kind: BUCKET_ENCRYPTION,
-            name: bucket.clone(),
-            attributes: BTreeMap::from([("sse_algorithm".into(), json!("AES256"))]),
-            body: None,
-        },
+        part(BUCKET, BTreeMap::from([("bucket".into(), json!(bucket)), ("tags".into(), json!(tags))])),
+        part(BUCKET_VERSIONING, BTreeMap::from([("status".into(), json!(versioning))])),
+        part(BUCKET_PUBLIC_ACCESS_BLOCK, public_access_block),
+        part(BUCKET_ENCRYPTION, BTreeMap::from([("sse_algorithm".into(), json!(algorithm))])),
     ];
     let dir = root.join("templates");
     let mut files: Vec<_> = fs::read_dir(&dir)

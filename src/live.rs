@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_dynamodb::types::{ContinuousBackupsStatus, PointInTimeRecoveryStatus, SseStatus, TimeToLiveStatus};
 use serde_json::json;
 
-use crate::aws::{AwsClients, bucket_versioning_enabled};
+use crate::aws::{AwsClients, bucket_versioning_status};
 use crate::desired::{
     BUCKET, BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK, BUCKET_VERSIONING, DesiredComponent, OBJECT, Resource,
     TABLE, table_attributes,
@@ -186,9 +186,9 @@ async fn read_bucket_part(
             resource(BTreeMap::from([("bucket".into(), json!(bucket)), ("tags".into(), json!(tags))]))
         }
         BUCKET_VERSIONING => {
-            let enabled =
-                bucket_versioning_enabled(s3, bucket).await.map_err(|d| live_err(bucket, "GetBucketVersioning", d))?;
-            enabled.then(|| BTreeMap::from([("status".into(), json!("Enabled"))])).and_then(resource)
+            let status =
+                bucket_versioning_status(s3, bucket).await.map_err(|d| live_err(bucket, "GetBucketVersioning", d))?;
+            status.and_then(|s| resource(BTreeMap::from([("status".into(), json!(s))])))
         }
         BUCKET_PUBLIC_ACCESS_BLOCK => match s3.get_public_access_block().bucket(bucket).send().await {
             Ok(out) => {

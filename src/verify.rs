@@ -94,7 +94,11 @@ pub async fn verify(clients: &AwsClients, desired: &DesiredEnvironment) -> Resul
                 }
                 kind => {
                     let (name, ok, detail) = match kind {
-                        crate::desired::BUCKET_VERSIONING => ("versioning", got.is_some(), "enabled"),
+                        crate::desired::BUCKET_VERSIONING => (
+                            "versioning",
+                            got.is_some_and(|g| g.attributes.get("status") == Some(&Value::String("Enabled".into()))),
+                            "enabled",
+                        ),
                         crate::desired::BUCKET_ENCRYPTION => ("default encryption", got.is_some(), "on"),
                         _ => {
                             let flags = [

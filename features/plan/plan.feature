@@ -57,3 +57,17 @@ Feature: Plans for every environment from one commit
     Then the PR comment counts "0 to create, 1 to update, 0 to replace, 0 to delete"
     And the PR comment has a row for "aws_dynamodb_table.products" with the action "update"
     And the PR comment folds the attribute changes into a details block
+
+  @R10 @R38
+  Scenario: an environment file that loosens the templates bucket is applied as written, and verify flags it
+    `stagegate scan` refuses such an override before it gets this far; applied anyway, the
+    bucket is what the file says and the post-deploy check names the broken invariant.
+
+    Given the working copy has been applied to DEV
+    When the DEV environment file of the working copy sets "templates_bucket_versioning" to false
+    And the working copy is planned for DEV
+    Then the plan updates "aws_s3_bucket_versioning.bbws-templates-dev"
+    And that change sets status, caused by the configuration
+    When the working copy is applied to DEV
+    And the DEV environment is verified
+    Then check R38 "bucket bbws-templates-dev versioning" fails saying "not enabled"

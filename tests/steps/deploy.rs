@@ -704,3 +704,11 @@ async fn unlock_killed(w: &mut World, name: String) {
     let id = w.locks.remove("the killed run").expect("the killed run's lock").id;
     w.store(Environment::Dev).await.unlock(&component(&name), &id).await.expect("force-unlock");
 }
+
+#[when(expr = "the {env} environment file of the working copy sets {string} to false")]
+async fn tfvars_false(w: &mut World, env: Env, variable: String) {
+    let path = w.workdir().join("environments").join(format!("{}.tfvars", env.0.name()));
+    let mut text = std::fs::read_to_string(&path).expect("the environment file");
+    text.push_str(&format!("\n{variable} = false\n"));
+    std::fs::write(&path, text).expect("write");
+}
