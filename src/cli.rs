@@ -331,6 +331,7 @@ fn parse_component(s: &str) -> Result<Component, String> {
 
 /// The binary's entry point.
 pub fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -362,6 +363,14 @@ pub fn main() -> ExitCode {
         }
     });
     ExitCode::from(code)
+}
+
+/// Rust ignores SIGPIPE, so a print to a closed pipe (`stagegate plan | head`) would panic;
+/// the default action ends the process quietly, as other command-line tools do.
+fn restore_sigpipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: set once at start-up, before any thread exists; SIG_DFL installs no handler code.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 /// Runs one command; `Ok` carries the exit code of a command that completed.

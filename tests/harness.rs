@@ -1,71 +1,93 @@
 //! The suite's emulators: a pool of independent emulator processes, one leased per running
 //! scenario and reset before it starts, so scenarios may run concurrently without sharing
-//! buckets (S3 bucket names are global across an emulator's accounts).
+//! buckets (S3 bucket names are global across an emulator's accounts). The pool starts on the
+//! first lease: scenarios that need no AWS (gates, validation) never wait for an emulator.
 
 use std::sync::{Arc, Mutex};
 
 use stagegate::emulator::{BackendChoice, Emulator, EmulatorError, Endpoint};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 /// Overrides how many emulators (and so scenarios at a time) the suite uses.
 const POOL_VAR: &str = "STAGEGATE_EMULATORS";
 
 #[derive(Clone)]
-pub struct Harness(Arc<Inner>);
+pub struct Harness(Arc<Shared>);
 
-struct Inner {
+struct Shared {
+    wanted: usize,
+    pool: OnceCell<Result<Pool, String>>,
+}
+
+struct Pool {
     idle: Mutex<Vec<Emulator>>,
     permits: Arc<Semaphore>,
-    capacity: usize,
+    size: usize,
     description: String,
 }
 
-impl Harness {
-    /// Starts the pool with the backend `auto` selects (external, background, LocalStack, moto).
-    pub async fn start(test_threads: Option<usize>) -> Result<Harness, EmulatorError> {
+impl Pool {
+    /// Starts the backend `auto` selects (external, background, LocalStack, moto); only
+    /// emulators stagegate starts itself are multiplied, a borrowed one is shared.
+    async fn start(wanted: usize) -> Result<Pool, EmulatorError> {
         let first = Emulator::start(BackendChoice::Auto, None).await?;
         first.reset().await?;
+        let size = if first.moto_pid().is_some() { wanted } else { 1 };
+        let description = first.endpoint().to_string();
+        let mut emulators = vec![first];
+        let more = (1..size).map(|_| Emulator::start_moto());
+        for started in futures::future::join_all(more).await {
+            emulators.push(started?);
+        }
+        Ok(Pool { idle: Mutex::new(emulators), permits: Arc::new(Semaphore::new(size)), size, description })
+    }
+}
+
+impl Harness {
+    pub fn new(test_threads: Option<usize>) -> Harness {
         let wanted = std::env::var(POOL_VAR)
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .or(test_threads)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4))
             .max(1);
-        // Only emulators stagegate starts itself can be multiplied; a borrowed one is shared.
-        let capacity = if first.moto_pid().is_some() { wanted } else { 1 };
-        let description = first.endpoint().to_string();
-        let mut emulators = vec![first];
-        let more = (1..capacity).map(|_| Emulator::start_moto());
-        for started in futures::future::join_all(more).await {
-            emulators.push(started?);
-        }
-        Ok(Harness(Arc::new(Inner {
-            idle: Mutex::new(emulators),
-            permits: Arc::new(Semaphore::new(capacity)),
-            capacity,
-            description,
-        })))
+        Harness(Arc::new(Shared { wanted, pool: OnceCell::new() }))
     }
 
+    /// How many scenarios run at a time.
     pub fn capacity(&self) -> usize {
-        self.0.capacity
+        self.0.wanted
     }
 
+    /// What the suite ran against, once known.
     pub fn describe(&self) -> String {
-        self.0.description.clone()
+        match self.0.pool.get() {
+            Some(Ok(pool)) => format!("{} ({} emulators)", pool.description, pool.size),
+            Some(Err(e)) => format!("no emulator: {e}"),
+            None => "no scenario needed an emulator".into(),
+        }
+    }
+
+    async fn pool(&self) -> Result<&Pool, String> {
+        let wanted = self.0.wanted;
+        let pool =
+            self.0.pool.get_or_init(|| async move { Pool::start(wanted).await.map_err(|e| e.to_string()) }).await;
+        pool.as_ref().map_err(Clone::clone)
     }
 
     /// An emptied emulator for one scenario; returned to the pool when the lease drops.
-    pub async fn lease(&self) -> Result<Lease, EmulatorError> {
-        let permit = self.0.permits.clone().acquire_owned().await.expect("the pool is never closed");
-        let emulator = self.0.idle.lock().expect("pool lock").pop().expect("a permit means an idle emulator");
+    pub async fn lease(&self) -> Result<Lease, String> {
+        let pool = self.pool().await?;
+        let permit = pool.permits.clone().acquire_owned().await.expect("the pool is never closed");
+        let emulator = pool.idle.lock().expect("pool lock").pop().expect("a permit means an idle emulator");
         let lease = Lease { harness: self.clone(), emulator: Some(emulator), _permit: permit };
-        lease.emulator().reset().await?;
+        lease.emulator().reset().await.map_err(|e| e.to_string())?;
         Ok(lease)
     }
 
     pub async fn shutdown(&self) {
-        let emulators: Vec<Emulator> = std::mem::take(&mut *self.0.idle.lock().expect("pool lock"));
+        let Some(Ok(pool)) = self.0.pool.get() else { return };
+        let emulators: Vec<Emulator> = std::mem::take(&mut *pool.idle.lock().expect("pool lock"));
         for e in emulators {
             e.shutdown().await;
         }
@@ -96,8 +118,8 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some(e) = self.emulator.take() {
-            self.harness.0.idle.lock().expect("pool lock").push(e);
+        if let (Some(e), Some(Ok(pool))) = (self.emulator.take(), self.harness.0.pool.get()) {
+            pool.idle.lock().expect("pool lock").push(e);
         }
     }
 }

@@ -71,7 +71,8 @@ impl World {
     async fn lease(&mut self) -> &Lease {
         if self.lease.is_none() {
             let harness = HARNESS.get().expect("the harness is installed before scenarios run");
-            self.lease = Some(harness.lease().await.expect("an emulator for this scenario"));
+            let lease = harness.lease().await.unwrap_or_else(|e| panic!("no emulator for this scenario: {e}"));
+            self.lease = Some(lease);
         }
         self.lease.as_ref().expect("leased above")
     }
