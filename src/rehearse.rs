@@ -1,5 +1,5 @@
-//! `stagegate rehearse`: the pipeline rehearsed end to end on an emulator. It plans the repo
-//! for DEV, SIT and PROD at once, then promotes it DEV → SIT → PROD through each environment's
+//! `stagegate rehearse`: the pipeline rehearsed end to end on an emulator. It validates the
+//! repo, plans it for DEV, SIT and PROD at once, then promotes it DEV → SIT → PROD through each environment's
 //! gate with simulated approvers who satisfy the policy, at an instant inside every window,
 //! under a generated approved change ticket: lock, apply, post-deploy tests, tag, record.
 //! Tags go to a scratch git checkout of the repo, never to the repo itself. Afterwards a new
@@ -40,6 +40,8 @@ pub struct RehearsalReport {
     pub commit: Option<String>,
     /// The instant the gates were evaluated at (inside every window).
     pub at: Timestamp,
+    /// Files Stage 1 validated, without a finding.
+    pub validated_files: usize,
     pub plans: Vec<PlanSummary>,
     pub promotions: Vec<Promotion>,
     pub total_ms: u128,
@@ -84,6 +86,14 @@ impl<'a> Rehearsal<'a> {
         let scratch = tempfile::tempdir().map_err(|e| Error::Usage(format!("a scratch directory: {e}")))?;
         let checkout = scratch_checkout(self.repo, scratch.path())?;
         let commit = crate::plan::current_commit(checkout.root());
+        // Stage 1 first: a repo with findings is not promoted anywhere.
+        let validation = crate::validate::validate(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+        if !validation.diagnostics.is_empty() {
+            return Err(Error::Usage(format!(
+                "validation found {} problems:\n{validation}",
+                validation.diagnostics.len()
+            )));
+        }
         let at = inside_every_window(now);
         let timed =
             plan_environments(self.endpoint, self.region, &checkout, &Environment::ALL, commit.clone(), at).await?;
@@ -129,6 +139,7 @@ impl<'a> Rehearsal<'a> {
             endpoint: self.endpoint.to_string(),
             commit,
             at,
+            validated_files: validation.files,
             plans,
             promotions,
             total_ms: started.elapsed().as_millis(),
@@ -287,6 +298,8 @@ impl fmt::Display for RehearsalReport {
             "  clock     {} (inside every window; simulated approvers, change ticket CHG0000001)",
             crate::clock::in_pipeline_zone(self.at).strftime("%a %Y-%m-%d %H:%M %Z")
         )?;
+        writeln!(f)?;
+        writeln!(f, "Validate: {} files, no findings", self.validated_files)?;
         writeln!(f)?;
         writeln!(f, "Plan (DEV, SIT and PROD at once)")?;
         for p in &self.plans {
