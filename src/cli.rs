@@ -140,6 +140,14 @@ pub enum Command {
         #[arg(long)]
         to_tag: String,
     },
+    /// Measure the rollback RTO: promote a good commit, then a bad one, detect, roll back to the
+    /// last good tag, verify; print each phase and the verdict against pipeline.yml's target.
+    Drill {
+        #[arg(long, value_parser = parse_env, default_value = "prod")]
+        env: Environment,
+        #[arg(long)]
+        repo: Option<PathBuf>,
+    },
     /// Check the post-deploy invariants of one environment against its live resources.
     Verify {
         #[arg(long, value_parser = parse_env)]
@@ -611,6 +619,21 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 println!("tagged {tag}");
             }
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Drill { env, repo } => {
+            let repo = open_repo(repo)?;
+            let now = crate::clock::Clock::from_env()?.now();
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let report = crate::drill::drill(emulator.endpoint(), &cli.region, &repo, env, now).await;
+            emulator.shutdown().await;
+            let report = report?;
+            match cli.format {
+                Format::Text => print!("{report}"),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
+                }
+            }
+            Ok(if report.met { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Verify { env, repo } => {
             let repo = open_repo(repo)?;

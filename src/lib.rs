@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod deploy;
 pub mod desired;
+pub mod drill;
 pub mod emulator;
 pub mod environment;
 pub mod error;

@@ -227,7 +227,7 @@ impl<'a> Rehearsal<'a> {
 
 /// A git checkout of the repo's files in `dir` with one commit on main, so that deployment
 /// tags never land in the user's own repo.
-fn scratch_checkout(repo: &Repo, dir: &std::path::Path) -> Result<Repo, Error> {
+pub(crate) fn scratch_checkout(repo: &Repo, dir: &std::path::Path) -> Result<Repo, Error> {
     let fail = |what: String| Error::Usage(format!("preparing the rehearsal checkout: {what}"));
     copy_tree(repo.root(), dir).map_err(|e| fail(e.to_string()))?;
     let source = crate::plan::current_commit(repo.root()).unwrap_or_else(|| "a working tree".into());

@@ -32,8 +32,11 @@ Feature: Stored plans expire and go stale
       | 2026-12-26T10:00:00+02:00 | is refused with "Saved plan has expired"         |
       | 2027-03-01T12:00:00+02:00 | is refused with "Saved plan has expired"         |
 
-  @R13
+  @R13 @F08
   Scenario: a stored plan is refused when the state changed after it was made
+    This is the LLD's F08: a plan stored at pull-request time goes stale as soon as anything
+    else is applied to that component, so "use_stored_plan" must fail (or re-plan and review).
+
     Given a DEV plan of the working copy is stored
     And the products component was applied again since, by another change
     When the stored plan is applied

@@ -1,6 +1,7 @@
 //! The World and the step definitions, one module per domain concept.
 
 mod deploy;
+mod drill;
 mod gates;
 mod promotion;
 mod rollback;
@@ -63,6 +64,8 @@ pub struct World {
     verify: Option<stagegate::verify::VerifyReport>,
     /// A previewed rollback's checkout of its tag.
     rollback_checkout: Option<stagegate::rollback::TagCheckout>,
+    /// The last rollback drill.
+    drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
 }

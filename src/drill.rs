@@ -1,0 +1,213 @@
+//! `stagegate drill`: the rollback RTO measured on an emulator (R35). A good commit is promoted
+//! DEV → SIT → PROD; a bad one, which switches point-in-time recovery off in the drilled
+//! environment only, is promoted after it (DEV and SIT stay green, so the gates let it
+//! through); then, from the trigger: detect (verify fails), plan (preview the rollback to the
+//! last good tag), gate, apply, verify. The RTO runs from the trigger to the passing verify
+//! and is compared with the environment's target in `pipeline.yml`.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::Environment;
+use crate::apply::ApplyOptions;
+use crate::aws::AwsClients;
+use crate::deploy::Deployment;
+use crate::desired::DesiredEnvironment;
+use crate::emulator::Endpoint;
+use crate::error::Error;
+use crate::gate::{Approval, GateRequest, evaluate};
+use crate::policy::{Pipeline, Rto};
+use crate::repo::Repo;
+use crate::rollback::{TagCheckout, last_good, preview};
+use crate::state::StateStore;
+use crate::tickets::{ChangeTicket, ChangeWindow, FileTickets, TicketState};
+use crate::verify::verify;
+
+#[derive(Debug, Serialize)]
+pub struct Phase {
+    pub name: &'static str,
+    pub ms: u128,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DrillReport {
+    pub environment: Environment,
+    pub detected: Vec<String>,
+    pub rolled_back_to: String,
+    pub phases: Vec<Phase>,
+    pub rto_ms: u128,
+    pub target: Option<String>,
+    pub met: bool,
+}
+
+impl fmt::Display for DrillReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Rollback drill, {}", self.environment.label())?;
+        writeln!(f, "  broken: {}", self.detected.join("; "))?;
+        writeln!(f, "  rolled back to {}", self.rolled_back_to)?;
+        for p in &self.phases {
+            writeln!(f, "  {:<7} {:>7} ms", p.name, p.ms)?;
+        }
+        let target = self.target.as_deref().unwrap_or("best effort");
+        let verdict = if self.met { "met" } else { "MISSED" };
+        writeln!(
+            f,
+            "  RTO {:.1} s from trigger to passing verify; target {target}: {verdict}",
+            self.rto_ms as f64 / 1000.0
+        )
+    }
+}
+
+fn request(policy: &Pipeline, env: Environment, commit: &str, at: Timestamp, rollback: bool) -> GateRequest {
+    let p = policy.environment(env);
+    GateRequest {
+        env,
+        deployer: "drill-bot".into(),
+        approvals: p
+            .reviewers
+            .iter()
+            .take(p.required_approvals.0 as usize)
+            .map(|r| Approval { who: r.clone(), at: Some(at) })
+            .collect(),
+        confirmation: Some(format!("{}-{}", if rollback { "rollback" } else { "deploy" }, env.name())),
+        change_ticket: Some("CHG0000002".parse().expect("a valid ticket id")),
+        branch: Some("main".into()),
+        commit: Some(commit.into()),
+        trigger: "manual".into(),
+        at,
+        rollback,
+        slack_configured: true,
+    }
+}
+
+/// Runs the drill for `env` on the emulator at `endpoint`.
+pub async fn drill(
+    endpoint: &Endpoint,
+    region: &str,
+    repo: &Repo,
+    env: Environment,
+    now: Timestamp,
+) -> Result<DrillReport, Error> {
+    let scratch = tempfile::tempdir().map_err(|e| Error::Usage(format!("a scratch directory: {e}")))?;
+    let checkout = crate::rehearse::scratch_checkout(repo, scratch.path())?;
+    let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+    let at = crate::rehearse::inside_every_window(now);
+    let window =
+        ChangeWindow { start: at - jiff::SignedDuration::from_hours(1), end: at + jiff::SignedDuration::from_hours(1) };
+    let tickets = FileTickets::with(vec![ChangeTicket {
+        id: "CHG0000002".into(),
+        title: "stagegate rollback drill".into(),
+        state: TicketState::Approved,
+        window,
+        approvers: Vec::new(),
+        impact: "emulator only".into(),
+        rollback_plan: "this drill".into(),
+    }]);
+    let deployment = Deployment { endpoint, region, repo: &checkout, policy: &policy, tickets: &tickets };
+    let order: Vec<Environment> = policy.promotion.iter().copied().take_while(|e| *e != env).chain([env]).collect();
+    let promote = |commit: String| {
+        let deployment = &deployment;
+        let policy = &policy;
+        let order = &order;
+        async move {
+            for &e in order {
+                let outcome =
+                    deployment.run(&request(policy, e, &commit, at, false), None, &ApplyOptions::default()).await?;
+                if !outcome.verdict.passed() {
+                    return Err(Error::Usage(format!(
+                        "the drill's {} gate stayed closed:\n{}",
+                        e.label(),
+                        outcome.verdict
+                    )));
+                }
+            }
+            Ok::<_, Error>(())
+        }
+    };
+    let good = crate::plan::current_commit(checkout.root()).unwrap_or_default();
+    promote(good).await?;
+    let bad = break_environment(checkout.root(), env)?;
+    promote(bad).await?;
+
+    // The incident: from here the clock runs.
+    let trigger = Instant::now();
+    let mut phases = Vec::new();
+    let mut phase = |name: &'static str, since: Instant| phases.push(Phase { name, ms: since.elapsed().as_millis() });
+    let clients = AwsClients::for_environment(endpoint, env, region).await;
+    let store = StateStore::new(clients.clone(), env);
+    let started = Instant::now();
+    let desired_now = DesiredEnvironment::load(&checkout, env)?;
+    let broken = verify(&clients, &desired_now).await.map_err(crate::plan::PlanError::Live)?;
+    let detected: Vec<String> =
+        broken.failures().iter().map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail)).collect();
+    phase("detect", started);
+    if detected.is_empty() {
+        return Err(Error::Usage(format!("{}: the bad deployment broke nothing the checks see", env.label())));
+    }
+
+    let started = Instant::now();
+    let tag = last_good(&store, checkout.root())
+        .await?
+        .ok_or_else(|| Error::Usage(format!("{} has no good deployment to roll back to", env.label())))?;
+    let tag_tree = TagCheckout::new(checkout.root(), &tag)?;
+    let tree = Repo::open(&tag_tree.root())?;
+    let plan = preview(&deployment, env, &tree, &tag_tree.commit, at).await?;
+    phase("plan", started);
+
+    let started = Instant::now();
+    let req = request(&policy, env, &tag_tree.commit, at, true);
+    let verdict = evaluate(&policy, &tickets, None, &req);
+    phase("gate", started);
+    if !verdict.passed() {
+        return Err(Error::Usage(format!("the rollback gate stayed closed:\n{verdict}")));
+    }
+
+    let started = Instant::now();
+    let outcome = crate::rollback::rollback(&deployment, &tree, &req, plan, &ApplyOptions::default()).await?;
+    phase("apply", started);
+
+    let started = Instant::now();
+    let desired_then = DesiredEnvironment::load(&tree, env)?;
+    let after = verify(&clients, &desired_then).await.map_err(crate::plan::PlanError::Live)?;
+    phase("verify", started);
+    if !after.passed() || !outcome.succeeded() {
+        return Err(Error::Usage(format!("the rollback did not recover {}:\n{after}", env.label())));
+    }
+    let rto = trigger.elapsed();
+    let target = match policy.environment(env).rollback_rto {
+        Rto::BestEffort => None,
+        Rto::Within(d) => Some(d),
+    };
+    let met = target.is_none_or(|d| rto < Duration::try_from(d.0).unwrap_or(Duration::MAX));
+    Ok(DrillReport {
+        environment: env,
+        detected,
+        rolled_back_to: tag,
+        phases,
+        rto_ms: rto.as_millis(),
+        target: target.map(|d| format!("< {d}")),
+        met,
+    })
+}
+
+/// The bad commit: point-in-time recovery off in the drilled environment's file only.
+fn break_environment(root: &std::path::Path, env: Environment) -> Result<String, Error> {
+    let path = crate::config::EnvironmentFile::path(root, env);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let broken = text.replace("enable_point_in_time_recovery = true", "enable_point_in_time_recovery = false");
+    std::fs::write(&path, broken).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "user.name=stagegate", "-c", "user.email=stagegate@localhost", "-c", "commit.gpgsign=false"])
+        .args(["commit", "--quiet", "--all", "--no-verify", "--message", "drill: point-in-time recovery off"])
+        .output()
+        .map_err(|e| Error::Usage(format!("git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Usage(format!("git commit: {}", String::from_utf8_lossy(&out.stderr).trim())));
+    }
+    Ok(crate::plan::current_commit(root).unwrap_or_default())
+}
