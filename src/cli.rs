@@ -373,6 +373,16 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// A report as text (its Display) or as JSON.
+fn print_report<T: serde::Serialize + std::fmt::Display>(format: Format, report: &T) {
+    match format {
+        Format::Text => print!("{report}"),
+        Format::Json | Format::Sarif => {
+            println!("{}", serde_json::to_string_pretty(report).expect("a report serialises"))
+        }
+    }
+}
+
 /// Rust ignores SIGPIPE, so a print to a closed pipe (`stagegate plan | head`) would panic;
 /// the default action ends the process quietly, as other command-line tools do.
 fn restore_sigpipe() {
@@ -521,12 +531,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 None
             };
             let verdict = crate::gate::evaluate(&policy, &tickets, evidence.as_deref(), &req);
-            match cli.format {
-                Format::Json | Format::Sarif => {
-                    println!("{}", serde_json::to_string_pretty(&verdict).expect("a verdict serialises"))
-                }
-                Format::Text => print!("{verdict}"),
-            }
+            print_report(cli.format, &verdict);
             Ok(if verdict.passed() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Deploy { gate, plan } => {
@@ -627,12 +632,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let report = crate::drill::drill(emulator.endpoint(), &cli.region, &repo, env, now).await;
             emulator.shutdown().await;
             let report = report?;
-            match cli.format {
-                Format::Text => print!("{report}"),
-                Format::Json | Format::Sarif => {
-                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
-                }
-            }
+            print_report(cli.format, &report);
             Ok(if report.met { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Verify { env, repo } => {
@@ -643,12 +643,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let report = crate::verify::verify(&clients, &desired).await;
             emulator.shutdown().await;
             let report = report.map_err(|e| Error::Plan(crate::plan::PlanError::Live(e)))?;
-            match cli.format {
-                Format::Json | Format::Sarif => {
-                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
-                }
-                Format::Text => print!("{report}"),
-            }
+            print_report(cli.format, &report);
             Ok(if report.passed() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Validate { repo, timings } => {
@@ -698,12 +693,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let report = Rehearsal::new(&repo, emulator.endpoint(), &cli.region).run(started, now).await;
             emulator.shutdown().await;
             let report = report?;
-            match cli.format {
-                Format::Text => print!("{report}"),
-                Format::Json | Format::Sarif => {
-                    println!("{}", serde_json::to_string_pretty(&report).expect("a report serialises"))
-                }
-            }
+            print_report(cli.format, &report);
             Ok(exit::OK)
         }
     }

@@ -23,6 +23,7 @@ Feature: Email templates are complete HTML, declare their variables and render s
     When the repo is validated
     Then the check fails with <rule> at "<location>"
 
+    @R07
     Examples:
       | input                          | rule                       | location                     |
       | html-stray-end-tag             | R07/parse-error            | templates/shipped.html:8     |
@@ -48,6 +49,7 @@ Feature: Email templates are complete HTML, declare their variables and render s
     When the repo is validated
     Then the check fails with <rule> at "<location>"
 
+    @R08
     Examples:
       | input                          | rule                     | location                          |
       | mustache-unterminated          | R08/unterminated-tag     | templates/shipped.html:8:28       |
@@ -76,6 +78,7 @@ Feature: Email templates are complete HTML, declare their variables and render s
     When the repo is validated
     Then the check fails with <rule> at "templates/shipped.html"
 
+    @R09
     Examples:
       | input                 | rule               |
       | render-breaks-markup  | R09/output-invalid |

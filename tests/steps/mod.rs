@@ -102,6 +102,19 @@ impl World {
     }
 }
 
+/// Runs git in a scenario's checkout with a fixed identity; panics with git's message on failure.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=dev", "-c", "user.email=dev@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 pub fn component(name: &str) -> Component {
     name.parse().expect("a valid component name in the feature")
 }

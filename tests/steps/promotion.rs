@@ -12,20 +12,8 @@ use stagegate::policy::Pipeline;
 use stagegate::repo::Repo;
 use stagegate::tickets::FileTickets;
 
-use super::World;
 use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
-
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=dev", "-c", "user.email=dev@example.com"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use super::{World, git};
 
 impl World {
     fn checkout_commit(&self) -> String {

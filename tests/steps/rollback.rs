@@ -17,19 +17,7 @@ use stagegate::tickets::FileTickets;
 use stagegate::verify::verify;
 
 use super::gates::{INSIDE_EVERY_WINDOW, request};
-use super::{World, component};
-
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["-c", "user.name=dev", "-c", "user.email=dev@example.com"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use super::{World, component, git};
 
 impl World {
     fn checkout_dir(&self) -> std::path::PathBuf {
