@@ -91,7 +91,7 @@ pub async fn drill(
     env: Environment,
     now: Timestamp,
 ) -> Result<DrillReport, Error> {
-    let scratch = tempfile::tempdir().map_err(|e| Error::Usage(format!("a scratch directory: {e}")))?;
+    let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
     let checkout = crate::rehearse::scratch_checkout(repo, scratch.path())?;
     let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
     let at = crate::rehearse::inside_every_window(now);
@@ -117,7 +117,7 @@ pub async fn drill(
                 let outcome =
                     deployment.run(&request(policy, e, &commit, at, false), None, &ApplyOptions::default()).await?;
                 if !outcome.verdict.passed() {
-                    return Err(Error::Usage(format!(
+                    return Err(Error::Failed(format!(
                         "the drill's {} gate stayed closed:\n{}",
                         e.label(),
                         outcome.verdict
@@ -145,13 +145,13 @@ pub async fn drill(
         broken.failures().iter().map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail)).collect();
     phase("detect", started);
     if detected.is_empty() {
-        return Err(Error::Usage(format!("{}: the bad deployment broke nothing the checks see", env.label())));
+        return Err(Error::Failed(format!("{}: the bad deployment broke nothing the checks see", env.label())));
     }
 
     let started = Instant::now();
     let tag = last_good(&store, checkout.root())
         .await?
-        .ok_or_else(|| Error::Usage(format!("{} has no good deployment to roll back to", env.label())))?;
+        .ok_or_else(|| Error::Failed(format!("{} has no good deployment to roll back to", env.label())))?;
     let tag_tree = TagCheckout::new(checkout.root(), &tag)?;
     let tree = Repo::open(&tag_tree.root())?;
     let plan = preview(&deployment, env, &tree, &tag_tree.commit, at).await?;
@@ -162,7 +162,7 @@ pub async fn drill(
     let verdict = evaluate(&policy, &tickets, None, &req);
     phase("gate", started);
     if !verdict.passed() {
-        return Err(Error::Usage(format!("the rollback gate stayed closed:\n{verdict}")));
+        return Err(Error::Failed(format!("the rollback gate stayed closed:\n{verdict}")));
     }
 
     let started = Instant::now();
@@ -174,7 +174,7 @@ pub async fn drill(
     let after = verify(&clients, &desired_then).await.map_err(crate::plan::PlanError::Live)?;
     phase("verify", started);
     if !after.passed() || !outcome.succeeded() {
-        return Err(Error::Usage(format!("the rollback did not recover {}:\n{after}", env.label())));
+        return Err(Error::Failed(format!("the rollback did not recover {}:\n{after}", env.label())));
     }
     let rto = trigger.elapsed();
     let target = match policy.environment(env).rollback_rto {
@@ -205,9 +205,9 @@ fn break_environment(root: &std::path::Path, env: Environment) -> Result<String,
         .args(["-c", "user.name=stagegate", "-c", "user.email=stagegate@localhost", "-c", "commit.gpgsign=false"])
         .args(["commit", "--quiet", "--all", "--no-verify", "--message", "drill: point-in-time recovery off"])
         .output()
-        .map_err(|e| Error::Usage(format!("git: {e}")))?;
+        .map_err(|e| Error::Infrastructure(format!("git: {e}")))?;
     if !out.status.success() {
-        return Err(Error::Usage(format!("git commit: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(Error::Infrastructure(format!("git commit: {}", String::from_utf8_lossy(&out.stderr).trim())));
     }
     Ok(crate::plan::current_commit(root).unwrap_or_default())
 }

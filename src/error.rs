@@ -42,6 +42,12 @@ pub enum Error {
     Clock(#[from] crate::clock::BadInstant),
     #[error("{0}")]
     Usage(String),
+    /// A rehearsal, drill or rollback whose outcome failed (exit 1).
+    #[error("{0}")]
+    Failed(String),
+    /// A tool or resource stagegate needs failed: git, a scratch directory (exit 3).
+    #[error("{0}")]
+    Infrastructure(String),
 }
 
 impl Error {
@@ -52,6 +58,8 @@ impl Error {
             Error::Emulator(_) => exit::INFRASTRUCTURE,
             Error::State(e) => e.exit_code(),
             Error::Desired(_) | Error::Clock(_) => exit::BAD_INPUT,
+            Error::Failed(_) => exit::RULE_FAILED,
+            Error::Infrastructure(_) => exit::INFRASTRUCTURE,
             Error::Plan(crate::plan::PlanError::State(e)) => e.exit_code(),
             Error::Plan(crate::plan::PlanError::Live(_)) => exit::INFRASTRUCTURE,
             Error::Plan(crate::plan::PlanError::Refused { .. }) => exit::RULE_FAILED,

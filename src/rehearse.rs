@@ -83,13 +83,13 @@ impl<'a> Rehearsal<'a> {
 
     /// Runs the rehearsal; `started` is when the command began.
     pub async fn run(&self, started: Instant, now: Timestamp) -> Result<RehearsalReport, Error> {
-        let scratch = tempfile::tempdir().map_err(|e| Error::Usage(format!("a scratch directory: {e}")))?;
+        let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
         let checkout = scratch_checkout(self.repo, scratch.path())?;
         let commit = crate::plan::current_commit(checkout.root());
         // Stage 1 first: a repo with findings is not promoted anywhere.
         let validation = crate::validate::validate(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
         if !validation.diagnostics.is_empty() {
-            return Err(Error::Usage(format!(
+            return Err(Error::Failed(format!(
                 "validation found {} problems:\n{validation}",
                 validation.diagnostics.len()
             )));
@@ -172,11 +172,11 @@ impl<'a> Rehearsal<'a> {
         };
         let outcome = deployment.run(&req, Some(plan), &ApplyOptions::default()).await?;
         if !outcome.verdict.passed() {
-            return Err(Error::Usage(format!("{}: the gate stayed closed:\n{}", env.label(), outcome.verdict)));
+            return Err(Error::Failed(format!("{}: the gate stayed closed:\n{}", env.label(), outcome.verdict)));
         }
         let report = outcome.report.as_ref();
         if let Some(failed) = report.and_then(|r| r.components.iter().find(|c| c.error.is_some())) {
-            return Err(Error::Usage(format!(
+            return Err(Error::Failed(format!(
                 "{}: applying {} failed: {}",
                 env.label(),
                 failed.component,
@@ -196,7 +196,7 @@ impl<'a> Rehearsal<'a> {
                     Err(StateError::Locked { holder }) => holder.who,
                     Ok(granted) => {
                         store.unlock(&c, &granted.id).await?;
-                        return Err(Error::Usage(format!("{}: a second lock on {c} was granted", env.label())));
+                        return Err(Error::Failed(format!("{}: a second lock on {c} was granted", env.label())));
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -228,7 +228,7 @@ impl<'a> Rehearsal<'a> {
 /// A git checkout of the repo's files in `dir` with one commit on main, so that deployment
 /// tags never land in the user's own repo.
 pub(crate) fn scratch_checkout(repo: &Repo, dir: &std::path::Path) -> Result<Repo, Error> {
-    let fail = |what: String| Error::Usage(format!("preparing the rehearsal checkout: {what}"));
+    let fail = |what: String| Error::Infrastructure(format!("preparing the rehearsal checkout: {what}"));
     copy_tree(repo.root(), dir).map_err(|e| fail(e.to_string()))?;
     let source = crate::plan::current_commit(repo.root()).unwrap_or_else(|| "a working tree".into());
     let message = format!("stagegate rehearsal of {source}");

@@ -60,7 +60,7 @@ pub struct TagCheckout {
 impl TagCheckout {
     pub fn new(repo: &Path, tag: &str) -> Result<TagCheckout, Error> {
         let commit = crate::tags::tag_commit(repo, tag).map_err(|e| Error::Usage(format!("--to-tag {tag}: {e}")))?;
-        let dir = tempfile::tempdir().map_err(|e| Error::Usage(format!("a scratch directory: {e}")))?;
+        let dir = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
         let out = Command::new("git")
             .arg("-C")
             .arg(repo)
@@ -68,9 +68,9 @@ impl TagCheckout {
             .arg(dir.path().join("tree"))
             .arg(&commit)
             .output()
-            .map_err(|e| Error::Usage(format!("git worktree: {e}")))?;
+            .map_err(|e| Error::Infrastructure(format!("git worktree: {e}")))?;
         if !out.status.success() {
-            return Err(Error::Usage(format!(
+            return Err(Error::Infrastructure(format!(
                 "git worktree add {tag}: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
