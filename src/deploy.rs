@@ -95,8 +95,10 @@ impl Deployment<'_> {
         let tests = match &error {
             Some(_) => None,
             None => {
-                let invariants =
-                    crate::verify::verify(&clients, &desired).await.map_err(crate::plan::PlanError::Live)?;
+                let tier = self.policy.environment(req.env).post_deploy_tests;
+                let invariants = crate::verify::post_deploy_tests(&clients, &desired, tier, self.repo.root())
+                    .await
+                    .map_err(crate::plan::PlanError::Live)?;
                 let again = plan_environment(&clients, &desired, Some(commit.clone()), req.at).await?;
                 let resources: usize = again.components.iter().map(|c| c.resources.len()).sum();
                 let differing: Vec<String> = again
@@ -111,7 +113,7 @@ impl Deployment<'_> {
                     .iter()
                     .map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail))
                     .collect();
-                let mut summary = format!("{} invariants hold", invariants.checks.len() - broken.len());
+                let mut summary = format!("{tier:?} tests: {} checks pass", invariants.checks.len() - broken.len());
                 if !broken.is_empty() {
                     summary.push_str(&format!("; broken: {}", broken.join("; ")));
                 }

@@ -86,3 +86,33 @@ async fn overwrite_template(w: &mut World, key: String, bucket: String, env: Env
     let c = w.clients(env.0).await;
     c.s3.put_object().bucket(bucket).key(key).body(b"<p>defaced</p>".to_vec().into()).send().await.expect("overwrite");
 }
+
+#[when(expr = "the post-deploy tests of {env} run")]
+async fn tiered(w: &mut World, env: Env) {
+    let dir = w.repo.as_ref().expect("a checkout").path().to_path_buf();
+    let repo = Repo::open(&dir).expect("the checkout");
+    let desired = DesiredEnvironment::load(&repo, env.0).expect("desired");
+    let tier = stagegate::policy::Pipeline::load(&dir).expect("policy").environment(env.0).post_deploy_tests;
+    let clients = w.clients(env.0).await;
+    w.verify = Some(stagegate::verify::post_deploy_tests(&clients, &desired, tier, &dir).await.expect("tests ran"));
+}
+
+#[then(expr = "they include {int} {word} checks, all passing, saying {string}")]
+async fn tier_checks(w: &mut World, n: usize, tier: String, says: String) {
+    let report = w.verified();
+    let tiered: Vec<_> = report.checks.iter().filter(|c| c.requirement == "R24").collect();
+    assert_eq!(tiered.len(), n, "{report}");
+    for c in tiered {
+        assert!(c.passed && c.subject.starts_with(&tier) && c.detail.contains(&says), "{c:?}");
+    }
+    assert!(report.passed(), "{report}");
+}
+
+#[then(expr = "every table of {env} is empty afterwards")]
+async fn tables_empty(w: &mut World, env: Env) {
+    let clients = w.clients(env.0).await;
+    for table in ["campaigns", "products", "tenants"] {
+        let scan = clients.dynamodb.scan().table_name(table).send().await.expect("scan");
+        assert_eq!(scan.count(), 0, "{table}");
+    }
+}
