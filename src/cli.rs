@@ -137,8 +137,14 @@ pub enum Command {
         #[command(flatten)]
         gate: GateArgs,
         /// A deploy-ENV-YYYYMMDD-HHMMSS tag, or last-good (the newest whose tests passed).
-        #[arg(long)]
-        to_tag: String,
+        #[arg(long, required_unless_present = "to_version", conflicts_with = "to_version")]
+        to_tag: Option<String>,
+        /// An S3 version id of one component's state (with --component): restored, then the
+        /// repo is planned and applied.
+        #[arg(long, requires = "component")]
+        to_version: Option<String>,
+        #[arg(long, value_parser = parse_component)]
+        component: Option<Component>,
     },
     /// Measure the rollback RTO: promote a good commit, then a bad one, detect, roll back to the
     /// last good tag, verify; print each phase and the verdict against pipeline.yml's target.
@@ -575,7 +581,39 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
-        Command::Rollback { gate, to_tag } => {
+        Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component) } => {
+            let repo = open_repo(gate.repo.clone())?;
+            let (policy, tickets) = load_policy(&repo)?;
+            let mut req = gate.request(&repo, true)?;
+            req.slack_configured = slack_configured(&policy, req.env);
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let deployment = crate::deploy::Deployment {
+                endpoint: emulator.endpoint(),
+                region: &cli.region,
+                repo: &repo,
+                policy: &policy,
+                tickets: &tickets,
+            };
+            let outcome = crate::rollback::to_state_version(
+                &deployment,
+                &component,
+                &version,
+                &req,
+                &crate::apply::ApplyOptions::default(),
+            )
+            .await;
+            emulator.shutdown().await;
+            let outcome = outcome?;
+            print!("{}", outcome.verdict);
+            if let Some(t) = &outcome.tests {
+                println!("post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary);
+            }
+            Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Rollback { to_tag: None, .. } => {
+            Err(Error::Usage("rollback: give --to-tag or --to-version with --component".into()))
+        }
+        Command::Rollback { gate, to_tag: Some(to_tag), .. } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;

@@ -130,3 +130,29 @@ pub async fn rollback(
     }
     Ok(outcome)
 }
+
+/// Rollback to a state version (R33): behind the rollback gate, the version becomes the
+/// component's current state (lineage kept, serial raised, digest updated), then the repo is
+/// planned, previewed and exactly that plan applied, so the infrastructure matches again.
+pub async fn to_state_version(
+    deployment: &Deployment<'_>,
+    component: &crate::state::Component,
+    version_id: &str,
+    req: &GateRequest,
+    options: &ApplyOptions,
+) -> Result<DeployOutcome, Error> {
+    let verdict = crate::gate::evaluate(deployment.policy, deployment.tickets, None, req);
+    if !verdict.passed() {
+        return Ok(DeployOutcome { verdict, report: None, tests: None, tag: None, record: None });
+    }
+    let store =
+        StateStore::new(AwsClients::for_environment(deployment.endpoint, req.env, deployment.region).await, req.env);
+    let info = format!("stagegate rollback to state version {version_id}");
+    let lock = store.lock(component, crate::state::OPERATION_APPLY, &req.deployer, &info).await?;
+    let restored = store.restore(component, version_id, &lock).await;
+    store.unlock(component, &lock.id).await?;
+    restored?;
+    let commit = req.commit.clone().unwrap_or_default();
+    let plan = preview(deployment, req.env, deployment.repo, &commit, req.at).await?;
+    deployment.run(req, Some(plan), options).await
+}

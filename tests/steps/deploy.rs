@@ -297,6 +297,7 @@ async fn converged(w: &mut World, env: Env) {
 
 // Changes behind stagegate's back, made with the environment's own credentials.
 
+#[given(expr = "point-in-time recovery of {string} is switched off behind stagegate's back in {env}")]
 #[when(expr = "point-in-time recovery of {string} is switched off behind stagegate's back in {env}")]
 async fn pitr_off(w: &mut World, table: String, env: Env) {
     use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;

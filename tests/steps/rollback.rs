@@ -219,3 +219,41 @@ async fn behind(w: &mut World, name: String, serial: u64, last: u64) {
     assert_eq!(doc["serial"].as_u64(), Some(serial));
     assert!(serial < last);
 }
+
+#[when(
+    regex = r#"^DEV's "([a-z]+)" is rolled back to its state version with serial (\d+) by "release-bot" approved by (.+), confirmed with "([a-z-]+)"$"#
+)]
+async fn rolled_back_to_version(w: &mut World, name: String, serial: u64, approvers: String, typed: String) {
+    let dir = w.checkout_dir();
+    let store = w.store(Environment::Dev).await;
+    let c = component(&name);
+    let version = super::state::restore_serial(&store, &c, serial).await.expect("versions");
+    let lineage = store.read_version(&c, &version).await.expect("the version").lineage;
+    w.item = Some([("lineage".to_owned(), lineage)].into());
+    let repo = Repo::open(&dir).expect("the checkout");
+    let endpoint = w.endpoint().await;
+    let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
+    let deployment =
+        Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &repo, policy: &policy, tickets: &tickets };
+    let commit = git(&dir, &["rev-parse", "HEAD"]);
+    let mut req =
+        request(Environment::Dev, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
+    req.confirmation = Some(stagegate::gate::confirmation(&typed).expect("a well-formed confirmation"));
+    req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
+    let outcome = stagegate::rollback::to_state_version(&deployment, &c, &version, &req, &ApplyOptions::default())
+        .await
+        .expect("the rollback ran");
+    w.deployments.push(outcome);
+}
+
+#[then(expr = "the DEV state of {string} is at serial {int} with the lineage it had at serial 1")]
+async fn serial_and_lineage(w: &mut World, name: String, serial: u64) {
+    let state = w.store(Environment::Dev).await.read(&component(&name)).await.expect("read").expect("a state").state;
+    let lineage = w.item.as_ref().expect("the version's lineage")["lineage"].clone();
+    assert_eq!((state.serial, state.lineage), (serial, lineage));
+}
+
+#[then(expr = "point-in-time recovery of {string} is on again in DEV")]
+async fn on_again(w: &mut World, _table: String) {
+    assert!(w.pitr_of_tenants().await);
+}

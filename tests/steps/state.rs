@@ -315,7 +315,7 @@ async fn digest_refused(w: &mut World, env: Env, name: String) {
 }
 
 /// The oldest version with that serial (a new lineage starts its serials again).
-async fn restore_serial(store: &StateStore, c: &Component, serial: u64) -> Result<String, StateError> {
+pub async fn restore_serial(store: &StateStore, c: &Component, serial: u64) -> Result<String, StateError> {
     for v in store.versions(c).await?.into_iter().rev() {
         if store.read_version(c, &v.version_id).await?.serial == serial {
             return Ok(v.version_id);
