@@ -557,28 +557,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let outcome = deployment.run(&req, stored, &crate::apply::ApplyOptions::default()).await;
             emulator.shutdown().await;
             let outcome = outcome?;
-            match cli.format {
-                Format::Json | Format::Sarif => {
-                    println!("{}", serde_json::to_string_pretty(&outcome).expect("an outcome serialises"))
-                }
-                Format::Text => {
-                    print!("{}", outcome.verdict);
-                    if let Some(report) = &outcome.report {
-                        for c in &report.components {
-                            println!("{c}");
-                        }
-                    }
-                    if let Some(t) = &outcome.tests {
-                        println!("post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary);
-                    }
-                    if let Some(tag) = &outcome.tag {
-                        println!("tagged {tag}");
-                    }
-                    if let Some(r) = &outcome.record {
-                        println!("recorded deployment {} ({:?})", r.id, r.result);
-                    }
-                }
-            }
+            print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component) } => {
@@ -604,10 +583,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             .await;
             emulator.shutdown().await;
             let outcome = outcome?;
-            print!("{}", outcome.verdict);
-            if let Some(t) = &outcome.tests {
-                println!("post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary);
-            }
+            print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Rollback { to_tag: None, .. } => {
@@ -654,13 +630,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             .await;
             emulator.shutdown().await;
             let outcome = result?;
-            print!("{}", outcome.verdict);
-            if let Some(t) = &outcome.tests {
-                println!("post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary);
-            }
-            if let Some(tag) = &outcome.tag {
-                println!("tagged {tag}");
-            }
+            print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Drill { env, repo } => {

@@ -28,6 +28,59 @@ pub struct DeployOutcome {
     pub record: Option<DeploymentRecord>,
 }
 
+/// The gate's verdict lines, then what the deployment did.
+impl std::fmt::Display for DeployOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.verdict)?;
+        for c in self.report.iter().flat_map(|r| &r.components) {
+            writeln!(f, "{c}")?;
+        }
+        if let Some(t) = &self.tests {
+            writeln!(f, "post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary)?;
+        }
+        if let Some(tag) = &self.tag {
+            writeln!(f, "tagged {tag}")?;
+        }
+        if let Some(r) = &self.record {
+            writeln!(f, "recorded {:?} {} ({:?})", r.kind, r.id, r.result)?;
+        }
+        Ok(())
+    }
+}
+
+/// A gate request from simulated approvers who satisfy the policy (rehearse and drill): the
+/// required number of the environment's reviewers, all approving at `at`.
+pub fn simulated_request(
+    policy: &Pipeline,
+    env: Environment,
+    deployer: &str,
+    ticket: &str,
+    commit: &str,
+    at: jiff::Timestamp,
+    rollback: bool,
+) -> GateRequest {
+    let p = policy.environment(env);
+    GateRequest {
+        env,
+        deployer: deployer.into(),
+        approvals: p
+            .reviewers
+            .iter()
+            .take(p.required_approvals.0 as usize)
+            .map(|r| crate::gate::Approval { who: r.clone(), at: Some(at) })
+            .collect(),
+        confirmation: Some(format!("{}-{}", if rollback { "rollback" } else { "deploy" }, env.name())),
+        change_ticket: Some(ticket.parse().expect("a generated ticket id matches the pattern")),
+        branch: Some("main".into()),
+        commit: Some(commit.into()),
+        trigger: "manual".into(),
+        at,
+        rollback,
+        // Nothing is sent during a rehearsal or drill; the webhook is taken as configured.
+        slack_configured: true,
+    }
+}
+
 impl DeployOutcome {
     pub fn succeeded(&self) -> bool {
         self.record.as_ref().is_some_and(DeploymentRecord::is_green)

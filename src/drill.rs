@@ -15,15 +15,18 @@ use crate::Environment;
 use crate::apply::ApplyOptions;
 use crate::aws::AwsClients;
 use crate::deploy::Deployment;
+use crate::deploy::simulated_request;
 use crate::desired::DesiredEnvironment;
 use crate::emulator::Endpoint;
 use crate::error::Error;
-use crate::gate::{Approval, GateRequest, evaluate};
+use crate::gate::evaluate;
 use crate::policy::{Pipeline, Rto};
 use crate::repo::Repo;
 use crate::rollback::{TagCheckout, last_good, preview};
 use crate::state::StateStore;
-use crate::tickets::{ChangeTicket, ChangeWindow, FileTickets, TicketState};
+use crate::tickets::{ChangeTicket, FileTickets};
+
+const DRILL_TICKET: &str = "CHG0000002";
 use crate::verify::verify;
 
 #[derive(Debug, Serialize)]
@@ -61,28 +64,6 @@ impl fmt::Display for DrillReport {
     }
 }
 
-fn request(policy: &Pipeline, env: Environment, commit: &str, at: Timestamp, rollback: bool) -> GateRequest {
-    let p = policy.environment(env);
-    GateRequest {
-        env,
-        deployer: "drill-bot".into(),
-        approvals: p
-            .reviewers
-            .iter()
-            .take(p.required_approvals.0 as usize)
-            .map(|r| Approval { who: r.clone(), at: Some(at) })
-            .collect(),
-        confirmation: Some(format!("{}-{}", if rollback { "rollback" } else { "deploy" }, env.name())),
-        change_ticket: Some("CHG0000002".parse().expect("a valid ticket id")),
-        branch: Some("main".into()),
-        commit: Some(commit.into()),
-        trigger: "manual".into(),
-        at,
-        rollback,
-        slack_configured: true,
-    }
-}
-
 /// Runs the drill for `env` on the emulator at `endpoint`.
 pub async fn drill(
     endpoint: &Endpoint,
@@ -95,17 +76,7 @@ pub async fn drill(
     let checkout = crate::rehearse::scratch_checkout(repo, scratch.path())?;
     let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
     let at = crate::rehearse::inside_every_window(now);
-    let window =
-        ChangeWindow { start: at - jiff::SignedDuration::from_hours(1), end: at + jiff::SignedDuration::from_hours(1) };
-    let tickets = FileTickets::with(vec![ChangeTicket {
-        id: "CHG0000002".into(),
-        title: "stagegate rollback drill".into(),
-        state: TicketState::Approved,
-        window,
-        approvers: Vec::new(),
-        impact: "emulator only".into(),
-        rollback_plan: "this drill".into(),
-    }]);
+    let tickets = FileTickets::with(vec![ChangeTicket::generated(DRILL_TICKET, "stagegate rollback drill", at)]);
     let deployment = Deployment { endpoint, region, repo: &checkout, policy: &policy, tickets: &tickets };
     let order: Vec<Environment> = policy.promotion.iter().copied().take_while(|e| *e != env).chain([env]).collect();
     let promote = |commit: String| {
@@ -114,8 +85,13 @@ pub async fn drill(
         let order = &order;
         async move {
             for &e in order {
-                let outcome =
-                    deployment.run(&request(policy, e, &commit, at, false), None, &ApplyOptions::default()).await?;
+                let outcome = deployment
+                    .run(
+                        &simulated_request(policy, e, "drill-bot", DRILL_TICKET, &commit, at, false),
+                        None,
+                        &ApplyOptions::default(),
+                    )
+                    .await?;
                 if !outcome.verdict.passed() {
                     return Err(Error::Failed(format!(
                         "the drill's {} gate stayed closed:\n{}",
@@ -158,7 +134,7 @@ pub async fn drill(
     phase("plan", started);
 
     let started = Instant::now();
-    let req = request(&policy, env, &tag_tree.commit, at, true);
+    let req = simulated_request(&policy, env, "drill-bot", DRILL_TICKET, &tag_tree.commit, at, true);
     let verdict = evaluate(&policy, &tickets, None, &req);
     phase("gate", started);
     if !verdict.passed() {

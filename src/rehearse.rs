@@ -18,14 +18,14 @@ use crate::deploy::Deployment;
 use crate::desired::DesiredEnvironment;
 use crate::emulator::Endpoint;
 use crate::error::Error;
-use crate::gate::{Approval, GateRequest};
 use crate::plan::{Action, plan_environment, plan_environments};
 use crate::policy::Pipeline;
 use crate::repo::Repo;
 use crate::state::{OPERATION_APPLY, StateError, StateStore};
-use crate::tickets::{ChangeTicket, ChangeWindow, FileTickets, TicketState};
+use crate::tickets::{ChangeTicket, FileTickets};
 
 const RIVAL_WHO: &str = "rival@stagegate";
+const REHEARSAL_TICKET: &str = "CHG0000001";
 
 pub struct Rehearsal<'a> {
     repo: &'a Repo,
@@ -98,18 +98,7 @@ impl<'a> Rehearsal<'a> {
         let timed =
             plan_environments(self.endpoint, self.region, &checkout, &Environment::ALL, commit.clone(), at).await?;
         let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
-        let ticket = ChangeTicket {
-            id: "CHG0000001".into(),
-            title: "stagegate rehearsal".into(),
-            state: TicketState::Approved,
-            window: ChangeWindow {
-                start: at - jiff::SignedDuration::from_hours(1),
-                end: at + jiff::SignedDuration::from_hours(1),
-            },
-            approvers: policy.environment(Environment::Prod).reviewers.clone(),
-            impact: "none: emulator only".into(),
-            rollback_plan: "stagegate rollback".into(),
-        };
+        let ticket = ChangeTicket::generated(REHEARSAL_TICKET, "stagegate rehearsal", at);
         let tickets = FileTickets::with(vec![ticket]);
         let deployment = Deployment {
             endpoint: self.endpoint,
@@ -154,22 +143,16 @@ impl<'a> Rehearsal<'a> {
         at: Timestamp,
     ) -> Result<Promotion, Error> {
         let env = plan.environment;
-        let p = deployment.policy.environment(env);
-        let approvers: Vec<String> = p.reviewers.iter().take(p.required_approvals.0 as usize).cloned().collect();
-        let req = GateRequest {
+        let req = crate::deploy::simulated_request(
+            deployment.policy,
             env,
-            deployer: "rehearsal-bot".into(),
-            approvals: approvers.iter().map(|a| Approval { who: a.clone(), at: Some(at) }).collect(),
-            confirmation: Some(format!("deploy-{}", env.name())),
-            change_ticket: Some("CHG0000001".parse().expect("a valid ticket id")),
-            branch: Some("main".into()),
-            commit: Some(commit),
-            trigger: "manual".into(),
+            "rehearsal-bot",
+            REHEARSAL_TICKET,
+            &commit,
             at,
-            rollback: false,
-            // Nothing is sent during a rehearsal; the webhook is taken as configured.
-            slack_configured: true,
-        };
+            false,
+        );
+        let approvers: Vec<String> = req.approvals.iter().map(|a| a.who.clone()).collect();
         let outcome = deployment.run(&req, Some(plan), &ApplyOptions::default()).await?;
         if !outcome.verdict.passed() {
             return Err(Error::Failed(format!("{}: the gate stayed closed:\n{}", env.label(), outcome.verdict)));

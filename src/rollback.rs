@@ -16,7 +16,7 @@ use crate::deploy::{DeployOutcome, Deployment};
 use crate::desired::DesiredEnvironment;
 use crate::error::Error;
 use crate::gate::GateRequest;
-use crate::ledger::{self, RecordKind};
+use crate::ledger;
 use crate::plan::{Plan, plan_environment};
 use crate::repo::Repo;
 use crate::state::StateStore;
@@ -116,7 +116,6 @@ pub async fn rollback(
     plan: Plan,
     options: &ApplyOptions,
 ) -> Result<DeployOutcome, Error> {
-    debug_assert!(req.rollback);
     let at_tag = Deployment {
         endpoint: deployment.endpoint,
         region: deployment.region,
@@ -124,11 +123,7 @@ pub async fn rollback(
         policy: deployment.policy,
         tickets: deployment.tickets,
     };
-    let outcome = at_tag.run(req, Some(plan), options).await?;
-    if let Some(r) = &outcome.record {
-        debug_assert_eq!(r.kind, RecordKind::Rollback);
-    }
-    Ok(outcome)
+    at_tag.run(req, Some(plan), options).await
 }
 
 /// Rollback to a state version (R33): behind the rollback gate, the version becomes the

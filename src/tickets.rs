@@ -67,6 +67,22 @@ pub struct ChangeWindow {
     pub end: Timestamp,
 }
 
+impl ChangeTicket {
+    /// An approved ticket whose window is the hour either side of `at` (rehearse and drill).
+    pub fn generated(id: &str, title: &str, at: Timestamp) -> ChangeTicket {
+        let hour = jiff::SignedDuration::from_hours(1);
+        ChangeTicket {
+            id: id.into(),
+            title: title.into(),
+            state: TicketState::Approved,
+            window: ChangeWindow { start: at - hour, end: at + hour },
+            approvers: Vec::new(),
+            impact: "none: emulator only".into(),
+            rollback_plan: "stagegate rollback".into(),
+        }
+    }
+}
+
 impl ChangeWindow {
     pub fn contains(&self, t: Timestamp) -> bool {
         self.start <= t && t < self.end
