@@ -40,8 +40,14 @@ impl World {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
         }
         let endpoint = self.endpoint().await;
-        let deployment =
-            Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &repo, policy: &policy, tickets: &tickets };
+        let deployment = Deployment {
+            endpoint: &endpoint,
+            region: DEFAULT_REGION,
+            repo: &repo,
+            policy: &policy,
+            tickets: &tickets,
+            notifier: None,
+        };
         let outcome = deployment.run(&req, None, &ApplyOptions::default()).await.expect("the deployment ran");
         self.deployments.push(outcome);
     }
