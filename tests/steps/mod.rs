@@ -3,6 +3,8 @@
 mod deploy;
 mod drill;
 mod gates;
+mod monitor;
+mod notify;
 mod promotion;
 mod rollback;
 mod state;
@@ -68,6 +70,10 @@ pub struct World {
     drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
+    /// The Slack sink and what it received.
+    slack: notify::Slack,
+    /// The last lock monitor report.
+    lock_report: Option<stagegate::monitor::LockReport>,
 }
 
 impl World {

@@ -39,6 +39,10 @@ impl World {
         if env == Environment::Prod {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
         }
+        let notifier = self.notifier(&policy);
+        if let Some(n) = &notifier {
+            req.slack_configured = n.configured(env);
+        }
         let endpoint = self.endpoint().await;
         let deployment = Deployment {
             endpoint: &endpoint,
@@ -46,7 +50,7 @@ impl World {
             repo: &repo,
             policy: &policy,
             tickets: &tickets,
-            notifier: None,
+            notifier: notifier.as_ref(),
         };
         let outcome = deployment.run(&req, None, &ApplyOptions::default()).await.expect("the deployment ran");
         self.deployments.push(outcome);
@@ -125,7 +129,7 @@ fn env_approvals(env: Environment) -> usize {
     }
 }
 
-#[then(regex = r#"^the deployment is refused by rule (R\d\d) saying "([^"]+)"$"#)]
+#[then(regex = r#"^the deployment is refused by rule ([RF]\d\d) saying "([^"]+)"$"#)]
 async fn refused_by(w: &mut World, rule: String, why: String) {
     let d = w.last_deployment();
     assert!(!d.verdict.passed() && d.record.is_none() && d.report.is_none(), "{}", d.verdict);

@@ -66,13 +66,14 @@ impl World {
         let tree = Repo::open(&checkout.root()).expect("the tag's tree");
         let endpoint = self.endpoint().await;
         let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
+        let notifier = self.notifier(&policy);
         let deployment = Deployment {
             endpoint: &endpoint,
             region: DEFAULT_REGION,
             repo: &tree,
             policy: &policy,
             tickets: &tickets,
-            notifier: None,
+            notifier: notifier.as_ref(),
         };
         let mut req = request(
             Environment::Dev,
