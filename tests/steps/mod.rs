@@ -7,6 +7,7 @@ mod monitor;
 mod notify;
 mod promotion;
 mod rollback;
+mod secrets;
 mod state;
 mod validation;
 mod verify;
@@ -74,6 +75,8 @@ pub struct World {
     slack: notify::Slack,
     /// The last lock monitor report.
     lock_report: Option<stagegate::monitor::LockReport>,
+    /// The secrets canary: the values set and what the commands printed.
+    canary: secrets::Canary,
 }
 
 impl World {

@@ -34,8 +34,10 @@ impl World {
 }
 
 #[given(expr = "{string} has held the {env} lock of component {string} since {string}, as Terraform writes it")]
+#[when(expr = "{string} has held the {env} lock of component {string} since {string}, as Terraform writes it")]
 async fn held_since(w: &mut World, who: String, env: Env, name: String, since: String) {
     let store = w.store(env.0).await;
+    store.bootstrap().await.expect("the backend exists");
     let path = store.lock_id(&component(&name));
     let created = since.parse().expect("an RFC 3339 instant in the feature");
     let info = LockInfo::new(&path, OPERATION_APPLY, &who, "", created);
