@@ -183,6 +183,14 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
     },
+    /// Estimate the monthly cost of an environment's desired resources (R06).
+    Cost {
+        /// One environment (default: all three).
+        #[arg(long, value_parser = parse_env)]
+        env: Option<Environment>,
+        #[arg(long)]
+        repo: Option<PathBuf>,
+    },
     /// List the active state locks of every environment and alert on locks held too long (R48).
     Locks {
         /// The infra repo, for pipeline.yml's alert limit and channels.
@@ -460,7 +468,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             for plan in &plans {
                 match (markdown, cli.format) {
-                    (true, _) => println!("{}", crate::plan::markdown(plan)),
+                    (true, _) => {
+                        let cost =
+                            crate::cost::estimate(&repo, plan.environment).map_err(|e| Error::Usage(e.to_string()))?;
+                        println!("{}", crate::cost::plan_comment(plan, &cost))
+                    }
                     (false, Format::Json | Format::Sarif) => {
                         println!("{}", serde_json::to_string_pretty(plan).expect("a plan serialises"))
                     }
@@ -660,6 +672,22 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let outcome = result?;
             print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Cost { env, repo } => {
+            let repo = open_repo(repo)?;
+            let envs = env.map_or_else(|| Environment::ALL.to_vec(), |e| vec![e]);
+            let estimates = envs
+                .into_iter()
+                .map(|e| crate::cost::estimate(&repo, e))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => estimates.iter().for_each(|e| print!("{e}")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&estimates).expect("estimates serialise"))
+                }
+            }
+            Ok(exit::OK)
         }
         Command::Locks { repo, max_age, env, at } => {
             let repo = open_repo(repo)?;

@@ -8,6 +8,7 @@ pub mod aws;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod cost;
 pub mod deploy;
 pub mod desired;
 pub mod drill;

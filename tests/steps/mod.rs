@@ -1,5 +1,6 @@
 //! The World and the step definitions, one module per domain concept.
 
+mod cost;
 mod deploy;
 mod drill;
 mod gates;
@@ -77,6 +78,8 @@ pub struct World {
     lock_report: Option<stagegate::monitor::LockReport>,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
+    /// Cost estimates and the PR comment carrying one.
+    costs: cost::Costs,
 }
 
 impl World {
