@@ -369,7 +369,15 @@ pub fn lint(dir: &Path) -> Result<WorkflowReport, WorkflowError> {
         let file = format!("{WORKFLOWS_DIR}/{name}");
         let text = std::fs::read_to_string(folder.join(name))
             .map_err(|source| WorkflowError::Read { file: file.clone(), source })?;
-        workflows.push(Workflow::parse(&file, &text)?);
+        // Errors name the file as the user gave the repo; findings stay relative to its root.
+        let parsed = Workflow::parse(&file, &text).map_err(|e| match e {
+            WorkflowError::Malformed { line, column, message, .. } => {
+                WorkflowError::Malformed { file: shown(dir, &file), line, column, message }
+            }
+            WorkflowError::NotAWorkflow { what, .. } => WorkflowError::NotAWorkflow { file: shown(dir, &file), what },
+            other => other,
+        })?;
+        workflows.push(parsed);
     }
     let mut findings = Vec::new();
     for w in &workflows {
@@ -378,6 +386,10 @@ pub fn lint(dir: &Path) -> Result<WorkflowReport, WorkflowError> {
     findings.extend(checks::missing_from_matrix(&names));
     findings.sort_by(|a, b| (&a.file, a.line, a.column, a.rule.id).cmp(&(&b.file, b.line, b.column, b.rule.id)));
     Ok(WorkflowReport { repo: dir.to_path_buf(), workflows: workflows.into_iter().map(|w| w.file).collect(), findings })
+}
+
+fn shown(dir: &Path, file: &str) -> String {
+    dir.join(file).display().to_string()
 }
 
 /// Lints one workflow's text, as if it were `.github/workflows/NAME`.
