@@ -8,6 +8,7 @@ mod rollback;
 mod state;
 mod validation;
 mod verify;
+mod workflows;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -68,6 +69,8 @@ pub struct World {
     drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
+    /// Workflow conformance: the workflows linted and what was found.
+    workflows: workflows::WorkflowLint,
 }
 
 impl World {
