@@ -459,3 +459,26 @@ proptest! {
         }
     }
 }
+
+#[rstest]
+#[case::validation_without_pull_requests("validate-schemas.yml", "on:\n  push:\n", &["SG-WF-002"])]
+#[case::plan_without_a_workflow_run("terraform-plan.yml", "on:\n  pull_request:\n", &["SG-WF-002"])]
+#[case::apply_on_push_only("terraform-apply.yml", "on: push\n", &["SG-WF-001", "SG-WF-002"])]
+#[case::rollback_on_a_list("rollback.yml", "on: [push, workflow_dispatch]\n", &["SG-WF-001"])]
+#[case::post_deploy_after_apply("post-deploy-tests.yml", "on:\n  workflow_run:\n    workflows: [Terraform Apply]\n", &[])]
+fn workflows_start_as_the_matrix_says(#[case] file: &str, #[case] on: &str, #[case] expected: &[&str]) {
+    let text = format!("{on}jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ok\n");
+    let found: Vec<&str> =
+        lint_text(file, &text).unwrap().iter().map(|f| f.rule.id).filter(|id| *id < "SG-WF-003").collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn every_rule_has_a_unique_id_a_requirement_and_a_remedy() {
+    let rules = stagegate::workflows::RULES;
+    for (i, r) in rules.iter().enumerate() {
+        assert_eq!(r.id, format!("SG-WF-{:03}", i + 1));
+        assert!(["R52", "F02", "F04", "F05", "F10"].contains(&r.requirement), "{}", r.id);
+        assert!(!r.remedy.is_empty() && !r.title.is_empty());
+    }
+}

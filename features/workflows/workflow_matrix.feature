@@ -34,6 +34,17 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     When the workflows are linted
     Then the workflows lint clean
 
+  Scenario Outline: <workflow> no longer starts on <trigger>, as the matrix says it does
+    Given <workflow> no longer starts on <trigger>
+    When the workflows are linted
+    Then the lint finds SG-WF-002 at "<workflow>:<line>"
+
+    Examples:
+      | workflow               | trigger      | line |
+      | validate-schemas.yml   | pull_request | 4    |
+      | validate-templates.yml | push         | 4    |
+      | terraform-plan.yml     | workflow_run | 4    |
+
   Scenario Outline: the <input> input of <workflow> <deviation>
     Given the <input> input of <workflow> <deviation>
     When the workflows are linted

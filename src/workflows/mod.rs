@@ -33,6 +33,8 @@ pub struct WorkflowRule {
     /// The requirement or design defect it proves (R52, F02, ...).
     pub requirement: &'static str,
     pub title: &'static str,
+    /// How to fix it, in general; each finding says it for its own case.
+    pub remedy: &'static str,
 }
 
 pub const RULES: [WorkflowRule; 12] = [
@@ -41,72 +43,84 @@ pub const RULES: [WorkflowRule; 12] = [
         severity: Severity::High,
         requirement: "R52",
         title: "An apply or rollback workflow starts on something other than a manual dispatch",
+        remedy: "start apply and rollback only with workflow_dispatch",
     },
     WorkflowRule {
         id: "SG-WF-002",
         severity: Severity::Medium,
         requirement: "R52",
         title: "A workflow does not start as the workflow matrix says",
+        remedy: "add the events LLD 7.3.1 starts the workflow on",
     },
     WorkflowRule {
         id: "SG-WF-003",
         severity: Severity::Medium,
         requirement: "R52",
         title: "A dispatch input is missing or differs from the workflow matrix",
+        remedy: "declare the input with the type, options and required flag of LLD 7.3.5/7.3.6",
     },
     WorkflowRule {
         id: "SG-WF-004",
         severity: Severity::High,
         requirement: "R52",
         title: "A workflow reads a dispatch input it does not declare, which is always empty",
+        remedy: "declare the input, or stop reading it",
     },
     WorkflowRule {
         id: "SG-WF-005",
         severity: Severity::High,
         requirement: "R52",
         title: "A job that changes infrastructure declares no GitHub environment, so no protection rule applies",
+        remedy: "add `environment: ${{ inputs.environment }}` to the job",
     },
     WorkflowRule {
         id: "SG-WF-006",
         severity: Severity::High,
         requirement: "R52",
         title: "An AWS role is assumed through OIDC without id-token: write",
+        remedy: "grant `id-token: write` in the job's permissions",
     },
     WorkflowRule {
         id: "SG-WF-007",
         severity: Severity::High,
         requirement: "F10",
         title: "A tag is pushed without contents: write",
+        remedy: "grant `contents: write` in the permissions of the job that pushes the tag",
     },
     WorkflowRule {
         id: "SG-WF-008",
         severity: Severity::Medium,
         requirement: "F05",
         title: "An action is not pinned to a full commit SHA",
+        remedy: "pin the action to the full commit SHA of its release, with the tag as a comment",
     },
     WorkflowRule {
         id: "SG-WF-009",
         severity: Severity::High,
         requirement: "F05",
         title: "An action version GitHub has retired: the run fails",
+        remedy: "move to v4 of the action, pinned to its commit SHA",
     },
     WorkflowRule {
         id: "SG-WF-010",
         severity: Severity::Critical,
         requirement: "F02",
         title: "A value the caller chooses is interpolated into a script: command injection",
+        remedy: "pass the value through `env:` and use \"$VAR\" in the script",
     },
     WorkflowRule {
         id: "SG-WF-011",
         severity: Severity::High,
         requirement: "F04",
         title: "A boolean dispatch input is tested through github.event.inputs, where 'false' is truthy",
+        remedy: "test `inputs.NAME` (a boolean) or compare `github.event.inputs.NAME == 'true'`",
     },
     WorkflowRule {
         id: "SG-WF-012",
         severity: Severity::Medium,
         requirement: "R52",
         title: "A workflow of the workflow matrix is missing",
+        remedy: "add the workflow",
     },
 ];
 
@@ -270,7 +284,7 @@ impl WorkflowReport {
                 id: r.id,
                 title: r.title,
                 description: format!("{} ({})", r.title, r.requirement),
-                help: r.title,
+                help: r.remedy,
                 severity: r.severity,
                 tags: vec!["security", "github-actions", r.requirement],
             })

@@ -102,6 +102,11 @@ fn also_starts_on(w: &mut World, file: String, event: String) {
     w.workflows.edit(&file, |t| t.replacen("\non:\n", &format!("\non:\n{trigger}"), 1));
 }
 
+#[given(regex = r"^(\S+\.yml) no longer starts on (push|pull_request|workflow_run)$")]
+fn no_longer_starts_on(w: &mut World, file: String, event: String) {
+    w.workflows.edit(&file, |t| edit_block(&t, &format!("  {event}:"), |_| None));
+}
+
 #[given(regex = r"^the (\w+) input of (\S+\.yml) (is missing|is not required|is free text|offers only dev and prod)$")]
 fn input_deviates(w: &mut World, input: String, file: String, deviation: String) {
     let header = format!("      {input}:");
