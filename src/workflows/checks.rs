@@ -304,7 +304,7 @@ fn job(lint: &mut Lint, id: &str, job: &Yaml) {
     if let Some(condition) = job.get("if").and_then(Yaml::as_str) {
         truthy(lint, id, &child(&jp, key("if")), condition);
     }
-    let steps = job.get("steps").and_then(Yaml::as_sequence).cloned().unwrap_or_default();
+    let steps = job.get("steps").and_then(Yaml::as_sequence).map(Vec::as_slice).unwrap_or_default();
     let mut changes: Option<&str> = None;
     let mut tags = false;
     let mut pushes: Vec<(Vec<Segment>, bool)> = Vec::new();

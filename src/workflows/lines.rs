@@ -2,7 +2,9 @@
 //! for errors, so the block structure is read from the text: GitHub workflows are block mappings
 //! and sequences whose scalars (flow, quoted or block) never hold a child node, so indentation
 //! alone tells which key a line belongs to. A path the text does not show (a flow mapping, an
-//! alias) falls back to its nearest ancestor that it does show.
+//! alias) falls back to its nearest ancestor that it does show. serde_norway stays the one parser
+//! that decides what a workflow means; the scan only says where its keys are, so a second YAML
+//! parser with spans (and its dependencies) would add a way to disagree, not information.
 
 use std::collections::HashMap;
 
