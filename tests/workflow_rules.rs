@@ -482,3 +482,29 @@ fn every_rule_has_a_unique_id_a_requirement_and_a_remedy() {
         assert!(!r.remedy.is_empty() && !r.title.is_empty());
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Any damage to a real workflow gives findings or an error naming the file, never a panic.
+    #[test]
+    fn a_damaged_workflow_never_panics_the_lint(line in 0usize..126, cut in 0usize..40, insert in "[-:\\[\\]{}|>&*!#'\" \t${}]{0,4}") {
+        let text = include_str!("../fixtures/repo/.github/workflows/terraform-apply.yml");
+        let damaged: String = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == line {
+                    let at = l.char_indices().nth(cut.min(l.chars().count())).map_or(l.len(), |(b, _)| b);
+                    format!("{}{insert}{}\n", &l[..at], &l[at..])
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        match lint_text("terraform-apply.yml", &damaged) {
+            Ok(findings) => prop_assert!(findings.iter().all(|f| f.line >= 1 && f.column >= 1)),
+            Err(e) => prop_assert!(e.to_string().starts_with(".github/workflows/terraform-apply.yml")),
+        }
+    }
+}
