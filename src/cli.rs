@@ -44,7 +44,7 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
-    /// SARIF 2.1.0, for `scan` (other commands write JSON).
+    /// SARIF 2.1.0, for `scan` and `lint-workflows` (other commands write JSON).
     Sarif,
 }
 
@@ -190,6 +190,11 @@ pub enum Command {
         env: Option<Environment>,
         #[arg(long)]
         repo: Option<PathBuf>,
+    },
+    /// GitHub Actions workflows against the workflow matrix (R52, F02, F04, F05, F10); fails on any finding.
+    LintWorkflows {
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
     },
     /// List the active state locks of every environment and alert on locks held too long (R48).
     Locks {
@@ -760,6 +765,15 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Scan { repo } => {
             let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => emit(&report.to_string()),
+                Format::Json => emit(&format!("{:#}\n", report.to_json())),
+                Format::Sarif => emit(&format!("{:#}\n", report.to_sarif())),
+            }
+            Ok(report.exit_code())
+        }
+        Command::LintWorkflows { repo } => {
+            let report = crate::workflows::lint(&repo).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
                 Format::Text => emit(&report.to_string()),
                 Format::Json => emit(&format!("{:#}\n", report.to_json())),

@@ -34,6 +34,7 @@ pub mod template;
 pub mod tickets;
 pub mod validate;
 pub mod verify;
+pub mod workflows;
 
 pub use environment::Environment;
 pub use error::Error;

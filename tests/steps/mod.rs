@@ -12,6 +12,7 @@ mod secrets;
 mod state;
 mod validation;
 mod verify;
+mod workflows;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -72,6 +73,8 @@ pub struct World {
     drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
+    /// Workflow conformance: the workflows linted and what was found.
+    workflows: workflows::WorkflowLint,
     /// The Slack sink and what it received.
     slack: notify::Slack,
     /// The last lock monitor report.
