@@ -178,10 +178,17 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
     },
-    /// Security rules on the desired configuration (R05); fails on HIGH or CRITICAL findings.
+    /// Security rules on the desired configuration (R05) and the deployer roles' policies
+    /// (R41, R42); fails on HIGH or CRITICAL findings.
     Scan {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// The environment whose deployer permissions must allow the calls of --actions.
+        #[arg(long, requires = "actions")]
+        env: Option<Environment>,
+        /// The calls an apply made, as `apply --record-actions` writes them (R42, F06).
+        #[arg(long, requires = "env")]
+        actions: Option<PathBuf>,
     },
     /// Rehearse the pipeline end to end on an emulator.
     Rehearse {
@@ -684,8 +691,18 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
             Ok(if failed { exit::RULE_FAILED } else { exit::OK })
         }
-        Command::Scan { repo } => {
-            let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+        Command::Scan { repo, env, actions } => {
+            let calls = match &actions {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| Error::Usage(format!("--actions {}: {e}", path.display())))?;
+                    crate::iam::parse_recorded_actions(&path.display().to_string(), &text)
+                        .map_err(|e| Error::Usage(format!("--actions {e}")))?
+                }
+                None => Vec::new(),
+            };
+            let applied = env.map(|env| (env, calls.as_slice()));
+            let report = crate::scan::scan_with_actions(&repo, applied).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
                 Format::Text => emit(&report.to_string()),
                 Format::Json => emit(&format!("{:#}\n", report.to_json())),
