@@ -56,7 +56,7 @@ fn one() -> usize {
     1
 }
 
-/// The resource of the call in flight, from its serialised request to its end.
+/// The resource of the call in flight, from its transmitted request to its end.
 #[derive(Debug, Clone)]
 struct CallResource(Option<String>);
 
@@ -141,7 +141,8 @@ impl Intercept for ActionRecorder {
         "ActionRecorder"
     }
 
-    fn read_after_serialization(
+    // Read once the endpoint is resolved: only then does a path-style URI hold the bucket.
+    fn read_before_transmit(
         &self,
         context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,

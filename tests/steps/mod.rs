@@ -5,6 +5,7 @@ mod drill;
 mod gates;
 mod promotion;
 mod rollback;
+mod security;
 mod state;
 mod validation;
 mod verify;
@@ -68,6 +69,8 @@ pub struct World {
     drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
+    /// The calls of an apply, for the deployer role's permissions.
+    recorded: security::RecordedApply,
 }
 
 impl World {
