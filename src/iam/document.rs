@@ -11,8 +11,9 @@ use serde_json::Value;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum OneOrMany<T> {
-    One(T),
+    // Many first: a condition value (any JSON) written as an array is many values, not one.
     Many(Vec<T>),
+    One(T),
 }
 
 impl<T> OneOrMany<T> {
@@ -141,7 +142,18 @@ pub enum PolicyKind {
 
 impl PolicyDocument {
     pub fn parse(text: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError> {
-        let doc: PolicyDocument = serde_json::from_str(text).map_err(|e| PolicyError::Shape(e.to_string()))?;
+        let shape = |e: serde_json::Error| PolicyError::Shape(e.to_string());
+        let value: Value = serde_json::from_str(text).map_err(shape)?;
+        // Each statement alone, so that a wrong field is named rather than lost in `OneOrMany`.
+        let statements = match value.get("Statement") {
+            Some(Value::Array(list)) => list.clone(),
+            Some(one) => vec![one.clone()],
+            None => Vec::new(),
+        };
+        for (i, s) in statements.into_iter().enumerate() {
+            serde_json::from_value::<Statement>(s).map_err(|e| PolicyError::Shape(format!("statement {i}: {e}")))?;
+        }
+        let doc: PolicyDocument = serde_json::from_value(value).map_err(shape)?;
         doc.check(kind)?;
         Ok(doc)
     }

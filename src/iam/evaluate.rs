@@ -18,12 +18,12 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
     // The last `*` seen and the text position it currently stands for, to backtrack to.
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, ti));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some((sp, st)) = star {
             pi = sp + 1;
             ti = st + 1;
@@ -70,6 +70,8 @@ pub enum Test {
 
 impl Operator {
     pub fn parse(name: &str) -> Option<Operator> {
+        // A request here carries one value per key, so the set operators reduce to their test.
+        let name = name.strip_prefix("ForAnyValue:").or_else(|| name.strip_prefix("ForAllValues:")).unwrap_or(name);
         let (base, if_exists) = match name.strip_suffix("IfExists") {
             Some(b) if name != "Null" => (b, true),
             _ => (name, false),
