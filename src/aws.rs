@@ -75,6 +75,15 @@ impl ActionRecorder {
         self.calls.lock().expect("recorder lock").clone()
     }
 
+    /// Each distinct operation on each resource, with how often it ran, sorted.
+    pub fn calls_summary(&self) -> Vec<RecordedCall> {
+        let mut counts = std::collections::BTreeMap::new();
+        for c in self.calls() {
+            *counts.entry((c.action, c.resource)).or_insert(0) += 1;
+        }
+        counts.into_iter().map(|((action, resource), count)| RecordedCall { action, resource, count }).collect()
+    }
+
     /// Each distinct operation with how often it ran, sorted.
     pub fn summary(&self) -> std::collections::BTreeMap<String, usize> {
         let mut counts = std::collections::BTreeMap::new();

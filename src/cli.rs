@@ -107,6 +107,9 @@ pub enum Command {
         /// Write every AWS operation the apply performed to FILE (JSON).
         #[arg(long)]
         record_actions: Option<PathBuf>,
+        /// Write every AWS call with the resource it touched to FILE (JSON), for `scan --actions`.
+        #[arg(long)]
+        record_calls: Option<PathBuf>,
         #[arg(long)]
         commit: Option<String>,
         #[arg(long)]
@@ -459,7 +462,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(exit::OK)
         }
-        Command::Apply { env, repo, plan, lock_timeout, record_actions, commit, at } => {
+        Command::Apply { env, repo, plan, lock_timeout, record_actions, record_calls, commit, at } => {
             let repo = open_repo(repo)?;
             let now = instant(at)?;
             let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
@@ -499,6 +502,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 let text = serde_json::to_vec_pretty(&recorder.summary()).expect("actions serialise");
                 std::fs::write(path, text)
                     .map_err(|e| Error::Usage(format!("--record-actions {}: {e}", path.display())))?;
+            }
+            if let Some(path) = &record_calls {
+                let text = serde_json::to_vec_pretty(&recorder.calls_summary()).expect("calls serialise");
+                std::fs::write(path, text)
+                    .map_err(|e| Error::Usage(format!("--record-calls {}: {e}", path.display())))?;
             }
             emulator.shutdown().await;
             let report = report?;
