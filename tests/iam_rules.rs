@@ -324,3 +324,66 @@ proptest! {
         }
     }
 }
+
+/// `stagegate scan` with the calls of a recorded DEV apply: exit code and stdout.
+fn scan_cli(repo: &Path, actions: &Path, format: &str) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(["scan", "--env", "dev", "--format", format, "--repo"])
+        .arg(repo)
+        .arg("--actions")
+        .arg(actions)
+        .output()
+        .expect("stagegate runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn repo_with_lld_policies() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    copy(&fixture("repo"), dir.path());
+    copy(&fixture("lld-7.5.2"), dir.path());
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("a fixture").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn the_cli_fails_the_lld_policies_on_a_recorded_apply_and_passes_the_sample() {
+    let calls = fixture("recorded-calls/dev-apply.json");
+    let lld = repo_with_lld_policies();
+    let (code, out) = scan_cli(lld.path(), &calls, "json");
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let missing: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"]["id"] == "SG-IAM-003")
+        .filter_map(|f| f["resource"].as_str()?.split('#').nth(1))
+        .collect();
+    for action in
+        ["dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups", "dynamodb:ListTagsOfResource"]
+    {
+        assert!(missing.contains(&action), "{action} not in {missing:?}");
+    }
+    assert!(!missing.contains(&"s3:PutBucketPublicAccessBlock"), "PutBucket* covers it: {missing:?}");
+    assert_eq!(scan_cli(&fixture("repo"), &calls, "text").0, 0);
+}
+
+#[test]
+fn the_cli_refuses_an_unreadable_actions_file_with_exit_2() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let bad = dir.path().join("actions.json");
+    std::fs::write(&bad, "{").expect("write");
+    assert_eq!(scan_cli(&fixture("repo"), &bad, "text").0, 2);
+    assert_eq!(scan_cli(&fixture("repo"), &dir.path().join("missing.json"), "text").0, 2);
+}
