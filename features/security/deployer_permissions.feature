@@ -34,6 +34,17 @@ Feature: The deployer role may do everything an apply does
       | s3:PutEncryptionConfiguration      | bbws-templates-dev             |
     And the permissions of the sample repo allow every recorded call
 
+  Scenario Outline: the sample repo's deployer role allows a whole apply to <env>
+    Given a working copy of the sample repo
+    When the working copy is applied to <env> by its deployer, recording every AWS call
+    Then the permissions of the sample repo allow every recorded call
+    But the permissions of LLD 7.5.2 lack dynamodb:UpdateContinuousBackups
+
+    Examples:
+      | env  |
+      | SIT  |
+      | PROD |
+
   Scenario: a summary of operations without resources is checked against the environment's resources
     Given the sample repo with the deployer policies of LLD 7.5.2
     And the operations recorded by a DEV apply, without their resources:

@@ -36,8 +36,12 @@ Feature: Each environment's deployer role trusts only main and stays inside its 
       | DEV  | has no subject condition                                                     | a workflow of any repository and branch        |
       | SIT  | pins the subject "repo:org/2_1_bbws_dynamodb_schemas:pull_request"            | is not a deployment branch (main)              |
       | SIT  | pins the subject "repo:org/2_1_bbws_dynamodb_schemas:ref:refs/heads/develop"  | is not a deployment branch (main)              |
-      | PROD | trusts the OIDC provider of account 536580886816                             | not this environment's account 093646564004    |
       | DEV  | accepts the audience "sigstore"                                              | the audience must equal                        |
+
+    @R44
+    Examples: another environment's account
+      | env  | defect                                                                       | says                                           |
+      | PROD | trusts the OIDC provider of account 536580886816                             | not this environment's account 093646564004    |
 
   @R42
   Scenario Outline: permissions wider than the environment fail the scan (<env>: <action> on <resource>)
@@ -52,9 +56,13 @@ Feature: Each environment's deployer role trusts only main and stays inside its 
       | DEV  | *                | arn:aws:dynamodb:af-south-1:536580886816:table/tenants  | * allows every action                  |
       | DEV  | dynamodb:*       | arn:aws:dynamodb:af-south-1:536580886816:table/tenants  | allows every action of the service     |
       | SIT  | s3:PutObject     | *                                                       | for s3:PutObject, which change resources |
+      | DEV  | s3:ListBucket    | arn:aws:s3:::bbws-*                                     | the bucket name has a wildcard         |
+
+    @R44
+    Examples: another environment's resources
+      | env  | action           | resource                                                | says                                   |
       | PROD | s3:GetObject     | arn:aws:s3:::bbws-templates-sit/*                       | is not one of PROD's buckets           |
       | PROD | dynamodb:PutItem | arn:aws:dynamodb:af-south-1:815856636111:table/tenants  | is not PROD's account 093646564004     |
-      | DEV  | s3:ListBucket    | arn:aws:s3:::bbws-*                                     | the bucket name has a wildcard         |
 
   @R42
   Scenario: an action that only reads may name every resource

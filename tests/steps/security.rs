@@ -172,6 +172,12 @@ fn lld_missing(w: &mut World, step: &Step) {
     assert_eq!(w.missing_actions(&fixtures().join("lld-7.5.2")), expected);
 }
 
+#[then(expr = "the permissions of LLD 7.5.2 lack {word}")]
+fn lld_misses(w: &mut World, action: String) {
+    let missing = w.missing_actions(&fixtures().join("lld-7.5.2"));
+    assert!(missing.iter().any(|(a, _)| *a == action), "{action} not in {missing:?}");
+}
+
 #[then("the permissions of the sample repo allow every recorded call")]
 fn sample_sufficient(w: &mut World) {
     assert_eq!(w.missing_actions(&fixtures().join("repo")), Vec::new());
