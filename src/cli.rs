@@ -107,6 +107,9 @@ pub enum Command {
         /// Write every AWS operation the apply performed to FILE (JSON).
         #[arg(long)]
         record_actions: Option<PathBuf>,
+        /// Write every AWS call with the resource it touched to FILE (JSON), for `scan --actions`.
+        #[arg(long)]
+        record_calls: Option<PathBuf>,
         #[arg(long)]
         commit: Option<String>,
         #[arg(long)]
@@ -178,10 +181,17 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
     },
-    /// Security rules on the desired configuration (R05); fails on HIGH or CRITICAL findings.
+    /// Security rules on the desired configuration (R05) and the deployer roles' policies
+    /// (R41, R42); fails on HIGH or CRITICAL findings.
     Scan {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// The environment whose deployer permissions must allow the calls of --actions.
+        #[arg(long, requires = "actions")]
+        env: Option<Environment>,
+        /// The calls an apply made, as `apply --record-actions` writes them (R42, F06).
+        #[arg(long, requires = "env")]
+        actions: Option<PathBuf>,
     },
     /// Estimate the monthly cost of an environment's desired resources (R06).
     Cost {
@@ -489,7 +499,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(exit::OK)
         }
-        Command::Apply { env, repo, plan, lock_timeout, record_actions, commit, at } => {
+        Command::Apply { env, repo, plan, lock_timeout, record_actions, record_calls, commit, at } => {
             let repo = open_repo(repo)?;
             let now = instant(at)?;
             let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
@@ -529,6 +539,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 let text = serde_json::to_vec_pretty(&recorder.summary()).expect("actions serialise");
                 std::fs::write(path, text)
                     .map_err(|e| Error::Usage(format!("--record-actions {}: {e}", path.display())))?;
+            }
+            if let Some(path) = &record_calls {
+                let text = serde_json::to_vec_pretty(&recorder.calls_summary()).expect("calls serialise");
+                std::fs::write(path, text)
+                    .map_err(|e| Error::Usage(format!("--record-calls {}: {e}", path.display())))?;
             }
             emulator.shutdown().await;
             let report = report?;
@@ -763,8 +778,18 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
             Ok(if failed { exit::RULE_FAILED } else { exit::OK })
         }
-        Command::Scan { repo } => {
-            let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+        Command::Scan { repo, env, actions } => {
+            let calls = match &actions {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| Error::Usage(format!("--actions {}: {e}", path.display())))?;
+                    crate::iam::parse_recorded_actions(&path.display().to_string(), &text)
+                        .map_err(|e| Error::Usage(format!("--actions {e}")))?
+                }
+                None => Vec::new(),
+            };
+            let applied = env.map(|env| (env, calls.as_slice()));
+            let report = crate::scan::scan_with_actions(&repo, applied).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
                 Format::Text => emit(&report.to_string()),
                 Format::Json => emit(&format!("{:#}\n", report.to_json())),

@@ -17,6 +17,7 @@ pub mod environment;
 pub mod error;
 pub mod fmt;
 pub mod gate;
+pub mod iam;
 pub mod ledger;
 pub mod live;
 pub mod monitor;

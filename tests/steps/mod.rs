@@ -9,6 +9,7 @@ mod notify;
 mod promotion;
 mod rollback;
 mod secrets;
+mod security;
 mod state;
 mod validation;
 mod verify;
@@ -83,6 +84,8 @@ pub struct World {
     canary: secrets::Canary,
     /// Cost estimates and the PR comment carrying one.
     costs: cost::Costs,
+    /// The calls of an apply, for the deployer role's permissions.
+    recorded: security::RecordedApply,
 }
 
 impl World {
