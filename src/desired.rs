@@ -95,6 +95,17 @@ impl DesiredEnvironment {
                 table_component(repo.root(), &vars, component)?
             });
         }
+        if vars.backup_plan_required {
+            let tables: Vec<String> =
+                components.iter().filter_map(|c| c.table.as_ref().map(|t| t.table_name.clone())).collect();
+            if !tables.is_empty() {
+                components.push(DesiredComponent {
+                    component: Component::backup(),
+                    resources: crate::backup::desired_resources(env, &vars, &tables),
+                    table: None,
+                });
+            }
+        }
         Ok(DesiredEnvironment { environment: env, vars, components })
     }
 

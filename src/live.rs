@@ -44,6 +44,7 @@ pub async fn read_resources(clients: &AwsClients, resources: &[Resource]) -> Res
                 let bucket = r.attributes["bucket"].as_str().unwrap_or_default();
                 read_object(clients, bucket, &r.name).await?
             }
+            kind if crate::backup::is_backup(kind) => crate::backup::read(clients, kind, &r.name).await?,
             _ => None,
         };
         live.extend(found);
