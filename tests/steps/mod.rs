@@ -1,5 +1,6 @@
 //! The World and the step definitions, one module per domain concept.
 
+mod backup;
 mod deploy;
 mod drill;
 mod gates;
