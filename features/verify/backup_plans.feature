@@ -70,7 +70,7 @@ Feature: Backup plans where the environment requires them
     And no check concerns a backup plan
     And DEV has no backup plan
 
-  @R42
+  @R22
   Scenario: the apply to PROD records the AWS Backup operations it performs
     When the working copy is applied to PROD while recording AWS operations
     Then the recorded operations include:
