@@ -19,6 +19,8 @@ pub mod fmt;
 pub mod gate;
 pub mod ledger;
 pub mod live;
+pub mod monitor;
+pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod rehearse;

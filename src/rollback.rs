@@ -122,6 +122,7 @@ pub async fn rollback(
         repo: checkout,
         policy: deployment.policy,
         tickets: deployment.tickets,
+        notifier: deployment.notifier,
     };
     at_tag.run(req, Some(plan), options).await
 }
@@ -138,7 +139,7 @@ pub async fn to_state_version(
 ) -> Result<DeployOutcome, Error> {
     let verdict = crate::gate::evaluate(deployment.policy, deployment.tickets, None, req);
     if !verdict.passed() {
-        return Ok(DeployOutcome { verdict, report: None, tests: None, tag: None, record: None });
+        return Ok(DeployOutcome::refused(verdict));
     }
     let store =
         StateStore::new(AwsClients::for_environment(deployment.endpoint, req.env, deployment.region).await, req.env);

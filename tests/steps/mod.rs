@@ -4,8 +4,11 @@ mod backup;
 mod deploy;
 mod drill;
 mod gates;
+mod monitor;
+mod notify;
 mod promotion;
 mod rollback;
+mod secrets;
 mod state;
 mod validation;
 mod verify;
@@ -69,6 +72,12 @@ pub struct World {
     drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
+    /// The Slack sink and what it received.
+    slack: notify::Slack,
+    /// The last lock monitor report.
+    lock_report: Option<stagegate::monitor::LockReport>,
+    /// The secrets canary: the values set and what the commands printed.
+    canary: secrets::Canary,
 }
 
 impl World {
