@@ -262,6 +262,7 @@ async fn record(
 fn static_kind(kind: &str) -> Option<&'static str> {
     [TABLE, BUCKET, BUCKET_VERSIONING, BUCKET_PUBLIC_ACCESS_BLOCK, BUCKET_ENCRYPTION, OBJECT]
         .into_iter()
+        .chain(crate::backup::KINDS)
         .find(|k| *k == kind)
 }
 
@@ -274,7 +275,8 @@ async fn apply_component(
 ) -> Result<(), String> {
     // The bucket before its settings and objects; tables have one resource each.
     let mut ordered: Vec<&ResourceChange> = cp.resources.iter().filter(|r| r.action != Action::NoOp).collect();
-    ordered.sort_by_key(|r| (r.kind != BUCKET, r.kind == OBJECT));
+    ordered
+        .sort_by_key(|r| (r.kind != BUCKET, r.kind == OBJECT, crate::backup::KINDS.iter().position(|k| *k == r.kind)));
     for r in ordered {
         if cancel.load(Ordering::SeqCst) {
             return Err("interrupted: stopped before the next operation".into());
@@ -282,6 +284,7 @@ async fn apply_component(
         match r.kind.as_str() {
             TABLE => apply_table(clients, cp.table.as_ref(), r, operations).await?,
             OBJECT => apply_object(clients, r, bodies, operations).await?,
+            kind if crate::backup::is_backup(kind) => crate::backup::apply(clients, r, operations).await?,
             _ => apply_bucket_part(clients, r, operations).await?,
         }
     }

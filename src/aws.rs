@@ -1,4 +1,4 @@
-//! AWS client factory: S3 (path style), DynamoDB and STS for one environment's account.
+//! AWS client factory: S3 (path style), DynamoDB, AWS Backup and STS for one environment's account.
 //!
 //! On moto the account is selected by the `x-moto-account-id` header, on LocalStack by a
 //! 12-digit access key id, so DEV, SIT and PROD are three isolated accounts as in the LLD.
@@ -23,6 +23,9 @@ pub struct AwsClients {
     pub s3: aws_sdk_s3::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sts: aws_sdk_sts::Client,
+    pub backup: aws_sdk_backup::Client,
+    /// What answers at the endpoint: decides which AWS Backup operations are available.
+    pub flavor: Flavor,
     /// The account these clients act as, when stagegate chose it (emulators); `None` on real
     /// AWS, where the credential chain decides (ask STS).
     pub account_id: Option<String>,
@@ -219,20 +222,25 @@ impl AwsClients {
         let mut s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true);
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&sdk);
         let mut sts = aws_sdk_sts::config::Builder::from(&sdk);
+        let mut backup = aws_sdk_backup::config::Builder::from(&sdk);
         if let Some(m) = moto_account {
             s3 = s3.interceptor(m.clone());
             dynamodb = dynamodb.interceptor(m.clone());
+            backup = backup.interceptor(m.clone()).interceptor(crate::backup::MotoListTagsPath);
             sts = sts.interceptor(m);
         }
         if let Some(r) = recorder.as_ref().map(|r| r.in_account(account_id, region)) {
             s3 = s3.interceptor(r.clone());
             dynamodb = dynamodb.interceptor(r.clone());
             sts = sts.interceptor(r.clone());
+            backup = backup.interceptor(r.clone());
         }
         AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            backup: aws_sdk_backup::Client::from_conf(backup.build()),
+            flavor: endpoint.flavor,
             account_id: (endpoint.flavor != Flavor::Aws).then(|| account_id.to_owned()),
             region: region.to_owned(),
             recorder,

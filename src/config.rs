@@ -23,6 +23,12 @@ pub struct EnvironmentFile {
     pub enable_deletion_protection: bool,
     #[serde(default)]
     pub backup_plan_required: bool,
+    /// Days a daily backup is kept; `backup::DEFAULT_RETENTION_DAYS` when unset.
+    #[serde(default)]
+    pub backup_retention_days: Option<u32>,
+    /// The role AWS Backup assumes; the account's AWSBackupDefaultServiceRole when unset.
+    #[serde(default)]
+    pub backup_iam_role_arn: Option<String>,
     /// Required tags applied to every resource of the environment.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,

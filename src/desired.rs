@@ -95,6 +95,20 @@ impl DesiredEnvironment {
                 table_component(repo.root(), &vars, component)?
             });
         }
+        if vars.backup_retention_days == Some(0) {
+            return Err(unsupported(&vars_path, "backup_retention_days = 0: AWS Backup keeps a backup at least 1 day"));
+        }
+        if vars.backup_plan_required {
+            let tables: Vec<String> =
+                components.iter().filter_map(|c| c.table.as_ref().map(|t| t.table_name.clone())).collect();
+            if !tables.is_empty() {
+                components.push(DesiredComponent {
+                    component: Component::backup(),
+                    resources: crate::backup::desired_resources(env, &vars, &tables),
+                    table: None,
+                });
+            }
+        }
         Ok(DesiredEnvironment { environment: env, vars, components })
     }
 

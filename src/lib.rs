@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -44,6 +44,7 @@ pub async fn read_resources(clients: &AwsClients, resources: &[Resource]) -> Res
                 let bucket = r.attributes["bucket"].as_str().unwrap_or_default();
                 read_object(clients, bucket, &r.name).await?
             }
+            kind if crate::backup::is_backup(kind) => crate::backup::read(clients, kind, &r.name).await?,
             _ => None,
         };
         live.extend(found);
@@ -92,14 +93,23 @@ pub async fn read_table(clients: &AwsClients, name: &str) -> Result<Option<Resou
         .map(|a| schema::TimeToLive { attribute_name: a.to_owned(), enabled: true });
     let mut tags = BTreeMap::new();
     if let Some(arn) = t.table_arn() {
-        let out = ddb
-            .list_tags_of_resource()
-            .resource_arn(arn)
-            .send()
-            .await
-            .map_err(|e| live_err(name, "ListTagsOfResource", describe_sdk(&e)))?;
-        for tag in out.tags() {
-            tags.insert(tag.key().to_owned(), tag.value().to_owned());
+        // A page holds at most 10 tags.
+        let mut next = None;
+        loop {
+            let out = ddb
+                .list_tags_of_resource()
+                .resource_arn(arn)
+                .set_next_token(next)
+                .send()
+                .await
+                .map_err(|e| live_err(name, "ListTagsOfResource", describe_sdk(&e)))?;
+            for tag in out.tags() {
+                tags.insert(tag.key().to_owned(), tag.value().to_owned());
+            }
+            next = out.next_token().map(str::to_owned);
+            if next.is_none() {
+                break;
+            }
         }
     }
     let kms = t.sse_description().is_some_and(|s| s.status() == Some(&SseStatus::Enabled));

@@ -92,6 +92,13 @@ pub async fn verify(clients: &AwsClients, desired: &DesiredEnvironment) -> Resul
                         Err(why) => check("R39", format!("template {key}"), false, why),
                     });
                 }
+                kind if crate::backup::is_backup(kind) => {
+                    if let Some((subject, ok, detail)) =
+                        crate::backup::checks(kind, &want.attributes, got.map(|g| &g.attributes))
+                    {
+                        checks.push(check("R40", subject, ok, detail));
+                    }
+                }
                 kind => {
                     let (name, ok, detail) = match kind {
                         crate::desired::BUCKET_VERSIONING => (

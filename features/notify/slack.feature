@@ -33,6 +33,7 @@ Feature: Slack notifications and escalation
       | 3 DynamoDB tables created   |
       | 1 S3 bucket configured      |
       | 4 templates uploaded        |
+      | 1 backup plan configured    |
     And the "✅ PROD Deployment Complete" message in "#prod-alerts" has a duration like "5m 23s"
     And "#dev-alerts" received nothing
     And "#sit-alerts" received nothing

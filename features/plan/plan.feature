@@ -14,7 +14,7 @@ Feature: Plans for every environment from one commit
   Scenario: the three environments are planned at once from one commit
     When the working copy is planned for every environment
     Then there is one plan each for DEV, SIT and PROD, all of the same commit
-    And each plan creates 11 resources: 3 tables, the templates bucket with its 3 settings, and 4 templates
+    And each plan creates 11 resources: 3 tables, the templates bucket with its 3 settings, and 4 templates, and SIT's and PROD's 3 more for the backup plan
 
   @R10
   Scenario Outline: a configuration change in <env> is an update of that resource only

@@ -181,6 +181,8 @@ pub fn resource_summary(plan: &Plan) -> Vec<String> {
             (TABLE, _) => (3, "DynamoDB table", "deleted"),
             (OBJECT, Action::Delete) => (6, "template", "removed"),
             (OBJECT, _) => (5, "template", "uploaded"),
+            // The vault, plan and selection share the plan's name: one backup plan configured.
+            (kind, _) if crate::backup::is_backup(kind) => (7, "backup plan", "configured"),
             // A bucket and its settings share the bucket's name: one bucket configured.
             _ => (4, "S3 bucket", "configured"),
         };

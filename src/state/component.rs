@@ -1,4 +1,5 @@
-//! Components: the unit of state isolation (LLD 7.2.2, R28).
+//! Components: the unit of state isolation (LLD 7.2.2, R28). The name `backup` is reserved
+//! for the environment's AWS Backup plan, `templates` for the templates bucket.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,6 +9,8 @@ pub const TABLES_PROJECT: &str = "2_1_bbws_dynamodb_schemas";
 /// Terraform project holding the templates bucket's state.
 pub const TEMPLATES_PROJECT: &str = "2_1_bbws_s3_schemas";
 const TEMPLATES: &str = "templates";
+/// The AWS Backup plan of the environment's tables, beside their states.
+const BACKUP: &str = "backup";
 
 /// One independently deployable piece with its own state key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,7 +33,7 @@ impl Component {
         let valid = (1..=63).contains(&name.len())
             && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
             && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-        if valid && name != TEMPLATES {
+        if valid && name != TEMPLATES && name != BACKUP {
             Ok(Component { project: TABLES_PROJECT, name: name.to_owned() })
         } else {
             Err(BadComponent { given: name.to_owned() })
@@ -40,6 +43,15 @@ impl Component {
     /// The templates bucket.
     pub fn templates() -> Component {
         Component { project: TEMPLATES_PROJECT, name: TEMPLATES.to_owned() }
+    }
+
+    /// The backup plan of the environment's tables (`2_1_bbws_dynamodb_schemas/backup/`).
+    pub fn backup() -> Component {
+        Component { project: TABLES_PROJECT, name: BACKUP.to_owned() }
+    }
+
+    pub fn is_backup(&self) -> bool {
+        self.project == TABLES_PROJECT && self.name == BACKUP
     }
 
     pub fn name(&self) -> &str {
@@ -71,6 +83,9 @@ impl FromStr for Component {
             .strip_prefix(TABLES_PROJECT)
             .and_then(|r| r.strip_prefix('/'))
             .map(|r| r.trim_end_matches("/terraform.tfstate"));
+        if name == Some(BACKUP) || s == BACKUP {
+            return Ok(Component::backup());
+        }
         if let Some(name) = name {
             return Component::table(name).map_err(|_| BadComponent { given: s.to_owned() });
         }

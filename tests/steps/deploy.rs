@@ -160,12 +160,16 @@ async fn one_each(w: &mut World) {
     assert!(w.plans.iter().all(|p| p.commit.as_deref() == Some(COMMIT)));
 }
 
-#[then(expr = "each plan creates {int} resources: 3 tables, the templates bucket with its 3 settings, and 4 templates")]
-async fn each_creates(w: &mut World, n: usize) {
+#[then(
+    expr = "each plan creates {int} resources: 3 tables, the templates bucket with its 3 settings, and 4 templates, and SIT's and PROD's {int} more for the backup plan"
+)]
+async fn each_creates(w: &mut World, n: usize, backup: usize) {
     for p in &w.plans {
-        assert_eq!(p.counts().get(&Action::Create).copied(), Some(n), "{p}");
+        let backup = if p.environment == Environment::Dev { 0 } else { backup };
+        assert_eq!(p.counts().get(&Action::Create).copied(), Some(n + backup), "{p}");
         let kinds = |k: &str| p.components.iter().flat_map(|c| &c.resources).filter(|r| r.kind == k).count();
         assert_eq!((kinds("aws_dynamodb_table"), kinds("aws_s3_object")), (3, 4));
+        assert_eq!(kinds("aws_backup_plan") + kinds("aws_backup_vault") + kinds("aws_backup_selection"), backup);
     }
 }
 

@@ -1,5 +1,6 @@
 //! The World and the step definitions, one module per domain concept.
 
+mod backup;
 mod cost;
 mod deploy;
 mod drill;

@@ -20,7 +20,7 @@ impl World {
         git(self.repo.as_ref().expect("a checkout").path(), &["rev-parse", "HEAD"])
     }
 
-    async fn deploy(&mut self, env: Environment, approvers: &str, trigger: &str) {
+    pub(super) async fn deploy(&mut self, env: Environment, approvers: &str, trigger: &str) {
         let dir = self.repo.as_ref().expect("a checkout").path().to_path_buf();
         let repo = Repo::open(&dir).expect("the checkout");
         let policy = Pipeline::load(&dir).expect("the policy");

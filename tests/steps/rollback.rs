@@ -16,8 +16,8 @@ use stagegate::rollback::{LAST_GOOD, TagCheckout, last_good, preview, rollback};
 use stagegate::tickets::FileTickets;
 use stagegate::verify::verify;
 
-use super::gates::{INSIDE_EVERY_WINDOW, request};
-use super::{World, component, git};
+use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
+use super::{Env, World, component, git};
 
 impl World {
     fn checkout_dir(&self) -> std::path::PathBuf {
@@ -28,10 +28,10 @@ impl World {
         git(&self.checkout_dir(), &["rev-list", "--max-parents=0", "HEAD"])
     }
 
-    /// Previews a DEV rollback to `tag` and keeps the plan and the tag's checkout.
-    async fn preview_rollback(&mut self, tag: &str) -> (TagCheckout, Plan) {
+    /// Previews a rollback of `env` to `tag` and keeps the plan and the tag's checkout.
+    async fn preview_rollback(&mut self, env: Environment, tag: &str) -> (TagCheckout, Plan) {
         let dir = self.checkout_dir();
-        let store = self.store(Environment::Dev).await;
+        let store = self.store(env).await;
         let tag = if tag == LAST_GOOD {
             last_good(&store, &dir).await.expect("ledger").expect("a last good tag")
         } else {
@@ -49,19 +49,16 @@ impl World {
             tickets: &tickets,
             notifier: None,
         };
-        let plan = preview(
-            &deployment,
-            Environment::Dev,
-            &tree,
-            &checkout.commit,
-            INSIDE_EVERY_WINDOW.parse().expect("an instant"),
-        )
-        .await
-        .expect("a preview");
+        let plan = preview(&deployment, env, &tree, &checkout.commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"))
+            .await
+            .expect("a preview");
         (checkout, plan)
     }
 
-    async fn run_rollback(&mut self, checkout: &TagCheckout, plan: Plan, approvers: &str, typed: &str) {
+    /// Runs a previewed rollback of `plan`'s environment inside every window; PROD's request names
+    /// the in-window change ticket unless `ticket` is false.
+    async fn run_rollback(&mut self, checkout: &TagCheckout, plan: Plan, approvers: &str, typed: &str, ticket: bool) {
+        let env = plan.environment;
         let dir = self.checkout_dir();
         let tree = Repo::open(&checkout.root()).expect("the tag's tree");
         let endpoint = self.endpoint().await;
@@ -75,15 +72,13 @@ impl World {
             tickets: &tickets,
             notifier: notifier.as_ref(),
         };
-        let mut req = request(
-            Environment::Dev,
-            "release-bot",
-            &checkout.commit,
-            INSIDE_EVERY_WINDOW.parse().expect("an instant"),
-            true,
-        );
+        let mut req =
+            request(env, "release-bot", &checkout.commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
         req.confirmation = Some(stagegate::gate::confirmation(typed).expect("a well-formed confirmation"));
         req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
+        if env == Environment::Prod && ticket {
+            req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
+        }
         let outcome = rollback(&deployment, &tree, &req, plan, &ApplyOptions::default()).await;
         match outcome {
             Ok(o) => self.deployments.push(o),
@@ -132,8 +127,8 @@ async fn last_good_is(w: &mut World, tag: String) {
 
 #[when(regex = r#"^DEV is rolled back to "last-good" by "release-bot" approved by (.+), confirmed with "([a-z-]+)"$"#)]
 async fn rolled_back(w: &mut World, approvers: String, typed: String) {
-    let (checkout, plan) = w.preview_rollback(LAST_GOOD).await;
-    w.run_rollback(&checkout, plan, &approvers, &typed).await;
+    let (checkout, plan) = w.preview_rollback(Environment::Dev, LAST_GOOD).await;
+    w.run_rollback(&checkout, plan, &approvers, &typed, true).await;
 }
 
 #[then("the rollback succeeded with its post-deploy tests passed")]
@@ -178,7 +173,7 @@ async fn still_off(w: &mut World, _table: String) {
 
 #[given(expr = "the rollback of DEV to {string} has been previewed")]
 async fn previewed(w: &mut World, tag: String) {
-    let (checkout, plan) = w.preview_rollback(&tag).await;
+    let (checkout, plan) = w.preview_rollback(Environment::Dev, &tag).await;
     w.plans.push(plan);
     w.rollback_checkout = Some(checkout);
 }
@@ -193,7 +188,7 @@ async fn state_changed(w: &mut World) {
 async fn apply_previewed(w: &mut World) {
     let checkout = w.rollback_checkout.take().expect("a previewed rollback");
     let plan = w.plans.pop().expect("the previewed plan");
-    w.run_rollback(&checkout, plan, "\"lead-developer\"", "rollback-dev").await;
+    w.run_rollback(&checkout, plan, "\"lead-developer\"", "rollback-dev", true).await;
     w.rollback_checkout = Some(checkout);
 }
 
@@ -234,11 +229,19 @@ async fn behind(w: &mut World, name: String, serial: u64, last: u64) {
 }
 
 #[when(
-    regex = r#"^DEV's "([a-z]+)" is rolled back to its state version with serial (\d+) by "release-bot" approved by (.+), confirmed with "([a-z-]+)"$"#
+    regex = r#"^(DEV|SIT|PROD)'s "([a-z]+)" is rolled back to its state version with serial (\d+) by "release-bot" approved by (.+), confirmed with "([a-z-]+)"$"#
 )]
-async fn rolled_back_to_version(w: &mut World, name: String, serial: u64, approvers: String, typed: String) {
+async fn rolled_back_to_version(
+    w: &mut World,
+    env: String,
+    name: String,
+    serial: u64,
+    approvers: String,
+    typed: String,
+) {
+    let env: Environment = env.parse().expect("an environment");
     let dir = w.checkout_dir();
-    let store = w.store(Environment::Dev).await;
+    let store = w.store(env).await;
     let c = component(&name);
     let version = super::state::restore_serial(&store, &c, serial).await.expect("versions");
     let lineage = store.read_version(&c, &version).await.expect("the version").lineage;
@@ -255,24 +258,141 @@ async fn rolled_back_to_version(w: &mut World, name: String, serial: u64, approv
         notifier: None,
     };
     let commit = git(&dir, &["rev-parse", "HEAD"]);
-    let mut req =
-        request(Environment::Dev, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
+    let mut req = request(env, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
     req.confirmation = Some(stagegate::gate::confirmation(&typed).expect("a well-formed confirmation"));
     req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
+    if env == Environment::Prod {
+        req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
+    }
     let outcome = stagegate::rollback::to_state_version(&deployment, &c, &version, &req, &ApplyOptions::default())
         .await
         .expect("the rollback ran");
     w.deployments.push(outcome);
 }
 
-#[then(expr = "the DEV state of {string} is at serial {int} with the lineage it had at serial 1")]
-async fn serial_and_lineage(w: &mut World, name: String, serial: u64) {
-    let state = w.store(Environment::Dev).await.read(&component(&name)).await.expect("read").expect("a state").state;
+#[then(expr = "the {env} state of {string} is at serial {int} with the lineage it had at serial 1")]
+async fn serial_and_lineage(w: &mut World, env: Env, name: String, serial: u64) {
+    let state = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state").state;
     let lineage = w.item.as_ref().expect("the version's lineage")["lineage"].clone();
     assert_eq!((state.serial, state.lineage), (serial, lineage));
 }
 
-#[then(expr = "point-in-time recovery of {string} is on again in DEV")]
-async fn on_again(w: &mut World, _table: String) {
-    assert!(w.pitr_of_tenants().await);
+#[then(expr = "point-in-time recovery of {string} is on again in {env}")]
+async fn on_again(w: &mut World, table: String, env: Env) {
+    let clients = w.clients(env.0).await;
+    let t = stagegate::live::read_table(&clients, &table).await.expect("read").expect("the table");
+    assert_eq!(t.attributes["point_in_time_recovery"], json!(true));
+}
+
+// Releases: commits that each tag the tenants table and mark the welcome template with their
+// name, so that every release's configuration differs from the others'.
+
+/// The reviewers who approve in each environment.
+fn reviewers(env: Environment) -> &'static str {
+    match env {
+        Environment::Dev => "\"lead-developer\"",
+        Environment::Sit => "\"tech-lead\" and \"qa-lead\"",
+        Environment::Prod => "\"tech-lead\", \"product-owner\" and \"devops-lead\"",
+    }
+}
+
+impl World {
+    fn commit_release(&self, release: &str) {
+        let dir = self.checkout_dir();
+        let path = dir.join("schemas/tenants/table.json");
+        let mut def: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        let tags = def["Tags"].as_array_mut().expect("tags");
+        tags.retain(|t| t["Key"] != "Release");
+        tags.push(json!({"Key": "Release", "Value": release}));
+        std::fs::write(&path, serde_json::to_string_pretty(&def).expect("JSON")).expect("write");
+        let page = dir.join("templates/welcome.html");
+        let text = std::fs::read_to_string(&page).expect("read");
+        std::fs::write(&page, text.replace("</body>", &format!("<!-- {release} --></body>"))).expect("write");
+        git(&dir, &["commit", "--quiet", "--all", "--message", &format!("release {release}")]);
+    }
+
+    fn release_commit(&self, release: &str) -> String {
+        let found = git(&self.checkout_dir(), &["log", "--format=%H", "--grep", &format!("^release {release}$")]);
+        assert_eq!(found.lines().count(), 1, "release {release}: {found}");
+        found
+    }
+
+    /// Whether `env` is exactly `release`'s configuration: a plan of it changes nothing and every
+    /// post-deploy check passes.
+    async fn assert_matches(&mut self, env: Environment, release: &str) {
+        let dir = self.checkout_dir();
+        let commit = self.release_commit(release);
+        let scratch = tempfile::tempdir().expect("a temp dir");
+        let tree = scratch.path().join("tree");
+        git(&dir, &["worktree", "add", "--detach", "--quiet", tree.to_str().expect("utf-8"), &commit]);
+        let desired = DesiredEnvironment::load(&Repo::open(&tree).expect("tree"), env).expect("desired");
+        let clients = self.clients(env).await;
+        let plan = stagegate::plan::plan_environment(&clients, &desired, Some(commit), jiff::Timestamp::now())
+            .await
+            .expect("a plan");
+        let report = verify(&clients, &desired).await.expect("verify");
+        git(&dir, &["worktree", "remove", "--force", tree.to_str().expect("utf-8")]);
+        assert!(!plan.has_changes(), "{env} differs from release {release}:\n{plan}");
+        assert!(report.passed(), "{report}");
+    }
+}
+
+#[given(regex = r"^release (v\d+) of the checkout has been promoted to (DEV|SIT|PROD)$")]
+async fn release_promoted(w: &mut World, release: String, env: String) {
+    let target: Environment = env.parse().expect("an environment");
+    w.commit_release(&release);
+    for env in Environment::ALL.into_iter().take_while(|e| *e <= target) {
+        w.deploy(env, reviewers(env), "manual").await;
+        let d = w.deployments.last().expect("a deployment");
+        assert!(d.succeeded(), "{env}: {}\n{:?}", d.verdict, d.record);
+    }
+}
+
+#[given(regex = r"^releases (.+) of the checkout have been deployed to DEV in turn$")]
+async fn releases_deployed(w: &mut World, releases: String) {
+    for release in releases.split([',', ' ']).filter(|r| r.starts_with('v')) {
+        release_promoted(w, release.to_owned(), "DEV".into()).await;
+    }
+    let state = w.store(Environment::Dev).await.read(&component("tenants")).await.expect("read").expect("a state");
+    w.remembered.insert("tenants".into(), state);
+}
+
+#[when(
+    regex = r#"^(DEV|SIT|PROD) is rolled back to the tag of release (v\d+) approved by (.+?), confirmed with "([a-z-]+)"(?: and (no change ticket|change ticket CHG0001234))?$"#
+)]
+async fn rolled_back_to_release(
+    w: &mut World,
+    env: String,
+    release: String,
+    approvers: String,
+    typed: String,
+    ticket: String,
+) {
+    let env: Environment = env.parse().expect("an environment");
+    let commit = w.release_commit(&release);
+    let dir = w.checkout_dir();
+    let tags = stagegate::tags::deployment_tags(&dir, env).expect("tags");
+    let tag = tags
+        .iter()
+        .find(|t| stagegate::tags::tag_commit(&dir, t).expect("a tag") == commit)
+        .unwrap_or_else(|| panic!("no {env} tag of release {release} in {tags:?}"));
+    let (checkout, plan) = w.preview_rollback(env, tag).await;
+    w.run_rollback(&checkout, plan, &approvers, &typed, ticket != "no change ticket").await;
+}
+
+#[then(regex = r"^(DEV|SIT|PROD) (?:still )?matches release (v\d+)$")]
+async fn matches_release(w: &mut World, env: String, release: String) {
+    w.assert_matches(env.parse().expect("an environment"), &release).await;
+}
+
+#[then(regex = r"^DEV matches release (v\d+), with the tenants state's serial raised and its lineage kept$")]
+async fn matches_with_state(w: &mut World, release: String) {
+    let d = w.deployments.last().expect("a rollback");
+    assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.record);
+    w.assert_matches(Environment::Dev, &release).await;
+    let state = w.store(Environment::Dev).await.read(&component("tenants")).await.expect("read").expect("a state");
+    let before = w.remembered.insert("tenants".into(), state.clone()).expect("a state remembered");
+    assert_eq!(state.state.lineage, before.state.lineage);
+    assert!(state.state.serial > before.state.serial, "serial {} after {}", state.state.serial, before.state.serial);
 }

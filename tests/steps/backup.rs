@@ -1,0 +1,59 @@
+//! Steps for the backup plans of the tables (features/verify/backup_plans.feature).
+
+use cucumber::{given, then, when};
+use stagegate::backup::{KINDS, plan_name};
+
+use super::{Env, World, component};
+
+#[given(expr = "the {env} environment file of the working copy sets {string} to {int}")]
+async fn tfvars_number(w: &mut World, env: Env, variable: String, value: u32) {
+    let path =
+        w.repo.as_ref().expect("a working copy").path().join("environments").join(format!("{}.tfvars", env.0.name()));
+    let text = std::fs::read_to_string(&path).expect("the environment file");
+    std::fs::write(&path, format!("{text}\n{variable} = {value}\n")).expect("write");
+}
+
+#[then(expr = "check {word} {string} passes saying {string}")]
+async fn check_passes(w: &mut World, requirement: String, subject: String, says: String) {
+    let report = w.verify.as_ref().expect("the environment was verified");
+    let c = report.checks.iter().find(|c| c.subject == subject).unwrap_or_else(|| panic!("no {subject}: {report}"));
+    assert!(c.passed && c.requirement == requirement && c.detail.contains(&says), "{c:?}");
+}
+
+#[then(expr = "every other check passes but those {int}")]
+async fn others_pass(w: &mut World, n: usize) {
+    let report = w.verify.as_ref().expect("the environment was verified");
+    assert_eq!(report.failures().len(), n, "{report}");
+}
+
+#[then("no check concerns a backup plan")]
+async fn no_backup_check(w: &mut World) {
+    let report = w.verify.as_ref().expect("the environment was verified");
+    assert!(report.checks.iter().all(|c| !c.subject.starts_with("backup ")), "{report}");
+}
+
+#[then(
+    expr = "the {env} state of component {string} records aws_backup_vault, aws_backup_plan and aws_backup_selection {string}"
+)]
+async fn state_records(w: &mut World, env: Env, name: String, resource: String) {
+    let state = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state").state;
+    let recorded: Vec<(String, String)> = state.resources.iter().map(|r| (r.kind.clone(), r.name.clone())).collect();
+    let expected: Vec<(String, String)> = KINDS.iter().map(|k| (k.to_string(), resource.clone())).collect();
+    assert!(expected.iter().all(|e| recorded.contains(e)), "{recorded:?}");
+}
+
+#[when(expr = "the backup plan {string} is deleted behind stagegate's back in {env}")]
+async fn delete_plan(w: &mut World, name: String, env: Env) {
+    let backup = w.clients(env.0).await.backup;
+    let plans = backup.list_backup_plans().send().await.expect("list plans");
+    let id = plans.backup_plans_list().iter().find(|p| p.backup_plan_name() == Some(name.as_str())).expect("the plan");
+    backup.delete_backup_plan().backup_plan_id(id.backup_plan_id().expect("an id")).send().await.expect("delete plan");
+}
+
+#[then(expr = "{env} has no backup plan")]
+async fn no_plan(w: &mut World, env: Env) {
+    let backup = w.clients(env.0).await.backup;
+    let plans = backup.list_backup_plans().send().await.expect("list plans");
+    let named = plans.backup_plans_list().iter().any(|p| p.backup_plan_name() == Some(plan_name(env.0).as_str()));
+    assert!(!named && plans.backup_plans_list().is_empty(), "{plans:?}");
+}
