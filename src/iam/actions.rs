@@ -34,6 +34,10 @@ pub enum ResourceKind {
     Table,
     Bucket,
     Object,
+    /// The environment's AWS Backup vault.
+    BackupVault,
+    /// A backup plan (its id is AWS's) or the vault: plans, selections and their tags.
+    BackupPlan,
     /// `s3:ListAllMyBuckets` and the like: only `*`.
     Account,
 }
@@ -45,6 +49,9 @@ pub fn resource_kind(action: &str) -> ResourceKind {
         "s3" if name.contains("Object") => ResourceKind::Object,
         "s3" => ResourceKind::Bucket,
         "dynamodb" if name.starts_with("List") && name != "ListTagsOfResource" => ResourceKind::Account,
+        "backup" if name.starts_with("List") && name != "ListTags" => ResourceKind::Account,
+        "backup" if name.contains("Vault") => ResourceKind::BackupVault,
+        "backup" => ResourceKind::BackupPlan,
         _ => ResourceKind::Table,
     }
 }
@@ -78,7 +85,24 @@ impl EnvironmentResources {
             ResourceKind::Table => self.tables.iter().chain([&self.lock_table]).map(|t| self.table_arn(t)).collect(),
             ResourceKind::Bucket => self.buckets().iter().map(|b| format!("arn:aws:s3:::{b}")).collect(),
             ResourceKind::Object => self.buckets().iter().map(|b| format!("arn:aws:s3:::{b}/*")).collect(),
+            ResourceKind::BackupVault => vec![self.backup_vault_arn()],
+            ResourceKind::BackupPlan => {
+                vec![
+                    format!("arn:aws:backup:{}:{}:backup-plan:*", self.region, self.account_id),
+                    self.backup_vault_arn(),
+                ]
+            }
             ResourceKind::Account => vec!["*".to_owned()],
         }
+    }
+
+    /// The vault stagegate keeps the environment's table backups in (`bbws-dynamodb-{env}`).
+    pub fn backup_vault_arn(&self) -> String {
+        format!(
+            "arn:aws:backup:{}:{}:backup-vault:bbws-dynamodb-{}",
+            self.region,
+            self.account_id,
+            self.environment.to_ascii_lowercase()
+        )
     }
 }

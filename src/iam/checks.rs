@@ -266,7 +266,9 @@ fn outside(pattern: &str, env: &EnvironmentResources) -> Option<String> {
     if account != env.account_id {
         return Some(format!("{pattern}: account {account:?} is not {}'s account {}", env.environment, env.account_id));
     }
-    if region != env.region && region != "*" && !wildcard_match(region, &env.region, false) {
+    // IAM is global: its ARNs have no region.
+    let global = service == "iam" && region.is_empty();
+    if !global && region != env.region && region != "*" && !wildcard_match(region, &env.region, false) {
         return Some(format!("{pattern}: region {region} is not {}'s region {}", env.environment, env.region));
     }
     None
