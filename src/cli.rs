@@ -188,6 +188,22 @@ pub enum Command {
         /// The infra repo (default: the current directory if it holds pipeline.yml, else the sample repo).
         #[arg(long)]
         repo: Option<PathBuf>,
+        /// Also write the rehearsal's dashboard as a self-contained HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// KPIs against their targets and the dashboard of the last days (R49, R50), from every
+    /// environment's deployment records and DEV's check records. Informational: exit 0.
+    Report {
+        /// How many days before now (STAGEGATE_NOW or --at) the window covers.
+        #[arg(long, default_value_t = crate::metrics::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Also write the dashboard as a self-contained HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// The end of the window (RFC 3339); default STAGEGATE_NOW or now.
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -693,7 +709,21 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(report.exit_code())
         }
-        Command::Rehearse { repo } => {
+        Command::Report { days, html, at } => {
+            let window = crate::metrics::Window::last_days(instant(at)?, days);
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let dashboard = crate::dashboard::Dashboard::load(emulator.endpoint(), &cli.region, window).await;
+            emulator.shutdown().await;
+            let dashboard = dashboard?;
+            if let Some(path) = &html {
+                write_html(path, &dashboard)?;
+            }
+            print_report(cli.format, &dashboard);
+            // A report looks back; the gates and checks are what stop a bad change, so a
+            // missed KPI is shown as MISSED but does not fail the command.
+            Ok(exit::OK)
+        }
+        Command::Rehearse { repo, html } => {
             let repo = open_repo(repo)?;
             let started = Instant::now();
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
@@ -701,10 +731,17 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let report = Rehearsal::new(&repo, emulator.endpoint(), &cli.region).run(started, now).await;
             emulator.shutdown().await;
             let report = report?;
+            if let Some(path) = &html {
+                write_html(path, &report.dashboard)?;
+            }
             print_report(cli.format, &report);
             Ok(exit::OK)
         }
     }
+}
+
+fn write_html(path: &std::path::Path, dashboard: &crate::dashboard::Dashboard) -> Result<(), Error> {
+    std::fs::write(path, dashboard.html()).map_err(|e| Error::Usage(format!("--html {}: {e}", path.display())))
 }
 
 async fn emulator(action: EmulatorAction, format: Format) -> Result<u8, Error> {
