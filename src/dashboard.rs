@@ -329,10 +329,17 @@ pub fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Control characters and noncharacters are parse errors in HTML.
+            c if (c.is_control() && !matches!(c, '\n' | '\t')) || is_noncharacter(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
     out
+}
+
+fn is_noncharacter(c: char) -> bool {
+    let n = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&n) || n & 0xFFFE == 0xFFFE
 }
 
 fn verdict_class(v: Verdict) -> &'static str {
