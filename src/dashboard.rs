@@ -155,7 +155,7 @@ impl Dashboard {
         let limit = metrics::DEPLOY_TIME_BELOW.as_secs_f64() / 60.0;
         chart(
             &mut page,
-            "Average deployment time (minutes)",
+            "Average deployment time",
             &rows(&|e| match e.average_deploy_ms {
                 Some(ms) => (ms as f64 / 60_000.0, metrics::human(jiff::SignedDuration::from_millis(ms))),
                 None => (0.0, "no data".into()),
@@ -383,15 +383,15 @@ struct Row {
 
 /// A horizontal bar chart, scaled to its largest value (or its target line, when larger).
 fn chart(page: &mut String, caption: &str, rows: &[Row], target: Option<(f64, String)>) {
-    const LABEL: f64 = 64.0;
-    const SPAN: f64 = 300.0;
+    const LABEL: f64 = 50.0;
+    const SPAN: f64 = 230.0;
     const ROW: f64 = 40.0;
     let most = rows.iter().map(|r| r.value).chain(target.iter().map(|t| t.0)).fold(0.0, f64::max);
     let height = ROW * rows.len() as f64 + 24.0;
     let _ = write!(
         page,
         "<figure class=\"chart\"><figcaption>{}</figcaption>\
-         <svg width=\"440\" height=\"{height}\" viewBox=\"0 0 440 {height}\" role=\"img\" aria-label=\"{}\">",
+         <svg width=\"360\" height=\"{height}\" viewBox=\"0 0 360 {height}\" role=\"img\" aria-label=\"{}\">",
         escape(caption),
         escape(caption)
     );
