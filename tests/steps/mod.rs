@@ -3,6 +3,7 @@
 mod deploy;
 mod drill;
 mod gates;
+mod metrics;
 mod promotion;
 mod rollback;
 mod state;
@@ -68,6 +69,8 @@ pub struct World {
     drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
+    /// The last report: KPIs and dashboard.
+    dashboard: Option<stagegate::dashboard::Dashboard>,
 }
 
 impl World {
