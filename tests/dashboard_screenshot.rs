@@ -113,14 +113,12 @@ fn the_html_dashboard_renders_with_its_bar_charts() {
     assert_eq!((info.width, info.height), (WIDTH, HEIGHT));
     let channels = info.color_type.samples();
     assert!(channels >= 3, "{:?}", info.color_type);
-    let rgb_pixels: Vec<[u8; 3]> =
-        pixels[..info.buffer_size()].chunks(channels).map(|p| [p[0], p[1], p[2]]).collect();
+    let rgb_pixels: Vec<[u8; 3]> = pixels[..info.buffer_size()].chunks(channels).map(|p| [p[0], p[1], p[2]]).collect();
 
     let distinct: std::collections::HashSet<[u8; 3]> = rgb_pixels.iter().copied().collect();
     assert!(distinct.len() > 100, "the screenshot is blank: {} colours", distinct.len());
-    let count = |colour: [u8; 3]| {
-        rgb_pixels.iter().filter(|p| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= 6)).count()
-    };
+    let count =
+        |colour: [u8; 3]| rgb_pixels.iter().filter(|p| p.iter().zip(colour).all(|(a, b)| a.abs_diff(b) <= 6)).count();
     for (env, colour) in Environment::ALL.iter().zip(ENVIRONMENT_COLOURS) {
         let n = count(rgb(colour));
         // Three bars per environment (deployments, time, rollbacks), each tens of pixels high.
