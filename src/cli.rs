@@ -710,13 +710,28 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(report.exit_code())
         }
         Command::Report { days, html, at } => {
+            html.as_deref().map(html_destination).transpose()?;
             let window = crate::metrics::Window::last_days(instant(at)?, days);
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let started = Instant::now();
             let dashboard = crate::dashboard::Dashboard::load(emulator.endpoint(), &cli.region, window).await;
             emulator.shutdown().await;
             let dashboard = dashboard?;
+            if cli.timings {
+                let m = &dashboard.metrics;
+                eprintln!(
+                    "timings: report read and measured {} deployments and {} rollbacks in {} ms",
+                    m.deployments,
+                    m.rollbacks,
+                    started.elapsed().as_millis()
+                );
+            }
             if let Some(path) = &html {
+                let started = Instant::now();
                 write_html(path, &dashboard)?;
+                if cli.timings {
+                    eprintln!("timings: report wrote {} in {} ms", path.display(), started.elapsed().as_millis());
+                }
             }
             print_report(cli.format, &dashboard);
             // A report looks back; the gates and checks are what stop a bad change, so a
@@ -724,6 +739,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(exit::OK)
         }
         Command::Rehearse { repo, html } => {
+            html.as_deref().map(html_destination).transpose()?;
             let repo = open_repo(repo)?;
             let started = Instant::now();
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
@@ -737,6 +753,16 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             print_report(cli.format, &report);
             Ok(exit::OK)
         }
+    }
+}
+
+/// Refuses an `--html` path whose directory does not exist before any work is done.
+fn html_destination(path: &std::path::Path) -> Result<(), Error> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => {
+            Err(Error::Usage(format!("--html {}: the directory {} does not exist", path.display(), dir.display())))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -451,8 +451,9 @@ table{width:100%;border-collapse:collapse;background:#fff;border-radius:12px;ove
 th,td{text-align:left;padding:9px 12px;border-bottom:1px solid #e2e8f0;font-size:14px}
 th{background:#f8fafc;color:#475569;font-size:12px;text-transform:uppercase;letter-spacing:.05em}
 td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
+.recent td{white-space:nowrap}
 code{font-size:13px}
-.badge{display:inline-block;border-radius:999px;padding:1px 10px;font-size:12px;font-weight:700;color:#fff;background:#94a3b8}
+.badge{display:inline-block;white-space:nowrap;border-radius:999px;padding:1px 10px;font-size:12px;font-weight:700;color:#fff;background:#94a3b8}
 .badge.met{background:#16a34a}.badge.missed{background:#dc2626}
 .empty{color:#64748b}
 footer{color:#64748b;font-size:12px;text-align:center}

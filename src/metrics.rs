@@ -247,7 +247,7 @@ pub fn compute(records: &[DeploymentRecord], checks: &[CheckRecord], window: Win
     kpis.push(Kpi::new(
         Metric::RollbackRate,
         percent(rollbacks.len(), changes).map(Value::Percent),
-        format!("{} rollbacks of {changes} deployments and rollbacks", rollbacks.len()),
+        format!("{} of {changes} deployments and rollbacks were rollbacks", rollbacks.len()),
         (changes > 0).then(|| rollbacks.len() as u64 * 100 < ROLLBACK_RATE_BELOW_PERCENT * changes as u64),
     ));
 
@@ -324,8 +324,7 @@ pub fn human(d: SignedDuration) -> String {
     let secs = d.as_secs().max(0);
     let (days, hours, mins, s) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
     match (days, hours, mins) {
-        (0, 0, 0) if d.as_millis() > 0 && s == 0 => format!("{}ms", d.as_millis()),
-        (0, 0, 0) => format!("{s}s"),
+        (0, 0, 0) => format!("{:.1}s", d.as_secs_f64().max(0.0)),
         (0, 0, _) if s == 0 => format!("{mins}m"),
         (0, 0, _) => format!("{mins}m {s:02}s"),
         (0, _, 0) => format!("{hours}h"),
