@@ -169,6 +169,9 @@ pub enum Command {
         /// Print the time spent per kind of input.
         #[arg(long)]
         timings: bool,
+        /// Record the run in DEV's state bucket (checks/), for the validation pass rate KPI.
+        #[arg(long)]
+        record: bool,
     },
     /// Canonical formatting of schema JSON and environment files (R04).
     Fmt {
@@ -182,6 +185,9 @@ pub enum Command {
     Scan {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// Record the run in DEV's state bucket (checks/), for the security scan pass rate KPI.
+        #[arg(long)]
+        record: bool,
     },
     /// Rehearse the pipeline end to end on an emulator.
     Rehearse {
@@ -670,7 +676,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             print_report(cli.format, &report);
             Ok(if report.passed() { exit::OK } else { exit::RULE_FAILED })
         }
-        Command::Validate { repo, timings } => {
+        Command::Validate { repo, timings, record } => {
             let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
                 Format::Text => emit(&report.to_string()),
@@ -678,6 +684,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             if timings {
                 eprint!("{}", report.timings_table());
+            }
+            if record {
+                let run =
+                    (crate::ledger::CheckKind::Validation, report.diagnostics.is_empty(), report.diagnostics.len());
+                record_check(cli.backend, cli.endpoint.as_deref(), &cli.region, &repo, run).await?;
             }
             Ok(report.exit_code())
         }
@@ -700,12 +711,17 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
             Ok(if failed { exit::RULE_FAILED } else { exit::OK })
         }
-        Command::Scan { repo } => {
+        Command::Scan { repo, record } => {
             let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
                 Format::Text => emit(&report.to_string()),
                 Format::Json => emit(&format!("{:#}\n", report.to_json())),
                 Format::Sarif => emit(&format!("{:#}\n", report.to_sarif())),
+            }
+            if record {
+                let blocking = report.active().filter(|f| f.rule.severity.fails()).count();
+                let run = (crate::ledger::CheckKind::SecurityScan, blocking == 0, blocking);
+                record_check(cli.backend, cli.endpoint.as_deref(), &cli.region, &repo, run).await?;
             }
             Ok(report.exit_code())
         }
@@ -754,6 +770,26 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(exit::OK)
         }
     }
+}
+
+/// `--record`: one run of a Stage 1 check, appended under `checks/` in DEV's state bucket.
+async fn record_check(
+    backend: BackendChoice,
+    endpoint: Option<&str>,
+    region: &str,
+    repo: &std::path::Path,
+    (check, passed, findings): (crate::ledger::CheckKind, bool, usize),
+) -> Result<(), Error> {
+    let now = crate::clock::Clock::from_env()?.now();
+    let run = crate::ledger::CheckRecord::new(check, crate::plan::current_commit(repo), now, passed, findings);
+    let emulator = Emulator::start(backend, endpoint).await?;
+    let env = Environment::Dev;
+    let store = StateStore::new(AwsClients::for_environment(emulator.endpoint(), env, region).await, env);
+    let appended = crate::ledger::append_check(&store, &run).await;
+    emulator.shutdown().await;
+    appended?;
+    eprintln!("recorded the {} run ({}) in {}", check.name(), if passed { "passed" } else { "failed" }, store.bucket());
+    Ok(())
 }
 
 /// Refuses an `--html` path whose directory does not exist before any work is done.

@@ -2,8 +2,9 @@ Feature: KPIs measured from the deployment records
   LLD 7.10.1 names seven KPIs and their targets; this feature pins down how each is measured.
   Every deploy and rollback leaves a record in its environment's state bucket (R26); runs of
   Stage 1 (validation, security scan) leave a record under checks/ in DEV's state bucket
-  (rehearse writes them). The report reads every environment's records, keeps those that
-  started in the last 30 days of the report's clock, and measures:
+  (rehearse writes them, and so do validate and scan with --record). The report reads every
+  environment's records, keeps those that started in the last 30 days of the report's clock,
+  and measures:
   - success rate: deployments that succeeded with their post-deploy tests passed, of all
     deployments (rollbacks are not deployments here);
   - average deployment time: each record's duration, trigger to completion, averaged per
