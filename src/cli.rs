@@ -145,6 +145,10 @@ pub enum Command {
         to_version: Option<String>,
         #[arg(long, value_parser = parse_component)]
         component: Option<Component>,
+        /// When the problem this rollback answers was detected (RFC 3339); kept in the record
+        /// so that `report` can measure detection → recovery.
+        #[arg(long)]
+        detected_at: Option<String>,
     },
     /// Measure the rollback RTO: promote a good commit, then a bad one, detect, roll back to the
     /// last good tag, verify; print each phase and the verdict against pipeline.yml's target.
@@ -582,7 +586,10 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
-        Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component) } => {
+        Command::Rollback { to_version: Some(_), detected_at: Some(_), .. } => Err(Error::Usage(
+            "--detected-at: give it with --to-tag; a state-version rollback does not record it".into(),
+        )),
+        Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component), .. } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
             let mut req = gate.request(&repo, true)?;
@@ -611,7 +618,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Rollback { to_tag: None, .. } => {
             Err(Error::Usage("rollback: give --to-tag or --to-version with --component".into()))
         }
-        Command::Rollback { gate, to_tag: Some(to_tag), .. } => {
+        Command::Rollback { gate, to_tag: Some(to_tag), detected_at, .. } => {
+            let detected = detected_at.map(|t| crate::clock::parse_instant("--detected-at", &t)).transpose()?;
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
@@ -644,8 +652,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 let plan = crate::rollback::preview(&deployment, env, &tree, &checkout.commit, req.at).await?;
                 println!("rollback of {} to {tag} ({}), previewed:", env.label(), checkout.commit);
                 println!("{plan}");
+                let options = crate::apply::ApplyOptions::default();
                 let outcome =
-                    crate::rollback::rollback(&deployment, &tree, &req, plan, &crate::apply::ApplyOptions::default())
+                    crate::rollback::rollback_after_detection(&deployment, &tree, &req, plan, &options, detected)
                         .await?;
                 Ok::<_, Error>(outcome)
             }
