@@ -193,6 +193,21 @@ pub enum Command {
         #[arg(long)]
         record: bool,
     },
+    /// List the active state locks of every environment and alert on locks held too long (R48).
+    Locks {
+        /// The infra repo, for pipeline.yml's alert limit and channels.
+        #[arg(long)]
+        repo: Option<PathBuf>,
+        /// Alert on locks held longer than this (default: notifications.lock_alert_after).
+        #[arg(long, value_parser = parse_max_age)]
+        max_age: Option<jiff::SignedDuration>,
+        /// Only this environment's lock table.
+        #[arg(long, value_parser = parse_env)]
+        env: Option<Environment>,
+        /// The instant ages are measured at (RFC 3339; default now or STAGEGATE_NOW).
+        #[arg(long)]
+        at: Option<String>,
+    },
     /// Rehearse the pipeline end to end on an emulator.
     Rehearse {
         /// The infra repo (default: the current directory if it holds pipeline.yml, else the sample repo).
@@ -284,9 +299,9 @@ impl GateArgs {
     }
 }
 
-/// Whether the environment's webhook secret is set (its value is never printed).
-fn slack_configured(policy: &crate::policy::Pipeline, env: Environment) -> bool {
-    std::env::var(&policy.environment(env).slack.webhook_secret).is_ok_and(|v| !v.trim().is_empty())
+/// The webhooks the policy names, read from the environment (their values are never printed).
+fn notifier(policy: &crate::policy::Pipeline) -> Result<crate::notify::Notifier, Error> {
+    crate::notify::Notifier::from_env(policy).map_err(|e| Error::Usage(e.to_string()))
 }
 
 fn load_policy(repo: &Repo) -> Result<(crate::policy::Pipeline, crate::tickets::FileTickets), Error> {
@@ -356,6 +371,11 @@ fn open_repo(repo: Option<PathBuf>) -> Result<Repo, Error> {
         None if std::path::Path::new("pipeline.yml").is_file() => Repo::open(std::path::Path::new("."))?,
         None => Repo::open(&Repo::sample_path())?,
     })
+}
+
+fn parse_max_age(s: &str) -> Result<jiff::SignedDuration, String> {
+    let d: jiff::SignedDuration = s.parse().map_err(|e| format!("{s:?} is not a duration like 30m or 1h: {e}"))?;
+    if d.is_positive() { Ok(d) } else { Err(format!("{s:?}: the limit must be positive")) }
 }
 
 fn instant(at: Option<String>) -> Result<jiff::Timestamp, Error> {
@@ -545,8 +565,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Gate { gate, rollback, check_promotion } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
+            let notifier = notifier(&policy)?;
             let mut req = gate.request(&repo, rollback)?;
-            req.slack_configured = slack_configured(&policy, req.env);
+            req.slack_configured = notifier.configured(req.env);
             let evidence = if check_promotion {
                 let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
                 let deployment = crate::deploy::Deployment {
@@ -555,6 +576,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                     repo: &repo,
                     policy: &policy,
                     tickets: &tickets,
+                    notifier: Some(&notifier),
                 };
                 let records = deployment.evidence(req.env).await;
                 emulator.shutdown().await;
@@ -569,8 +591,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Deploy { gate, plan } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
+            let notifier = notifier(&policy)?;
             let mut req = gate.request(&repo, false)?;
-            req.slack_configured = slack_configured(&policy, req.env);
+            req.slack_configured = notifier.configured(req.env);
             let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
             let deployment = crate::deploy::Deployment {
@@ -579,6 +602,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 repo: &repo,
                 policy: &policy,
                 tickets: &tickets,
+                notifier: Some(&notifier),
             };
             let outcome = deployment.run(&req, stored, &crate::apply::ApplyOptions::default()).await;
             emulator.shutdown().await;
@@ -592,8 +616,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component), .. } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
+            let notifier = notifier(&policy)?;
             let mut req = gate.request(&repo, true)?;
-            req.slack_configured = slack_configured(&policy, req.env);
+            req.slack_configured = notifier.configured(req.env);
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
             let deployment = crate::deploy::Deployment {
                 endpoint: emulator.endpoint(),
@@ -601,6 +626,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 repo: &repo,
                 policy: &policy,
                 tickets: &tickets,
+                notifier: Some(&notifier),
             };
             let outcome = crate::rollback::to_state_version(
                 &deployment,
@@ -622,6 +648,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let detected = detected_at.map(|t| crate::clock::parse_instant("--detected-at", &t)).transpose()?;
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
+            let notifier = notifier(&policy)?;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
             let result = async {
                 let env = gate.env;
@@ -641,13 +668,14 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 let tree = Repo::open(&checkout.root())?;
                 let mut req = gate.request(&tree, true)?;
                 req.commit = Some(checkout.commit.clone());
-                req.slack_configured = slack_configured(&policy, env);
+                req.slack_configured = notifier.configured(env);
                 let deployment = crate::deploy::Deployment {
                     endpoint: emulator.endpoint(),
                     region: &cli.region,
                     repo: &repo,
                     policy: &policy,
                     tickets: &tickets,
+                    notifier: Some(&notifier),
                 };
                 let plan = crate::rollback::preview(&deployment, env, &tree, &checkout.commit, req.at).await?;
                 println!("rollback of {} to {tag} ({}), previewed:", env.label(), checkout.commit);
@@ -663,6 +691,24 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let outcome = result?;
             print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
+        }
+        Command::Locks { repo, max_age, env, at } => {
+            let repo = open_repo(repo)?;
+            let (policy, _) = load_policy(&repo)?;
+            let notifier = notifier(&policy)?;
+            let now = instant(at)?;
+            let max_age = max_age.unwrap_or(policy.notifications.lock_alert_after.0);
+            let envs = env.map_or_else(|| Environment::ALL.to_vec(), |e| vec![e]);
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let report =
+                crate::monitor::monitor(emulator.endpoint(), &cli.region, &envs, max_age, now, Some(&notifier)).await;
+            emulator.shutdown().await;
+            print_report(cli.format, &report);
+            let unreadable = report.unreadable();
+            if !unreadable.is_empty() {
+                return Err(Error::Infrastructure(format!("lock tables not readable: {}", unreadable.join("; "))));
+            }
+            Ok(if report.alerting() { exit::RULE_FAILED } else { exit::OK })
         }
         Command::Drill { env, repo } => {
             let repo = open_repo(repo)?;

@@ -13,6 +13,7 @@ use crate::emulator::Endpoint;
 use crate::error::Error;
 use crate::gate::{GateRequest, GateVerdict, evaluate};
 use crate::ledger::{self, DeploymentRecord, Outcome, RecordKind, TestResults};
+use crate::notify::{Delivery, Event, Notice, Notifier};
 use crate::plan::{Plan, plan_environment};
 use crate::policy::Pipeline;
 use crate::repo::Repo;
@@ -26,6 +27,8 @@ pub struct DeployOutcome {
     pub tests: Option<TestResults>,
     pub tag: Option<String>,
     pub record: Option<DeploymentRecord>,
+    /// What became of each notification; a failed one never fails the deployment.
+    pub notifications: Vec<Delivery>,
 }
 
 /// The gate's verdict lines, then what the deployment did.
@@ -43,6 +46,9 @@ impl std::fmt::Display for DeployOutcome {
         }
         if let Some(r) = &self.record {
             writeln!(f, "recorded {:?} {} ({:?})", r.kind, r.id, r.result)?;
+        }
+        for n in &self.notifications {
+            writeln!(f, "{n}")?;
         }
         Ok(())
     }
@@ -82,6 +88,11 @@ pub fn simulated_request(
 }
 
 impl DeployOutcome {
+    /// A deployment the gate refused: nothing ran.
+    pub fn refused(verdict: GateVerdict) -> DeployOutcome {
+        DeployOutcome { verdict, report: None, tests: None, tag: None, record: None, notifications: Vec::new() }
+    }
+
     pub fn succeeded(&self) -> bool {
         self.record.as_ref().is_some_and(DeploymentRecord::is_green)
     }
@@ -94,6 +105,8 @@ pub struct Deployment<'a> {
     pub repo: &'a Repo,
     pub policy: &'a Pipeline,
     pub tickets: &'a dyn TicketSource,
+    /// Where notifications go; none during rehearsals and drills.
+    pub notifier: Option<&'a Notifier>,
 }
 
 impl Deployment<'_> {
@@ -131,9 +144,22 @@ impl Deployment<'_> {
         let evidence = self.evidence(req.env).await?;
         let verdict = evaluate(self.policy, self.tickets, Some(&evidence), req);
         if !verdict.passed() {
-            return Ok(DeployOutcome { verdict, report: None, tests: None, tag: None, record: None });
+            let mut outcome = DeployOutcome::refused(verdict);
+            if let Some(notice) = approval_required(self.policy, req, &outcome.verdict) {
+                outcome.notifications = self.notify(&notice).await;
+            }
+            return Ok(outcome);
         }
         let started = Instant::now();
+        let mut notifications = Vec::new();
+        if !req.rollback {
+            let event = Event::DeploymentStarted {
+                deployer: req.deployer.clone(),
+                commit: req.commit.clone().unwrap_or_default(),
+                change_ticket: req.change_ticket.as_ref().map(ToString::to_string),
+            };
+            notifications.extend(self.notify(&Notice { env: req.env, event }).await);
+        }
         let commit = req.commit.clone().unwrap_or_default();
         let clients = AwsClients::for_environment(self.endpoint, req.env, self.region).await;
         let store = StateStore::new(clients.clone(), req.env);
@@ -220,7 +246,15 @@ impl Deployment<'_> {
             detected,
         };
         ledger::append(&store, &record).await?;
-        Ok(DeployOutcome { verdict, report, tests, tag, record: Some(record) })
+        notifications.extend(self.notify(&finished(&record, &plan, req)).await);
+        Ok(DeployOutcome { verdict, report, tests, tag, record: Some(record), notifications })
+    }
+
+    async fn notify(&self, notice: &Notice) -> Vec<Delivery> {
+        match self.notifier {
+            Some(n) => n.notify(notice).await,
+            None => Vec::new(),
+        }
     }
 }
 
@@ -236,4 +270,52 @@ fn committed_at(repo_root: &std::path::Path, commit: &str) -> Option<jiff::Times
         .output()
         .ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().parse().ok()).flatten()
+}
+
+/// The notice for a recorded deployment or rollback (LLD 7.8.2).
+fn finished(record: &DeploymentRecord, plan: &Plan, req: &GateRequest) -> Notice {
+    let duration = jiff::SignedDuration::from_millis(i64::try_from(record.duration_ms).unwrap_or(i64::MAX));
+    let reason = || match (&record.error, &record.tests) {
+        (Some(e), _) => e.clone(),
+        (None, Some(t)) => format!("post-deploy tests failed: {}", t.summary),
+        (None, None) => "no post-deploy tests ran".to_owned(),
+    };
+    let event = match record.kind {
+        RecordKind::Rollback => Event::RollbackExecuted {
+            by: record.deployer.clone(),
+            target: record.commit.clone(),
+            duration,
+            passed: record.is_green(),
+            tag: record.tag.clone(),
+        },
+        RecordKind::Deploy if record.is_green() => Event::DeploymentCompleted {
+            deployer: record.deployer.clone(),
+            duration,
+            resources: crate::notify::resource_summary(plan),
+            tag: record.tag.clone(),
+        },
+        RecordKind::Deploy => Event::DeploymentFailed { deployer: record.deployer.clone(), duration, reason: reason() },
+    };
+    Notice { env: req.env, event }
+}
+
+/// A gate closed only for want of approvals asks the environment's reviewers for them (7.6.3).
+fn approval_required(policy: &Pipeline, req: &GateRequest, verdict: &GateVerdict) -> Option<Notice> {
+    let failures = verdict.failures();
+    let only_approvals = !failures.is_empty() && failures.iter().all(|r| matches!(r.rule, "R16" | "R17" | "R18"));
+    only_approvals.then(|| Notice {
+        env: req.env,
+        event: Event::ApprovalRequired {
+            requested_by: req.deployer.clone(),
+            approvers_needed: policy.environment(req.env).required_approvals.0,
+            approved_by: req.approvals.iter().map(|a| a.who.clone()).collect(),
+            run_url: run_url(),
+        },
+    })
+}
+
+/// The GitHub Actions run this process belongs to, when it runs in one.
+fn run_url() -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    Some(format!("{}/{}/actions/runs/{}", var("GITHUB_SERVER_URL")?, var("GITHUB_REPOSITORY")?, var("GITHUB_RUN_ID")?))
 }

@@ -77,7 +77,8 @@ pub async fn drill(
     let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
     let at = crate::rehearse::inside_every_window(now);
     let tickets = FileTickets::with(vec![ChangeTicket::generated(DRILL_TICKET, "stagegate rollback drill", at)]);
-    let deployment = Deployment { endpoint, region, repo: &checkout, policy: &policy, tickets: &tickets };
+    let deployment =
+        Deployment { endpoint, region, repo: &checkout, policy: &policy, tickets: &tickets, notifier: None };
     let order: Vec<Environment> = policy.promotion.iter().copied().take_while(|e| *e != env).chain([env]).collect();
     let promote = |commit: String| {
         let deployment = &deployment;

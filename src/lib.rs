@@ -20,6 +20,8 @@ pub mod gate;
 pub mod ledger;
 pub mod live;
 pub mod metrics;
+pub mod monitor;
+pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod rehearse;

@@ -203,9 +203,20 @@ impl TryFrom<String> for Rto {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Notifications {
-    pub channels: BTreeMap<String, String>,
+    /// Channels beyond the per-environment ones (`oncall`, `devops`), each with its webhook secret.
+    pub channels: BTreeMap<String, Slack>,
     pub lock_alert_after: PolicyDuration,
-    pub escalation: BTreeMap<String, Escalation>,
+    pub escalation: Escalations,
+}
+
+/// LLD 7.8.3: who hears about what, beyond the environment's own channel.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalations {
+    pub workflow_failure: Escalation,
+    pub state_lock_timeout: Escalation,
+    pub prod_deployment_failure: Escalation,
+    pub prod_rollback: Escalation,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -279,7 +290,35 @@ impl Pipeline {
                 return Err(invalid(line, 1, format!("{}.deployment_branches: no branch may deploy", env.name())));
             }
         }
+        let e = &pipeline.notifications.escalation;
+        for (name, rule) in [
+            ("workflow_failure", e.workflow_failure.clone()),
+            ("state_lock_timeout", e.state_lock_timeout.clone()),
+            ("prod_deployment_failure", e.prod_deployment_failure.clone()),
+            ("prod_rollback", e.prod_rollback.clone()),
+        ] {
+            if pipeline.channel(&rule.channel).is_none() {
+                return Err(invalid(
+                    line_of(text, &format!("    {name}:")),
+                    1,
+                    format!(
+                        "notifications.escalation.{name}.channel {:?} is neither an environment's slack.channel \
+                         nor one of notifications.channels, so no webhook could reach it",
+                        rule.channel
+                    ),
+                ));
+            }
+        }
         Ok(pipeline)
+    }
+
+    /// The Slack channel called `name` (`#prod-alerts`) with its webhook secret.
+    pub fn channel(&self, name: &str) -> Option<&Slack> {
+        Environment::ALL
+            .into_iter()
+            .map(|env| &self.environment(env).slack)
+            .chain(self.notifications.channels.values())
+            .find(|s| s.channel == name)
     }
 
     pub fn environment(&self, env: Environment) -> &EnvironmentPolicy {

@@ -108,6 +108,7 @@ impl<'a> Rehearsal<'a> {
             repo: &checkout,
             policy: &policy,
             tickets: &tickets,
+            notifier: None,
         };
         let mut plans = Vec::new();
         let mut promotions = Vec::new();

@@ -135,6 +135,7 @@ pub async fn rollback_after_detection(
         repo: checkout,
         policy: deployment.policy,
         tickets: deployment.tickets,
+        notifier: deployment.notifier,
     };
     at_tag.run_after_detection(req, Some(plan), options, detected).await
 }
@@ -151,7 +152,7 @@ pub async fn to_state_version(
 ) -> Result<DeployOutcome, Error> {
     let verdict = crate::gate::evaluate(deployment.policy, deployment.tickets, None, req);
     if !verdict.passed() {
-        return Ok(DeployOutcome { verdict, report: None, tests: None, tag: None, record: None });
+        return Ok(DeployOutcome::refused(verdict));
     }
     let store =
         StateStore::new(AwsClients::for_environment(deployment.endpoint, req.env, deployment.region).await, req.env);

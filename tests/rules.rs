@@ -284,3 +284,160 @@ mod gates {
         assert!(line > 0, "{err}");
     }
 }
+
+mod notifications {
+    use jiff::SignedDuration;
+    use proptest::prelude::*;
+    use rstest::rstest;
+    use stagegate::Environment;
+    use stagegate::monitor::{TableReading, assess};
+    use stagegate::notify::{Event, Notice, Webhook, human, message, route};
+    use stagegate::policy::Pipeline;
+    use stagegate::repo::Repo;
+    use stagegate::state::{LockEntry, LockInfo, OPERATION_APPLY};
+
+    fn policy() -> Pipeline {
+        Pipeline::load(&Repo::sample_path()).expect("the sample policy")
+    }
+
+    #[rstest]
+    #[case(0, "0s")]
+    #[case(59, "59s")]
+    #[case(323, "5m 23s")]
+    #[case(2100, "35m")]
+    #[case(3660, "1h 1m")]
+    #[case(-5, "0s")]
+    fn durations_read_like_the_lld_template(#[case] secs: i64, #[case] text: &str) {
+        assert_eq!(human(SignedDuration::from_secs(secs)), text);
+    }
+
+    #[rstest]
+    #[case("")]
+    #[case("hooks.slack.com/services/T/B/X")]
+    #[case("ftp://hooks.slack.com/x")]
+    #[case("not a url")]
+    #[case("http://")]
+    fn a_webhook_that_is_not_a_url_is_refused_without_showing_it(#[case] value: &str) {
+        let err = Webhook::parse("SLACK_WEBHOOK_PROD", value).unwrap_err().to_string();
+        assert!(err.contains("SLACK_WEBHOOK_PROD"), "{err}");
+        if !value.is_empty() {
+            assert!(!err.contains(value), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_never_shows_its_address_when_debugged() {
+        let hook = Webhook::parse("S", "https://hooks.slack.com/services/T000/B000/SECRET").expect("a URL");
+        assert!(!format!("{hook:?}").contains("SECRET"));
+    }
+
+    fn event(kind: u8, text: String) -> Event {
+        let d = SignedDuration::from_secs(61);
+        match kind % 6 {
+            0 => Event::DeploymentStarted { deployer: text.clone(), commit: text.clone(), change_ticket: Some(text) },
+            1 => Event::DeploymentCompleted {
+                deployer: text.clone(),
+                duration: d,
+                resources: vec![text.clone(); 40],
+                tag: Some(text),
+            },
+            2 => Event::DeploymentFailed { deployer: text.clone(), duration: d, reason: text.repeat(50) },
+            3 => Event::ApprovalRequired {
+                requested_by: text.clone(),
+                approvers_needed: 3,
+                approved_by: vec![text.clone(); 20],
+                run_url: Some(text),
+            },
+            4 => Event::RollbackExecuted {
+                by: text.clone(),
+                target: text.clone(),
+                duration: d,
+                passed: false,
+                tag: Some(text),
+            },
+            _ => Event::LockHeld {
+                path: text.clone(),
+                holder: text.clone(),
+                operation: text.clone(),
+                lock_id: text,
+                age: d,
+            },
+        }
+    }
+
+    proptest! {
+        /// Whatever a deployer, error or path says, the message stays inside Slack's limits
+        /// and cannot open a link or mention: `<` and `>` arrive escaped.
+        #[test]
+        fn messages_stay_within_slacks_limits_and_escape_markup(kind in 0u8..6, text in ".{0,300}", env in 0usize..3) {
+            let notice = Notice { env: Environment::ALL[env], event: event(kind, text.clone()) };
+            let m = message(&notice);
+            let json = serde_json::to_value(&m).expect("serialises");
+            for block in json["blocks"].as_array().expect("blocks") {
+                let fields = block["fields"].as_array().map_or(0, Vec::len);
+                prop_assert!(fields <= 10);
+                for f in block["fields"].as_array().into_iter().flatten() {
+                    prop_assert!(f["text"].as_str().expect("text").chars().count() <= 2000);
+                }
+                if let Some(t) = block["text"]["text"].as_str() {
+                    prop_assert!(t.chars().count() <= 3000);
+                    // The only link is the Approve button, built by stagegate.
+                    let opened = t.matches('<').count();
+                    prop_assert!(opened <= 1, "{t}");
+                }
+            }
+        }
+
+        /// No event sends the same alert twice.
+        #[test]
+        fn routes_never_repeat_an_alert(kind in 0u8..6, env in 0usize..3) {
+            let notice = Notice { env: Environment::ALL[env], event: event(kind, "x".into()) };
+            let alerts = route(&policy(), &notice);
+            for (i, a) in alerts.iter().enumerate() {
+                prop_assert!(!alerts[i + 1..].contains(a), "{a} twice");
+            }
+        }
+
+        /// A lock is over the limit exactly when it has been held longer than the limit; a
+        /// lock stamped in the future is never older than zero.
+        #[test]
+        fn a_lock_is_overdue_exactly_when_older_than_the_limit(held in -3600i64..86_400, limit in 1i64..7200) {
+            let now: jiff::Timestamp = "2026-11-26T12:00:00Z".parse().expect("an instant");
+            let created = now - SignedDuration::from_secs(held);
+            let info = LockInfo::new("b/k", OPERATION_APPLY, "who", "", created);
+            let entry = LockEntry { lock_id: "b/k".into(), info: Ok(info) };
+            let TableReading::Read { locks, .. } = assess(Environment::Dev, vec![entry], now, SignedDuration::from_secs(limit)) else {
+                panic!("read");
+            };
+            let age = locks[0].age.expect("an age");
+            prop_assert!(age >= SignedDuration::ZERO);
+            prop_assert_eq!(locks[0].overdue, held > limit);
+        }
+    }
+
+    #[test]
+    fn a_lock_whose_created_time_is_unreadable_has_no_age_and_is_not_overdue() {
+        let now: jiff::Timestamp = "2026-11-26T12:00:00Z".parse().expect("an instant");
+        let mut info = LockInfo::new("b/k", OPERATION_APPLY, "who", "", now);
+        info.created = "yesterday".into();
+        let entry = LockEntry { lock_id: "b/k".into(), info: Ok(info) };
+        let TableReading::Read { locks, .. } =
+            assess(Environment::Dev, vec![entry], now, SignedDuration::from_mins(30))
+        else {
+            panic!("read");
+        };
+        assert_eq!((locks[0].age, locks[0].overdue), (None, false));
+    }
+
+    #[test]
+    fn an_escalation_to_an_unknown_channel_is_refused_where_it_is_written() {
+        let text = std::fs::read_to_string(Repo::sample_path().join("pipeline.yml")).expect("the policy");
+        let broken = text.replace(
+            "      channel: \"#devops-alerts\"\n      page_oncall: true",
+            "      channel: \"#nowhere\"\n      page_oncall: true",
+        );
+        assert_ne!(broken, text, "the sample policy escalates lock timeouts to #devops-alerts");
+        let err = Pipeline::parse(std::path::Path::new("pipeline.yml"), &broken).unwrap_err().to_string();
+        assert!(err.contains("state_lock_timeout") && err.contains("#nowhere"), "{err}");
+    }
+}

@@ -9,7 +9,7 @@ mod store;
 pub use component::{BadComponent, Component};
 pub use document::{StateInstance, StateResource, TerraformState, md5_hex, restore_onto};
 pub use lock::{LockInfo, OPERATION_APPLY, OPERATION_PLAN, who_am_i};
-pub use store::{StateBucketReport, StateStore, StateVersion, StoredState};
+pub use store::{LockEntry, StateBucketReport, StateStore, StateVersion, StoredState};
 
 use crate::error::exit;
 

@@ -74,6 +74,13 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
+/// One item of a lock table that is not a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockEntry {
+    pub lock_id: String,
+    pub info: Result<LockInfo, String>,
+}
+
 impl StateStore {
     pub fn new(clients: AwsClients, env: Environment) -> StateStore {
         StateStore {
@@ -395,18 +402,39 @@ impl StateStore {
 
     /// Every lock held in this environment (digest items are not locks).
     pub async fn locks(&self) -> Result<Vec<LockInfo>, StateError> {
-        let mut locks = Vec::new();
+        let entries = self.lock_entries().await?.unwrap_or_default();
+        Ok(entries.into_iter().filter_map(|e| e.info.ok()).collect())
+    }
+
+    /// Every lock item of the lock table, sorted by `LockID`, including any whose `Info` is not
+    /// Terraform's LockInfo; `None` when the table does not exist.
+    pub async fn lock_entries(&self) -> Result<Option<Vec<LockEntry>>, StateError> {
+        let mut entries = Vec::new();
         let mut pages = self.clients.dynamodb.scan().table_name(&self.table).into_paginator().items().send();
         while let Some(item) = pages.next().await {
-            let item = item.map_err(|e| aws_err("Scan", &self.table, &e))?;
-            if let Some(info) = item.get("Info").and_then(|v| v.as_s().ok())
-                && let Ok(lock) = serde_json::from_str::<LockInfo>(info)
-            {
-                locks.push(lock);
+            let item = match item {
+                Ok(item) => item,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+                    return Ok(None);
+                }
+                Err(e) => return Err(aws_err("Scan", &self.table, &e)),
+            };
+            let lock_id = item.get("LockID").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            // Digest items carry `Digest`, locks carry `Info`.
+            if item.contains_key("Digest") && !item.contains_key("Info") {
+                continue;
             }
+            let info = match item.get("Info").map(|v| v.as_s()) {
+                Some(Ok(text)) => {
+                    serde_json::from_str::<LockInfo>(text).map_err(|e| format!("Info is not a lock: {e}"))
+                }
+                Some(Err(_)) => Err("Info is not a string".to_owned()),
+                None => Err("no Info attribute".to_owned()),
+            };
+            entries.push(LockEntry { lock_id, info });
         }
-        locks.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(locks)
+        entries.sort_by(|a, b| a.lock_id.cmp(&b.lock_id));
+        Ok(Some(entries))
     }
 
     /// The stored digest of a component's state, if any.

@@ -4,8 +4,11 @@ mod deploy;
 mod drill;
 mod gates;
 mod metrics;
+mod monitor;
+mod notify;
 mod promotion;
 mod rollback;
+mod secrets;
 mod state;
 mod validation;
 mod verify;
@@ -71,6 +74,12 @@ pub struct World {
     stage1: validation::Stage1,
     /// The last report: KPIs and dashboard.
     dashboard: Option<stagegate::dashboard::Dashboard>,
+    /// The Slack sink and what it received.
+    slack: notify::Slack,
+    /// The last lock monitor report.
+    lock_report: Option<stagegate::monitor::LockReport>,
+    /// The secrets canary: the values set and what the commands printed.
+    canary: secrets::Canary,
 }
 
 impl World {

@@ -39,9 +39,19 @@ impl World {
         if env == Environment::Prod {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
         }
+        let notifier = self.notifier(&policy);
+        if let Some(n) = &notifier {
+            req.slack_configured = n.configured(env);
+        }
         let endpoint = self.endpoint().await;
-        let deployment =
-            Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &repo, policy: &policy, tickets: &tickets };
+        let deployment = Deployment {
+            endpoint: &endpoint,
+            region: DEFAULT_REGION,
+            repo: &repo,
+            policy: &policy,
+            tickets: &tickets,
+            notifier: notifier.as_ref(),
+        };
         let outcome = deployment.run(&req, None, &ApplyOptions::default()).await.expect("the deployment ran");
         self.deployments.push(outcome);
     }
@@ -119,7 +129,7 @@ fn env_approvals(env: Environment) -> usize {
     }
 }
 
-#[then(regex = r#"^the deployment is refused by rule (R\d\d) saying "([^"]+)"$"#)]
+#[then(regex = r#"^the deployment is refused by rule ([RF]\d\d) saying "([^"]+)"$"#)]
 async fn refused_by(w: &mut World, rule: String, why: String) {
     let d = w.last_deployment();
     assert!(!d.verdict.passed() && d.record.is_none() && d.report.is_none(), "{}", d.verdict);

@@ -41,8 +41,14 @@ impl World {
         let tree = Repo::open(&checkout.root()).expect("the tag's tree");
         let endpoint = self.endpoint().await;
         let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
-        let deployment =
-            Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &tree, policy: &policy, tickets: &tickets };
+        let deployment = Deployment {
+            endpoint: &endpoint,
+            region: DEFAULT_REGION,
+            repo: &tree,
+            policy: &policy,
+            tickets: &tickets,
+            notifier: None,
+        };
         let plan = preview(
             &deployment,
             Environment::Dev,
@@ -60,8 +66,15 @@ impl World {
         let tree = Repo::open(&checkout.root()).expect("the tag's tree");
         let endpoint = self.endpoint().await;
         let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
-        let deployment =
-            Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &tree, policy: &policy, tickets: &tickets };
+        let notifier = self.notifier(&policy);
+        let deployment = Deployment {
+            endpoint: &endpoint,
+            region: DEFAULT_REGION,
+            repo: &tree,
+            policy: &policy,
+            tickets: &tickets,
+            notifier: notifier.as_ref(),
+        };
         let mut req = request(
             Environment::Dev,
             "release-bot",
@@ -233,8 +246,14 @@ async fn rolled_back_to_version(w: &mut World, name: String, serial: u64, approv
     let repo = Repo::open(&dir).expect("the checkout");
     let endpoint = w.endpoint().await;
     let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
-    let deployment =
-        Deployment { endpoint: &endpoint, region: DEFAULT_REGION, repo: &repo, policy: &policy, tickets: &tickets };
+    let deployment = Deployment {
+        endpoint: &endpoint,
+        region: DEFAULT_REGION,
+        repo: &repo,
+        policy: &policy,
+        tickets: &tickets,
+        notifier: None,
+    };
     let commit = git(&dir, &["rev-parse", "HEAD"]);
     let mut req =
         request(Environment::Dev, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
