@@ -32,14 +32,56 @@ pub struct AwsClients {
 }
 
 /// Records the AWS operations a client performs (`dynamodb:CreateTable`, `s3:PutObject`, ...),
-/// so that a deployer policy can be checked against what an apply really does.
+/// so that a deployer policy can be checked against what an apply really does. Each call keeps
+/// the ARN of the resource it touched when the request names one.
 #[derive(Debug, Clone, Default)]
-pub struct ActionRecorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+pub struct ActionRecorder {
+    calls: std::sync::Arc<std::sync::Mutex<Vec<RecordedCall>>>,
+    /// Account and region of the clients recording, for DynamoDB table ARNs.
+    scope: Option<(String, String)>,
+}
+
+/// One AWS operation performed (or `count` of them), and the resource it touched if known.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordedCall {
+    /// `service:Operation`, as the SDK names it.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(default = "one")]
+    pub count: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The resource of the call in flight, from its transmitted request to its end.
+#[derive(Debug, Clone)]
+struct CallResource(Option<String>);
+
+impl aws_smithy_types::config_bag::Storable for CallResource {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
 
 impl ActionRecorder {
     /// The operations recorded so far, in order, with repeats.
     pub fn actions(&self) -> Vec<String> {
-        self.0.lock().expect("recorder lock").clone()
+        self.calls().into_iter().map(|c| c.action).collect()
+    }
+
+    /// Every call recorded so far, in order, with the resource it touched.
+    pub fn calls(&self) -> Vec<RecordedCall> {
+        self.calls.lock().expect("recorder lock").clone()
+    }
+
+    /// Each distinct operation on each resource, with how often it ran, sorted.
+    pub fn calls_summary(&self) -> Vec<RecordedCall> {
+        let mut counts = std::collections::BTreeMap::new();
+        for c in self.calls() {
+            *counts.entry((c.action, c.resource)).or_insert(0) += 1;
+        }
+        counts.into_iter().map(|((action, resource), count)| RecordedCall { action, resource, count }).collect()
     }
 
     /// Each distinct operation with how often it ran, sorted.
@@ -50,11 +92,79 @@ impl ActionRecorder {
         }
         counts
     }
+
+    /// The same record, for clients acting as `account_id` in `region`.
+    fn in_account(&self, account_id: &str, region: &str) -> ActionRecorder {
+        ActionRecorder { calls: self.calls.clone(), scope: Some((account_id.to_owned(), region.to_owned())) }
+    }
+
+    /// The ARN a request acts on: S3 (path style) from its path, DynamoDB from `TableName` or
+    /// `ResourceArn` in its body.
+    fn resource_of(&self, service: &str, uri: &str, body: Option<&[u8]>) -> Option<String> {
+        match service {
+            "s3" => {
+                let path = uri.split_once("://").map_or(uri, |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+                let path = path.split(['?', '#']).next().unwrap_or("").trim_start_matches('/');
+                let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+                match (bucket, key) {
+                    ("", _) => None,
+                    (b, "") => Some(format!("arn:aws:s3:::{}", percent_decode(b))),
+                    (b, k) => Some(format!("arn:aws:s3:::{}/{}", percent_decode(b), percent_decode(k))),
+                }
+            }
+            "dynamodb" => {
+                let body: serde_json::Value = serde_json::from_slice(body?).ok()?;
+                if let Some(arn) = body["ResourceArn"].as_str() {
+                    return Some(arn.to_owned());
+                }
+                let (account, region) = self.scope.as_ref()?;
+                body["TableName"].as_str().map(|t| format!("arn:aws:dynamodb:{region}:{account}:table/{t}"))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Intercept for ActionRecorder {
     fn name(&self) -> &'static str {
         "ActionRecorder"
+    }
+
+    // Read once the endpoint is resolved: only then does a path-style URI hold the bucket.
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let service = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .map(|m| m.service().to_ascii_lowercase())
+            .unwrap_or_default();
+        let request = context.request();
+        let resource = self.resource_of(&service, request.uri(), request.body().bytes());
+        cfg.interceptor_state().store_put(CallResource(resource));
+        Ok(())
     }
 
     fn read_after_execution(
@@ -65,7 +175,12 @@ impl Intercept for ActionRecorder {
     ) -> Result<(), BoxError> {
         if let Some(m) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
             let service = m.service().to_ascii_lowercase();
-            self.0.lock().expect("recorder lock").push(format!("{service}:{}", m.name()));
+            let resource = cfg.load::<CallResource>().and_then(|r| r.0.clone());
+            self.calls.lock().expect("recorder lock").push(RecordedCall {
+                action: format!("{service}:{}", m.name()),
+                resource,
+                count: 1,
+            });
         }
         Ok(())
     }
@@ -109,7 +224,7 @@ impl AwsClients {
             dynamodb = dynamodb.interceptor(m.clone());
             sts = sts.interceptor(m);
         }
-        if let Some(r) = &recorder {
+        if let Some(r) = recorder.as_ref().map(|r| r.in_account(account_id, region)) {
             s3 = s3.interceptor(r.clone());
             dynamodb = dynamodb.interceptor(r.clone());
             sts = sts.interceptor(r.clone());

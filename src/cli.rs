@@ -44,7 +44,7 @@ pub struct Cli {
 pub enum Format {
     Text,
     Json,
-    /// SARIF 2.1.0, for `scan` (other commands write JSON).
+    /// SARIF 2.1.0, for `scan` and `lint-workflows` (other commands write JSON).
     Sarif,
 }
 
@@ -107,6 +107,9 @@ pub enum Command {
         /// Write every AWS operation the apply performed to FILE (JSON).
         #[arg(long)]
         record_actions: Option<PathBuf>,
+        /// Write every AWS call with the resource it touched to FILE (JSON), for `scan --actions`.
+        #[arg(long)]
+        record_calls: Option<PathBuf>,
         #[arg(long)]
         commit: Option<String>,
         #[arg(long)]
@@ -185,13 +188,33 @@ pub enum Command {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
     },
-    /// Security rules on the desired configuration (R05); fails on HIGH or CRITICAL findings.
+    /// Security rules on the desired configuration (R05) and the deployer roles' policies
+    /// (R41, R42); fails on HIGH or CRITICAL findings.
     Scan {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// The environment whose deployer permissions must allow the calls of --actions.
+        #[arg(long, requires = "actions")]
+        env: Option<Environment>,
+        /// The calls an apply made, as `apply --record-actions` writes them (R42, F06).
+        #[arg(long, requires = "env")]
+        actions: Option<PathBuf>,
         /// Record the run in DEV's state bucket (checks/), for the security scan pass rate KPI.
         #[arg(long)]
         record: bool,
+    },
+    /// Estimate the monthly cost of an environment's desired resources (R06).
+    Cost {
+        /// One environment (default: all three).
+        #[arg(long, value_parser = parse_env)]
+        env: Option<Environment>,
+        #[arg(long)]
+        repo: Option<PathBuf>,
+    },
+    /// GitHub Actions workflows against the workflow matrix (R52, F02, F04, F05, F10); fails on any finding.
+    LintWorkflows {
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
     },
     /// List the active state locks of every environment and alert on locks held too long (R48).
     Locks {
@@ -486,7 +509,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             for plan in &plans {
                 match (markdown, cli.format) {
-                    (true, _) => println!("{}", crate::plan::markdown(plan)),
+                    (true, _) => {
+                        let cost =
+                            crate::cost::estimate(&repo, plan.environment).map_err(|e| Error::Usage(e.to_string()))?;
+                        println!("{}", crate::cost::plan_comment(plan, &cost))
+                    }
                     (false, Format::Json | Format::Sarif) => {
                         println!("{}", serde_json::to_string_pretty(plan).expect("a plan serialises"))
                     }
@@ -498,7 +525,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(exit::OK)
         }
-        Command::Apply { env, repo, plan, lock_timeout, record_actions, commit, at } => {
+        Command::Apply { env, repo, plan, lock_timeout, record_actions, record_calls, commit, at } => {
             let repo = open_repo(repo)?;
             let now = instant(at)?;
             let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
@@ -538,6 +565,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 let text = serde_json::to_vec_pretty(&recorder.summary()).expect("actions serialise");
                 std::fs::write(path, text)
                     .map_err(|e| Error::Usage(format!("--record-actions {}: {e}", path.display())))?;
+            }
+            if let Some(path) = &record_calls {
+                let text = serde_json::to_vec_pretty(&recorder.calls_summary()).expect("calls serialise");
+                std::fs::write(path, text)
+                    .map_err(|e| Error::Usage(format!("--record-calls {}: {e}", path.display())))?;
             }
             emulator.shutdown().await;
             let report = report?;
@@ -692,6 +724,22 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
+        Command::Cost { env, repo } => {
+            let repo = open_repo(repo)?;
+            let envs = env.map_or_else(|| Environment::ALL.to_vec(), |e| vec![e]);
+            let estimates = envs
+                .into_iter()
+                .map(|e| crate::cost::estimate(&repo, e))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => estimates.iter().for_each(|e| print!("{e}")),
+                Format::Json | Format::Sarif => {
+                    println!("{}", serde_json::to_string_pretty(&estimates).expect("estimates serialise"))
+                }
+            }
+            Ok(exit::OK)
+        }
         Command::Locks { repo, max_age, env, at } => {
             let repo = open_repo(repo)?;
             let (policy, _) = load_policy(&repo)?;
@@ -766,8 +814,18 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
             Ok(if failed { exit::RULE_FAILED } else { exit::OK })
         }
-        Command::Scan { repo, record } => {
-            let report = crate::scan::scan(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+        Command::Scan { repo, env, actions, record } => {
+            let calls = match &actions {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .map_err(|e| Error::Usage(format!("--actions {}: {e}", path.display())))?;
+                    crate::iam::parse_recorded_actions(&path.display().to_string(), &text)
+                        .map_err(|e| Error::Usage(format!("--actions {e}")))?
+                }
+                None => Vec::new(),
+            };
+            let applied = env.map(|env| (env, calls.as_slice()));
+            let report = crate::scan::scan_with_actions(&repo, applied).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
                 Format::Text => emit(&report.to_string()),
                 Format::Json => emit(&format!("{:#}\n", report.to_json())),
@@ -777,6 +835,15 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 let blocking = report.active().filter(|f| f.rule.severity.fails()).count();
                 let run = (crate::ledger::CheckKind::SecurityScan, blocking == 0, blocking);
                 record_check(cli.backend, cli.endpoint.as_deref(), &cli.region, &repo, run).await?;
+            }
+            Ok(report.exit_code())
+        }
+        Command::LintWorkflows { repo } => {
+            let report = crate::workflows::lint(&repo).map_err(|e| Error::Usage(e.to_string()))?;
+            match cli.format {
+                Format::Text => emit(&report.to_string()),
+                Format::Json => emit(&format!("{:#}\n", report.to_json())),
+                Format::Sarif => emit(&format!("{:#}\n", report.to_sarif())),
             }
             Ok(report.exit_code())
         }

@@ -7,6 +7,7 @@
 //! Suppressions need a written reason: inline in an environment file
 //! (`# stagegate:ignore SG-S3-006 REASON`, for that file) or in `scan-suppressions.yml`.
 
+pub mod deployer;
 pub mod sarif;
 
 use std::fmt;
@@ -62,7 +63,7 @@ pub struct ScanRule {
     pub remediation: &'static str,
 }
 
-pub const RULES: [ScanRule; 11] = [
+pub const RULES: [ScanRule; 14] = [
     ScanRule {
         id: "SG-S3-001",
         severity: Severity::High,
@@ -142,6 +143,30 @@ pub const RULES: [ScanRule; 11] = [
         trivy: "AVD-AWS-0090",
         checkov: "CKV_AWS_21",
         remediation: "remove the state.versioning override in pipeline.yml (default true)",
+    },
+    ScanRule {
+        id: "SG-IAM-001",
+        severity: Severity::Critical,
+        title: "Deployer role trust policy is not pinned to the repository's main branch in the environment's account",
+        trivy: "-",
+        checkov: "CKV_AWS_358",
+        remediation: "trust only arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com for sts:AssumeRoleWithWebIdentity, with StringEquals on aud (sts.amazonaws.com) and sub (repo:ORG/REPO:ref:refs/heads/main)",
+    },
+    ScanRule {
+        id: "SG-IAM-002",
+        severity: Severity::High,
+        title: "Deployer permissions are not least privilege",
+        trivy: "AVD-AWS-0057",
+        checkov: "CKV_AWS_355",
+        remediation: "name each action, and scope each resource to this environment's tables and buckets",
+    },
+    ScanRule {
+        id: "SG-IAM-003",
+        severity: Severity::High,
+        title: "Deployer permissions do not allow an action the apply performs",
+        trivy: "-",
+        checkov: "-",
+        remediation: "allow the missing action on the resource named, and nothing wider",
     },
     ScanRule {
         id: "SG-SUP-001",
@@ -256,6 +281,15 @@ impl fmt::Display for ScanReport {
 
 /// Scans the repo at `dir`.
 pub fn scan(dir: &Path) -> Result<ScanReport, ValidateError> {
+    scan_with_actions(dir, None)
+}
+
+/// Scans the repo at `dir` and, given the calls an apply made in one environment, checks that
+/// environment's deployer permissions allow each of them (SG-IAM-003).
+pub fn scan_with_actions(
+    dir: &Path,
+    applied: Option<(Environment, &[crate::aws::RecordedCall])>,
+) -> Result<ScanReport, ValidateError> {
     let root = crate::validate::open(dir)?;
     let mut findings = Vec::new();
     tables(&root, &mut findings);
@@ -264,6 +298,10 @@ pub fn scan(dir: &Path) -> Result<ScanReport, ValidateError> {
         environment(&root, env, &mut findings, &mut inline);
     }
     state_bucket(&root, &mut findings);
+    deployer::deployer_roles(&root, &mut findings);
+    if let Some((env, calls)) = applied {
+        deployer::sufficiency(&root, env, calls, &mut findings);
+    }
     let file_based = file_suppressions(&root, &mut findings);
     for (rule_id, file, suppression) in inline {
         for f in findings.iter_mut().filter(|f| f.rule.id == rule_id && f.file == file && f.suppressed.is_none()) {

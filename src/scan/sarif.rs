@@ -1,5 +1,6 @@
 //! SARIF 2.1.0 for GitHub code scanning: one run, every rule with its severity as
 //! `security-severity`, every finding at its file and line, suppressions with their reasons.
+//! `scan` and `lint-workflows` both write it.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use serde_sarif::sarif::{
     ToolComponent,
 };
 
-use super::{RULES, ScanReport, Severity};
+use super::{RULES, ScanReport, Severity, Suppression as ScanSuppression};
 
 /// GitHub's scale: critical ≥ 9.0, high ≥ 7.0, medium ≥ 4.0, low below.
 fn security_severity(s: Severity) -> &'static str {
@@ -30,56 +31,107 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// One rule as code scanning lists it.
+pub struct SarifRule<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub description: String,
+    pub help: &'a str,
+    pub severity: Severity,
+    pub tags: Vec<&'a str>,
+}
+
+/// One finding at its file, line and (when known, else 0) column.
+pub struct SarifFinding<'a> {
+    pub rule_id: &'a str,
+    pub rule_index: usize,
+    pub severity: Severity,
+    pub message: String,
+    pub file: &'a str,
+    pub line: usize,
+    pub column: usize,
+    pub fingerprint: String,
+    pub suppression: Option<&'a ScanSuppression>,
+}
+
 pub fn to_sarif(report: &ScanReport) -> Value {
-    let rules: Vec<ReportingDescriptor> = RULES
+    let rules: Vec<SarifRule> = RULES
+        .iter()
+        .map(|r| SarifRule {
+            id: r.id,
+            title: r.title,
+            description: format!("{} (Trivy {}, Checkov {})", r.title, r.trivy, r.checkov),
+            help: r.remediation,
+            severity: r.severity,
+            tags: ["security", r.trivy, r.checkov].into_iter().filter(|t| *t != "-").collect(),
+        })
+        .collect();
+    let findings: Vec<SarifFinding> = report
+        .findings
+        .iter()
+        .map(|f| SarifFinding {
+            rule_id: f.rule.id,
+            rule_index: RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0),
+            severity: f.rule.severity,
+            message: format!("{} [{}]", f.message, f.resource),
+            file: &f.file,
+            line: f.line,
+            column: 0,
+            fingerprint: format!("{}:{}:{}", f.rule.id, f.resource, f.file),
+            suppression: f.suppressed.as_ref(),
+        })
+        .collect();
+    sarif_log(&rules, &findings)
+}
+
+/// A SARIF 2.1.0 log of one stagegate run.
+pub fn sarif_log(rules: &[SarifRule], findings: &[SarifFinding]) -> Value {
+    let rules: Vec<ReportingDescriptor> = rules
         .iter()
         .map(|r| {
             let mut props = BTreeMap::new();
             props.insert("security-severity".to_owned(), json!(security_severity(r.severity)));
-            let tags: Vec<&str> = ["security", r.trivy, r.checkov].into_iter().filter(|t| *t != "-").collect();
-            props.insert("tags".to_owned(), json!(tags));
+            props.insert("tags".to_owned(), json!(r.tags));
             ReportingDescriptor::builder()
                 .id(r.id.to_owned())
                 .name(r.id.replace('-', ""))
                 .short_description(MultiformatMessageString::builder().text(r.title.to_owned()).build())
-                .full_description(
-                    MultiformatMessageString::builder()
-                        .text(format!("{} (Trivy {}, Checkov {})", r.title, r.trivy, r.checkov))
-                        .build(),
-                )
-                .help(MultiformatMessageString::builder().text(r.remediation.to_owned()).build())
+                .full_description(MultiformatMessageString::builder().text(r.description.clone()).build())
+                .help(MultiformatMessageString::builder().text(r.help.to_owned()).build())
                 .default_configuration(ReportingConfiguration::builder().level(json!(level(r.severity))).build())
                 .properties(PropertyBag::builder().additional_properties(props).build())
                 .build()
         })
         .collect();
-    let results: Vec<SarifResult> = report
-        .findings
+    let results: Vec<SarifResult> = findings
         .iter()
         .map(|f| {
-            let rule_index = RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0);
+            // GitHub refuses line 0: a finding about a whole file points at its first line.
+            let region = match f.column {
+                0 => Region::builder().start_line(f.line.max(1) as i64).build(),
+                c => Region::builder().start_line(f.line.max(1) as i64).start_column(c as i64).build(),
+            };
             let location = Location::builder()
                 .physical_location(
                     PhysicalLocation::builder()
-                        .artifact_location(ArtifactLocation::builder().uri(f.file.clone()).build())
-                        // GitHub refuses line 0: a finding about a whole file points at its first line.
-                        .region(Region::builder().start_line(f.line.max(1) as i64).build())
+                        .artifact_location(ArtifactLocation::builder().uri(f.file.to_owned()).build())
+                        .region(region)
                         .build(),
                 )
                 .build();
             let mut fingerprints = BTreeMap::new();
-            fingerprints.insert("stagegate/v1".to_owned(), format!("{}:{}:{}", f.rule.id, f.resource, f.file));
+            fingerprints.insert("stagegate/v1".to_owned(), f.fingerprint.clone());
             let result = SarifResult::builder()
-                .rule_id(f.rule.id.to_owned())
-                .rule_index(rule_index as i64)
+                .rule_id(f.rule_id.to_owned())
+                .rule_index(f.rule_index as i64)
                 .level(
-                    serde_json::from_value(json!(level(f.rule.severity)))
+                    serde_json::from_value(json!(level(f.severity)))
                         .unwrap_or(serde_sarif::sarif::ResultLevel::Warning),
                 )
-                .message(Message::builder().text(format!("{} [{}]", f.message, f.resource)).build())
+                .message(Message::builder().text(f.message.clone()).build())
                 .locations(vec![location])
                 .partial_fingerprints(fingerprints);
-            match &f.suppressed {
+            match f.suppression {
                 Some(s) => result
                     .suppressions(vec![
                         Suppression::builder()

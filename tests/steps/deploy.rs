@@ -36,7 +36,7 @@ impl World {
         self.repo.as_ref().expect("a working copy of the sample repo").path().to_path_buf()
     }
 
-    fn working_copy(&self) -> Repo {
+    pub(super) fn working_copy(&self) -> Repo {
         Repo::open(&self.workdir()).expect("the working copy opens")
     }
 

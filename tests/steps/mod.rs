@@ -1,5 +1,6 @@
 //! The World and the step definitions, one module per domain concept.
 
+mod cost;
 mod deploy;
 mod drill;
 mod gates;
@@ -9,9 +10,11 @@ mod notify;
 mod promotion;
 mod rollback;
 mod secrets;
+mod security;
 mod state;
 mod validation;
 mod verify;
+mod workflows;
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -74,12 +77,18 @@ pub struct World {
     stage1: validation::Stage1,
     /// The last report: KPIs and dashboard.
     dashboard: Option<stagegate::dashboard::Dashboard>,
+    /// Workflow conformance: the workflows linted and what was found.
+    workflows: workflows::WorkflowLint,
     /// The Slack sink and what it received.
     slack: notify::Slack,
     /// The last lock monitor report.
     lock_report: Option<stagegate::monitor::LockReport>,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
+    /// Cost estimates and the PR comment carrying one.
+    costs: cost::Costs,
+    /// The calls of an apply, for the deployer role's permissions.
+    recorded: security::RecordedApply,
 }
 
 impl World {

@@ -26,7 +26,7 @@ struct Outcome {
 }
 
 impl Stage1 {
-    fn root(&self) -> &Path {
+    pub(super) fn root(&self) -> &Path {
         self.repo.as_ref().expect("a Given step copied a repo").path()
     }
 
@@ -34,7 +34,18 @@ impl Stage1 {
         self.outcome.as_ref().expect("a When step ran a command")
     }
 
-    fn copy_of(&mut self, fixture: &str) {
+    /// Keeps a scan's report for the Then steps.
+    pub(super) fn scanned(&mut self, report: ScanReport) {
+        let findings =
+            report.active().map(|f| (f.rule.id.to_owned(), format!("{}:{}", f.file, f.line), None)).collect();
+        self.outcome = Some(Outcome { exit: report.exit_code(), findings, scan: Some(report) });
+    }
+
+    pub(super) fn scan_report(&self) -> &ScanReport {
+        self.outcome().scan.as_ref().expect("a scan ran")
+    }
+
+    pub(super) fn copy_of(&mut self, fixture: &str) {
         let dir = tempfile::tempdir().expect("a temporary directory");
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture), dir.path());
         self.repo = Some(dir);
@@ -46,7 +57,7 @@ impl Stage1 {
         std::fs::write(&path, change(text)).expect("the copy is writable");
     }
 
-    fn edit_json(&self, rel: &str, change: impl FnOnce(&mut Value)) {
+    pub(super) fn edit_json(&self, rel: &str, change: impl FnOnce(&mut Value)) {
         self.edit(rel, |text| {
             let mut value: Value = serde_json::from_str(&text).expect("valid JSON in the sample repo");
             change(&mut value);
@@ -55,7 +66,7 @@ impl Stage1 {
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(super) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())).flatten() {
         let target: PathBuf = to.join(entry.file_name());
@@ -151,8 +162,7 @@ fn formatting(w: &mut World, how: String) {
 #[when("the repo is scanned")]
 fn scanned(w: &mut World) {
     let report = stagegate::scan::scan(w.stage1.root()).expect("a repo");
-    let findings = report.active().map(|f| (f.rule.id.to_owned(), format!("{}:{}", f.file, f.line), None)).collect();
-    w.stage1.outcome = Some(Outcome { exit: report.exit_code(), findings, scan: Some(report) });
+    w.stage1.scanned(report);
 }
 
 #[when(expr = "the {string} template is rendered with its sample data")]

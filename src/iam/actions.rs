@@ -1,0 +1,84 @@
+//! From the AWS operations an apply performed (`s3:PutPublicAccessBlock`, as the SDK names them)
+//! to the IAM actions a policy must allow (`s3:PutBucketPublicAccessBlock`), and the resources of
+//! one environment that an action can touch when the call's own resource was not recorded.
+
+use serde::Serialize;
+
+/// The IAM actions that authorise one API operation. Most share the operation's name; S3 has
+/// the exceptions below, and `sts:GetCallerIdentity` needs no permission at all.
+pub fn iam_actions(operation: &str) -> Vec<String> {
+    let Some((service, name)) = operation.split_once(':') else { return vec![operation.to_owned()] };
+    let renamed: &[&str] = match (service.to_ascii_lowercase().as_str(), name) {
+        ("sts", "GetCallerIdentity") => &[],
+        ("s3", "HeadBucket" | "ListObjects" | "ListObjectsV2") => &["ListBucket"],
+        ("s3", "ListObjectVersions") => &["ListBucketVersions"],
+        ("s3", "ListBuckets") => &["ListAllMyBuckets"],
+        ("s3", "HeadObject") => &["GetObject"],
+        ("s3", "DeleteObjects") => &["DeleteObject"],
+        ("s3", "CopyObject") => &["GetObject", "PutObject"],
+        ("s3", "PutPublicAccessBlock" | "DeletePublicAccessBlock") => &["PutBucketPublicAccessBlock"],
+        ("s3", "GetPublicAccessBlock") => &["GetBucketPublicAccessBlock"],
+        ("s3", "PutBucketEncryption" | "DeleteBucketEncryption") => &["PutEncryptionConfiguration"],
+        ("s3", "GetBucketEncryption") => &["GetEncryptionConfiguration"],
+        ("s3", "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle") => &["PutLifecycleConfiguration"],
+        ("s3", "GetBucketLifecycleConfiguration") => &["GetLifecycleConfiguration"],
+        ("s3", "DeleteBucketTagging") => &["PutBucketTagging"],
+        _ => return vec![format!("{}:{name}", service.to_ascii_lowercase())],
+    };
+    renamed.iter().map(|n| format!("{service}:{n}")).collect()
+}
+
+/// What kind of resource an IAM action acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    Table,
+    Bucket,
+    Object,
+    /// `s3:ListAllMyBuckets` and the like: only `*`.
+    Account,
+}
+
+pub fn resource_kind(action: &str) -> ResourceKind {
+    let (service, name) = action.split_once(':').unwrap_or(("", action));
+    match service {
+        "s3" if name == "ListAllMyBuckets" => ResourceKind::Account,
+        "s3" if name.contains("Object") => ResourceKind::Object,
+        "s3" => ResourceKind::Bucket,
+        "dynamodb" if name.starts_with("List") && name != "ListTagsOfResource" => ResourceKind::Account,
+        _ => ResourceKind::Table,
+    }
+}
+
+/// The resources a deployer of one environment works on, as ARNs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnvironmentResources {
+    pub environment: String,
+    pub account_id: String,
+    pub region: String,
+    /// The application's tables (from `schemas/`).
+    pub tables: Vec<String>,
+    pub templates_bucket: String,
+    pub state_bucket: String,
+    pub lock_table: String,
+}
+
+impl EnvironmentResources {
+    pub fn table_arn(&self, table: &str) -> String {
+        format!("arn:aws:dynamodb:{}:{}:table/{table}", self.region, self.account_id)
+    }
+
+    pub fn buckets(&self) -> [&str; 2] {
+        [&self.templates_bucket, &self.state_bucket]
+    }
+
+    /// Every resource of this environment an action of `kind` can touch. Objects stand as
+    /// `arn:aws:s3:::BUCKET/*`: some object of that bucket.
+    pub fn candidates(&self, kind: ResourceKind) -> Vec<String> {
+        match kind {
+            ResourceKind::Table => self.tables.iter().chain([&self.lock_table]).map(|t| self.table_arn(t)).collect(),
+            ResourceKind::Bucket => self.buckets().iter().map(|b| format!("arn:aws:s3:::{b}")).collect(),
+            ResourceKind::Object => self.buckets().iter().map(|b| format!("arn:aws:s3:::{b}/*")).collect(),
+            ResourceKind::Account => vec!["*".to_owned()],
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The deployer role rules (R41, R42, F06): the IAM policy model, IAM's evaluation logic, the
+//! trust, least-privilege and sufficiency checks, on the policies of LLD 7.5.2 and the sample repo.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use rstest::rstest;
+use serde_json::json;
+use stagegate::Environment;
+use stagegate::aws::RecordedCall;
+use stagegate::iam::actions::iam_actions;
+use stagegate::iam::checks::{oidc_provider, pinned_subject};
+use stagegate::iam::evaluate::{action_matches, resource_matches, wildcard_match};
+use stagegate::iam::{self, Decision, PolicyDocument, PolicyError, PolicyKind, Request, evaluate};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+fn policy(doc: serde_json::Value) -> PolicyDocument {
+    PolicyDocument::parse(&doc.to_string(), PolicyKind::Permissions).expect("a valid policy")
+}
+
+fn decide(doc: &PolicyDocument, action: &str, resource: &str) -> Decision {
+    evaluate(&[doc], &Request::new(action, resource))
+}
+
+const TEMPLATES: &str = "arn:aws:s3:::bbws-templates-dev";
+const TENANTS: &str = "arn:aws:dynamodb:af-south-1:536580886816:table/tenants";
+
+#[rstest]
+#[case("*", "", true)]
+#[case("*", "anything at all", true)]
+#[case("s3:PutBucket*", "s3:PutBucketVersioning", true)]
+#[case("s3:PutBucket*", "s3:PutBucket", true)]
+#[case("s3:PutBucket*", "s3:PutObject", false)]
+#[case("s3:Get?bject", "s3:GetObject", true)]
+#[case("s3:Get?bject", "s3:GetObjectVersion", false)]
+#[case("a*b*c", "aXXbYYc", true)]
+#[case("a*b*c", "aXXbYY", false)]
+#[case("*Object*", "s3:GetObjectVersion", true)]
+#[case("", "", true)]
+#[case("", "x", false)]
+fn wildcards(#[case] pattern: &str, #[case] text: &str, #[case] matches: bool) {
+    assert_eq!(wildcard_match(pattern, text, false), matches);
+}
+
+#[rstest]
+#[case("s3:PutBucket*", "S3:putbucketversioning", true)]
+#[case("DynamoDB:DescribeTable", "dynamodb:describetable", true)]
+#[case("dynamodb:Describe*", "dynamodb:UpdateTable", false)]
+fn actions_match_ignoring_case(#[case] pattern: &str, #[case] action: &str, #[case] matches: bool) {
+    assert_eq!(action_matches(pattern, action), matches);
+}
+
+#[rstest]
+#[case("arn:aws:s3:::bbws-templates-dev/*", "arn:aws:s3:::bbws-templates-dev/welcome.html", true)]
+#[case("arn:aws:s3:::bbws-templates-dev/*", "arn:aws:s3:::BBWS-templates-dev/welcome.html", false)]
+#[case("arn:aws:s3:::bbws-templates-dev/*", "arn:aws:s3:::bbws-templates-dev", false)]
+#[case("arn:aws:dynamodb:*:536580886816:table/*", TENANTS, true)]
+#[case("arn:aws:dynamodb:af-south-1:815856636111:table/*", TENANTS, false)]
+fn resources_match_with_case(#[case] pattern: &str, #[case] resource: &str, #[case] matches: bool) {
+    assert_eq!(resource_matches(pattern, resource), matches);
+}
+
+#[test]
+fn statement_and_its_fields_may_be_one_value_or_an_array() {
+    let one = policy(json!({"Version": "2012-10-17",
+        "Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}}));
+    let many = policy(json!({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/*"]}]}));
+    for doc in [&one, &many] {
+        assert_eq!(decide(doc, "s3:GetObject", "arn:aws:s3:::b/k"), Decision::Allowed);
+        assert_eq!(decide(doc, "s3:PutObject", "arn:aws:s3:::b/k"), Decision::ImplicitlyDenied);
+    }
+}
+
+#[test]
+fn an_explicit_deny_wins_over_any_allow() {
+    let doc = policy(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": TENANTS}]}));
+    assert_eq!(decide(&doc, "dynamodb:DeleteTable", TENANTS), Decision::ExplicitlyDenied);
+    assert_eq!(decide(&doc, "dynamodb:deletetable", TENANTS), Decision::ExplicitlyDenied);
+    assert_eq!(decide(&doc, "dynamodb:DescribeTable", TENANTS), Decision::Allowed);
+}
+
+#[test]
+fn not_action_and_not_resource_apply_to_everything_else() {
+    let doc = policy(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": "s3:Delete*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "*", "NotResource": ["arn:aws:s3:::bbws-templates-dev", "arn:aws:s3:::bbws-templates-dev/*"]}]}));
+    assert_eq!(decide(&doc, "s3:PutObject", &format!("{TEMPLATES}/x")), Decision::Allowed);
+    assert_eq!(decide(&doc, "s3:DeleteObject", &format!("{TEMPLATES}/x")), Decision::ImplicitlyDenied);
+    assert_eq!(decide(&doc, "s3:PutObject", "arn:aws:s3:::bbws-templates-sit/x"), Decision::ExplicitlyDenied);
+}
+
+#[rstest]
+#[case("StringEquals", json!("sts.amazonaws.com"), Some("sts.amazonaws.com"), true)]
+#[case("StringEquals", json!(["a", "sts.amazonaws.com"]), Some("sts.amazonaws.com"), true)]
+#[case("StringEquals", json!("sts.amazonaws.com"), Some("STS.amazonaws.com"), false)]
+#[case("StringEqualsIgnoreCase", json!("sts.amazonaws.com"), Some("STS.amazonaws.com"), true)]
+#[case("StringEquals", json!("sts.amazonaws.com"), None, false)]
+#[case("StringEqualsIfExists", json!("sts.amazonaws.com"), None, true)]
+#[case("StringNotEquals", json!("sigstore"), None, true)]
+#[case("StringNotEquals", json!("sigstore"), Some("sigstore"), false)]
+#[case("StringLike", json!("repo:org/*"), Some("repo:org/x:ref:refs/heads/main"), true)]
+#[case("StringNotLike", json!("repo:org/*"), Some("repo:other/x"), true)]
+#[case("ForAnyValue:StringLike", json!("repo:org/*"), Some("repo:org/x"), true)]
+#[case("Bool", json!(true), Some("true"), true)]
+#[case("Bool", json!("false"), Some("true"), false)]
+#[case("Null", json!("true"), None, true)]
+#[case("Null", json!("true"), Some("x"), false)]
+fn condition_operators(
+    #[case] operator: &str,
+    #[case] wanted: serde_json::Value,
+    #[case] value: Option<&str>,
+    #[case] allowed: bool,
+) {
+    let doc = policy(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": "*", "Condition": {operator: {"test:key": wanted}}}]}));
+    let mut req = Request::new("s3:GetObject", "arn:aws:s3:::b/k");
+    if let Some(v) = value {
+        req = req.with("Test:Key", v);
+    }
+    assert_eq!(evaluate(&[&doc], &req).allowed(), allowed);
+}
+
+#[rstest]
+#[case(json!({"Statement": []}), "Version")]
+#[case(json!({"Version": "2008-10-17", "Statement": []}), "Version")]
+#[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "a:b", "NotAction": "a:c", "Resource": "*"}]}), "Action")]
+#[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "a:b"}]}), "Resource")]
+#[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "a:b", "Resource": "*", "Condition": {"StringSorta": {"k": "v"}}}]}), "operator")]
+#[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Actions": "a:b", "Resource": "*"}]}), "Actions")]
+#[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "a:b", "Resource": "*"}]}), "Maybe")]
+fn invalid_policies_are_refused(#[case] doc: serde_json::Value, #[case] says: &str) {
+    let err: PolicyError = PolicyDocument::parse(&doc.to_string(), PolicyKind::Permissions).unwrap_err();
+    assert!(err.to_string().contains(says), "{err}");
+}
+
+#[rstest]
+#[case("s3:PutPublicAccessBlock", &["s3:PutBucketPublicAccessBlock"])]
+#[case("s3:PutBucketEncryption", &["s3:PutEncryptionConfiguration"])]
+#[case("s3:HeadBucket", &["s3:ListBucket"])]
+#[case("s3:HeadObject", &["s3:GetObject"])]
+#[case("s3:ListObjectVersions", &["s3:ListBucketVersions"])]
+#[case("s3:CopyObject", &["s3:GetObject", "s3:PutObject"])]
+#[case("s3:PutBucketVersioning", &["s3:PutBucketVersioning"])]
+#[case("dynamodb:UpdateContinuousBackups", &["dynamodb:UpdateContinuousBackups"])]
+#[case("sts:GetCallerIdentity", &[])]
+fn operations_map_to_the_iam_actions_that_authorise_them(#[case] operation: &str, #[case] actions: &[&str]) {
+    assert_eq!(iam_actions(operation), actions);
+}
+
+#[rstest]
+#[case("repo:org/2_1_bbws_dynamodb_schemas:ref:refs/heads/main", true)]
+#[case("repo:org/2_1_bbws_dynamodb_schemas:ref:refs/heads/develop", false)]
+#[case("repo:org/2_1_bbws_dynamodb_schemas:pull_request", false)]
+#[case("repo:org/2_1_bbws_dynamodb_schemas:environment:prod", false)]
+#[case("repo:org/*:ref:refs/heads/main", false)]
+#[case("repo:org/x:ref:refs/heads/ma?n", false)]
+#[case("repo:/x:ref:refs/heads/main", false)]
+fn the_subject_is_pinned_to_main(#[case] sub: &str, #[case] pinned: bool) {
+    assert_eq!(pinned_subject(sub, &["main".to_owned()]), pinned);
+}
+
+#[rstest]
+#[case("lld-7.5.2")]
+#[case("repo")]
+fn the_trust_policies_let_in_only_their_own_account(#[case] policies: &str) {
+    for env in Environment::ALL {
+        let trust = iam::load_policy(&fixture(policies), env, PolicyKind::Trust).expect("a trust policy");
+        let main = ["main".to_owned()];
+        assert_eq!(iam::check_trust(&trust, env.account_id(), &main), vec![], "{env:?}");
+        for other in Environment::ALL.into_iter().filter(|o| *o != env) {
+            let problems = iam::check_trust(&trust, other.account_id(), &main);
+            assert!(problems.iter().any(|p| p.message.contains("not this environment's account")), "{problems:?}");
+        }
+        // IAM's own evaluation agrees: main's token is let in, a pull request's is not.
+        let token = |sub: &str| {
+            Request::new("sts:AssumeRoleWithWebIdentity", "")
+                .by("Federated", &oidc_provider(env.account_id()))
+                .with("token.actions.githubusercontent.com:aud", "sts.amazonaws.com")
+                .with("token.actions.githubusercontent.com:sub", sub)
+        };
+        let allowed = |sub: &str| evaluate(&[&trust], &token(sub)).allowed();
+        assert!(allowed("repo:org/2_1_bbws_dynamodb_schemas:ref:refs/heads/main"));
+        assert!(!allowed("repo:org/2_1_bbws_dynamodb_schemas:pull_request"));
+    }
+}
+
+#[rstest]
+#[case("lld-7.5.2")]
+#[case("repo")]
+fn the_permissions_are_least_privilege(#[case] policies: &str) {
+    for env in Environment::ALL {
+        let doc = iam::load_policy(&fixture(policies), env, PolicyKind::Permissions).expect("a permissions policy");
+        let resources = iam::environment_resources(&fixture("repo"), env).expect("the sample environment");
+        assert_eq!(iam::check_least_privilege(&doc, &resources), vec![], "{env:?}");
+    }
+}
+
+fn call(action: &str, resource: Option<&str>) -> RecordedCall {
+    RecordedCall { action: action.to_owned(), resource: resource.map(str::to_owned), count: 1 }
+}
+
+#[test]
+fn the_lld_permissions_miss_what_an_apply_needs() {
+    let env = Environment::Dev;
+    let resources = iam::environment_resources(&fixture("repo"), env).expect("DEV");
+    let calls = [
+        call("dynamodb:CreateTable", Some(TENANTS)),
+        call("dynamodb:UpdateContinuousBackups", Some(TENANTS)),
+        call("dynamodb:ListTagsOfResource", Some(TENANTS)),
+        call("dynamodb:DeleteItem", Some("arn:aws:dynamodb:af-south-1:536580886816:table/terraform-state-lock-dev")),
+        call("s3:PutPublicAccessBlock", Some(TEMPLATES)),
+        call("s3:PutBucketEncryption", Some(TEMPLATES)),
+        call("s3:PutObject", Some("arn:aws:s3:::bbws-templates-dev/welcome.html")),
+        call("dynamodb:UpdateTimeToLive", None),
+        call("sts:GetCallerIdentity", None),
+    ];
+    let lld = iam::load_policy(&fixture("lld-7.5.2"), env, PolicyKind::Permissions).expect("LLD");
+    let verdict = iam::check_sufficiency(&lld, &resources, &calls);
+    let missing: Vec<&str> = verdict.missing().map(|v| v.action.as_str()).collect();
+    assert_eq!(
+        missing,
+        [
+            "dynamodb:DeleteItem",
+            "dynamodb:ListTagsOfResource",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:UpdateTimeToLive",
+            "s3:PutEncryptionConfiguration"
+        ]
+    );
+    let assumed = verdict.verdicts.iter().find(|v| v.action == "dynamodb:UpdateTimeToLive").expect("a verdict");
+    assert!(assumed.resource_assumed);
+    let sample = iam::load_policy(&fixture("repo"), env, PolicyKind::Permissions).expect("sample");
+    assert!(iam::check_sufficiency(&sample, &resources, &calls).sufficient());
+}
+
+#[test]
+fn a_call_on_another_environments_resource_is_not_allowed() {
+    let resources = iam::environment_resources(&fixture("repo"), Environment::Prod).expect("PROD");
+    let sample = iam::load_policy(&fixture("repo"), Environment::Prod, PolicyKind::Permissions).expect("sample");
+    let calls = [call("s3:PutObject", Some("arn:aws:s3:::bbws-templates-dev/welcome.html"))];
+    assert!(!iam::check_sufficiency(&sample, &resources, &calls).sufficient());
+}
+
+#[rstest]
+#[case(r#"{"s3:PutObject": 8, "sts:GetCallerIdentity": 1}"#, 2)]
+#[case(r#"[{"action": "s3:PutObject", "resource": "arn:aws:s3:::b/k"}, {"action": "s3:HeadBucket", "count": 3}]"#, 2)]
+fn recorded_actions_are_read_in_both_shapes(#[case] text: &str, #[case] calls: usize) {
+    assert_eq!(iam::parse_recorded_actions("actions.json", text).expect("readable").len(), calls);
+}
+
+#[rstest]
+#[case(r#"{"s3:PutObject": "eight"}"#)]
+#[case("[1, 2]")]
+#[case("\"s3:PutObject\"")]
+#[case("{")]
+fn unreadable_recorded_actions_name_their_file(#[case] text: &str) {
+    let err = iam::parse_recorded_actions("actions.json", text).unwrap_err();
+    assert!(err.to_string().starts_with("actions.json: "), "{err}");
+}
+
+fn literal() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9:/_.-]{0,24}"
+}
+
+proptest! {
+    #[test]
+    fn a_pattern_without_wildcards_matches_only_itself(p in literal(), t in literal()) {
+        prop_assert!(wildcard_match(&p, &p, false));
+        prop_assert_eq!(wildcard_match(&p, &t, false), p == t);
+    }
+
+    #[test]
+    fn a_star_after_a_prefix_matches_every_extension(p in literal(), rest in "[ -~]{0,24}") {
+        let pattern = format!("{p}*");
+        let text = format!("{p}{rest}");
+        prop_assert!(wildcard_match(&pattern, &text, false));
+    }
+
+    #[test]
+    fn a_question_mark_stands_for_exactly_one_character(p in "[a-z]{1,16}", i in 0usize..16) {
+        let i = i % p.len();
+        let pattern = format!("{}?{}", &p[..i], &p[i + 1..]);
+        prop_assert!(wildcard_match(&pattern, &p, false));
+        let longer = format!("{p}x");
+        prop_assert!(!wildcard_match(&pattern, &longer, false));
+    }
+
+    #[test]
+    fn actions_match_whatever_their_case(service in "[a-z0-9]{1,10}", name in "[A-Za-z]{1,20}") {
+        let action = format!("{service}:{name}");
+        prop_assert!(action_matches(&action.to_uppercase(), &action.to_lowercase()));
+    }
+
+    #[test]
+    fn a_deny_wins_wherever_it_stands(action in "(s3|dynamodb):[A-Za-z]{1,12}", deny_first in any::<bool>()) {
+        let allow = json!({"Effect": "Allow", "Action": "*", "Resource": "*"});
+        let deny = json!({"Effect": "Deny", "Action": action.clone(), "Resource": "*"});
+        let statements = if deny_first { json!([deny, allow]) } else { json!([allow, deny]) };
+        let doc = policy(json!({"Version": "2012-10-17", "Statement": statements}));
+        prop_assert_eq!(decide(&doc, &action, TENANTS), Decision::ExplicitlyDenied);
+    }
+
+    #[test]
+    fn without_an_allow_nothing_is_allowed(action in "(s3|dynamodb):[A-Za-z*]{1,12}", resource in literal()) {
+        let doc = policy(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}));
+        prop_assert!(!decide(&doc, &action, &resource).allowed());
+    }
+
+    #[test]
+    fn the_lld_permissions_grant_nothing_outside_dev(bucket in "bbws-[a-z-]{1,20}", key in "[a-z/.]{1,20}") {
+        prop_assume!(bucket != "bbws-templates-dev" && bucket != "bbws-terraform-state-dev");
+        let lld = iam::load_policy(&fixture("lld-7.5.2"), Environment::Dev, PolicyKind::Permissions).unwrap();
+        let (object, whole) = (format!("arn:aws:s3:::{bucket}/{key}"), format!("arn:aws:s3:::{bucket}"));
+        for action in ["s3:PutObject", "s3:GetObject", "s3:PutBucketPolicy", "s3:CreateBucket"] {
+            prop_assert!(!decide(&lld, action, &object).allowed());
+            prop_assert!(!decide(&lld, action, &whole).allowed());
+        }
+    }
+}
+
+/// `stagegate scan` with the calls of a recorded DEV apply: exit code and stdout.
+fn scan_cli(repo: &Path, actions: &Path, format: &str) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(["scan", "--env", "dev", "--format", format, "--repo"])
+        .arg(repo)
+        .arg("--actions")
+        .arg(actions)
+        .output()
+        .expect("stagegate runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn repo_with_lld_policies() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    copy(&fixture("repo"), dir.path());
+    copy(&fixture("lld-7.5.2"), dir.path());
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("a fixture").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn the_cli_fails_the_lld_policies_on_a_recorded_apply_and_passes_the_sample() {
+    let calls = fixture("recorded-calls/dev-apply.json");
+    let lld = repo_with_lld_policies();
+    let (code, out) = scan_cli(lld.path(), &calls, "json");
+    assert_eq!(code, 1, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let missing: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"]["id"] == "SG-IAM-003")
+        .filter_map(|f| f["resource"].as_str()?.split('#').nth(1))
+        .collect();
+    for action in
+        ["dynamodb:UpdateContinuousBackups", "dynamodb:DescribeContinuousBackups", "dynamodb:ListTagsOfResource"]
+    {
+        assert!(missing.contains(&action), "{action} not in {missing:?}");
+    }
+    assert!(!missing.contains(&"s3:PutBucketPublicAccessBlock"), "PutBucket* covers it: {missing:?}");
+    assert_eq!(scan_cli(&fixture("repo"), &calls, "text").0, 0);
+}
+
+#[test]
+fn the_cli_refuses_an_unreadable_actions_file_with_exit_2() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let bad = dir.path().join("actions.json");
+    std::fs::write(&bad, "{").expect("write");
+    assert_eq!(scan_cli(&fixture("repo"), &bad, "text").0, 2);
+    assert_eq!(scan_cli(&fixture("repo"), &dir.path().join("missing.json"), "text").0, 2);
+}

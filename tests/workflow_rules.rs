@@ -1,0 +1,510 @@
+//! Fast tests of the workflow rules (R52, F02, F04, F05, F10): expressions, action references,
+//! positions in the source, each rule on a small workflow, and the lint-workflows command.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use proptest::prelude::*;
+use rstest::rstest;
+use serde_json::Value;
+use stagegate::workflows::expressions::{
+    ActionRef, ContextRef, action_ref, context_refs, interpolations, is_commit_sha, is_untrusted, retired,
+    truthy_string_booleans,
+};
+use stagegate::workflows::{Finding, Position, Segment, SourceMap, lint, lint_text};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+}
+
+fn ids(findings: &[Finding]) -> Vec<&'static str> {
+    findings.iter().map(|f| f.rule.id).collect()
+}
+
+#[rstest]
+#[case("11bd71901bbe5b1630ceea73d27597364c9af683", true)]
+#[case("11BD71901BBE5B1630CEEA73D27597364C9AF683", true)]
+#[case("v4", false)]
+#[case("v4.2.2", false)]
+#[case("11bd719", false)]
+#[case("11bd71901bbe5b1630ceea73d27597364c9af68", false)]
+#[case("11bd71901bbe5b1630ceea73d27597364c9af683a", false)]
+#[case("main", false)]
+#[case("g1bd71901bbe5b1630ceea73d27597364c9af683", false)]
+fn only_a_full_commit_sha_pins_an_action(#[case] reference: &str, #[case] pinned: bool) {
+    assert_eq!(is_commit_sha(reference), pinned);
+}
+
+#[rstest]
+#[case("actions/checkout@v3", ActionRef::Remote { action: "actions/checkout", reference: "v3" })]
+#[case("infracost/actions/setup@v2", ActionRef::Remote { action: "infracost/actions/setup", reference: "v2" })]
+#[case("./.github/actions/plan", ActionRef::Local)]
+#[case("docker://alpine:3.20", ActionRef::Docker { image: "alpine:3.20" })]
+#[case("actions/checkout", ActionRef::Unversioned { action: "actions/checkout" })]
+fn action_references_are_read_as_the_runner_reads_them(#[case] uses: &str, #[case] expected: ActionRef<'static>) {
+    assert_eq!(action_ref(uses), expected);
+}
+
+#[rstest]
+#[case("actions/upload-artifact", "v3", true)]
+#[case("actions/download-artifact", "v3", true)]
+#[case("actions/download-artifact", "v3.0.2", true)]
+#[case("actions/upload-artifact", "v2", true)]
+#[case("actions/cache", "v2", true)]
+#[case("actions/upload-artifact", "v4", false)]
+#[case("actions/download-artifact", "v4.3.0", false)]
+#[case("actions/checkout", "v3", false)]
+#[case("actions/cache", "v4", false)]
+fn retired_artifact_actions_are_known(#[case] action: &str, #[case] reference: &str, #[case] is_retired: bool) {
+    assert_eq!(retired(action, reference).is_some(), is_retired);
+}
+
+#[rstest]
+#[case("github.event.inputs.change_ticket", true)]
+#[case("inputs.change_ticket", true)]
+#[case("github.event.inputs.environment", false)]
+#[case("inputs.environment", false)]
+#[case("github.head_ref", true)]
+#[case("github.event.pull_request.title", true)]
+#[case("github.event.issue.body", true)]
+#[case("github.event.pull_request.head.ref", true)]
+#[case("github.event.head_commit.message", true)]
+#[case("github.event.pull_request.number", false)]
+#[case("github.event.pull_request.head.sha", false)]
+#[case("github.event.workflow_run.id", false)]
+fn untrusted_contexts_are_told_apart(#[case] expression: &str, #[case] untrusted: bool) {
+    let refs = context_refs(expression);
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    // `environment` is a choice input, checked by GitHub before the run starts.
+    assert_eq!(is_untrusted(&refs[0].1, |name| name == "environment"), untrusted);
+}
+
+#[rstest]
+#[case("matrix.environment")]
+#[case("github.repository")]
+#[case("github.token")]
+#[case("github.event_name == 'pull_request'")]
+#[case("secrets.SLACK_WEBHOOK_PROD")]
+#[case("steps.plan.outputs.inputs")]
+fn trusted_contexts_are_not_references_at_all(#[case] expression: &str) {
+    assert!(context_refs(expression).is_empty(), "{:?}", context_refs(expression));
+}
+
+#[rstest]
+#[case(ContextRef::EventInput("change_ticket".into()), "CHANGE_TICKET")]
+#[case(ContextRef::Input("state-version".into()), "STATE_VERSION")]
+#[case(ContextRef::HeadRef, "HEAD_REF")]
+#[case(ContextRef::Event("pull_request.title".into()), "TITLE")]
+fn the_fix_names_a_shell_variable(#[case] r: ContextRef, #[case] variable: &str) {
+    assert_eq!(r.variable(), variable);
+}
+
+#[rstest]
+#[case("${{ github.event.inputs.use_stored_plan }}", true)]
+#[case("github.event.inputs.use_stored_plan", true)]
+#[case("${{ !github.event.inputs.use_stored_plan }}", true)]
+#[case("${{ github.event.inputs.use_stored_plan == true }}", true)]
+#[case("${{ success() && github.event.inputs.use_stored_plan }}", true)]
+#[case("${{ github.event.inputs.use_stored_plan == 'true' }}", false)]
+#[case("${{ 'true' == github.event.inputs.use_stored_plan }}", false)]
+#[case("${{ github.event.inputs.use_stored_plan != 'false' }}", false)]
+#[case("${{ inputs.use_stored_plan }}", false)]
+#[case("${{ github.event.inputs.environment == 'prod' }}", false)]
+fn a_boolean_input_is_truthy_only_as_a_boolean(#[case] condition: &str, #[case] flagged: bool) {
+    let found = truthy_string_booleans(condition, |name| name == "use_stored_plan");
+    assert_eq!(!found.is_empty(), flagged, "{found:?}");
+}
+
+const SAMPLE: &str = "\
+# a comment
+name: Sample
+on:
+  workflow_dispatch:
+    inputs:
+      environment:
+        type: choice
+        options: [dev, sit, prod]
+jobs:
+  deploy:
+    steps:
+      - uses: actions/checkout@v3
+      - name: Script
+        run: |
+          echo \"name: not a key\"
+          - not an item
+        if: always()
+      -   name: odd indent
+          run: echo two
+  other:
+    steps:
+    - run: echo compact
+";
+
+fn path(segments: &[&str]) -> Vec<Segment> {
+    segments.iter().map(|s| s.parse::<usize>().map_or_else(|_| Segment::key(s), Segment::Item)).collect()
+}
+
+#[rstest]
+#[case(&["on"], 3, 1)]
+#[case(&["on", "workflow_dispatch", "inputs", "environment"], 6, 7)]
+#[case(&["jobs", "deploy", "steps", "0", "uses"], 12, 9)]
+#[case(&["jobs", "deploy", "steps", "1"], 13, 7)]
+#[case(&["jobs", "deploy", "steps", "1", "run"], 14, 9)]
+#[case(&["jobs", "deploy", "steps", "1", "if"], 17, 9)]
+#[case(&["jobs", "deploy", "steps", "2", "run"], 19, 11)]
+#[case(&["jobs", "other", "steps", "0", "run"], 22, 7)]
+#[case(&["jobs", "deploy", "steps", "7"], 11, 5)]
+fn keys_and_items_are_placed_at_their_line_and_column(
+    #[case] segments: &[&str],
+    #[case] line: usize,
+    #[case] column: usize,
+) {
+    let map = SourceMap::new(SAMPLE);
+    assert_eq!(map.position(&path(segments)), Position { line, column });
+}
+
+#[test]
+fn text_inside_a_block_scalar_is_found_on_its_own_line() {
+    let map = SourceMap::new(SAMPLE);
+    let run = path(&["jobs", "deploy", "steps", "1", "run"]);
+    assert_eq!(map.find(&run, "not an item", 0), Some(Position { line: 16, column: 13 }));
+    assert_eq!(map.find(&run, "always()", 0), None, "the if: after the script is not part of it");
+}
+
+fn workflow(on: &str, permissions: &str, steps: &str) -> String {
+    format!(
+        "name: W\non:\n{on}\n{permissions}jobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: prod\n    steps:\n{steps}"
+    )
+}
+
+const DISPATCH: &str = "  workflow_dispatch:\n    inputs:\n      environment:\n        type: choice\n        options: [dev, sit, prod]\n        required: true\n      confirmation:\n        required: true\n      use_stored_plan:\n        type: boolean\n";
+
+#[rstest]
+#[case::push_trigger("terraform-apply.yml", "  push:\n    branches: [main]\n", "SG-WF-001")]
+#[case::schedule_trigger("rollback.yml", "  schedule:\n    - cron: '0 3 * * *'\n", "SG-WF-001")]
+#[case::pull_request_trigger("terraform-apply.yml", "  pull_request:\n", "SG-WF-001")]
+fn apply_and_rollback_start_only_by_manual_dispatch(#[case] file: &str, #[case] extra: &str, #[case] id: &str) {
+    let text = workflow(&format!("{DISPATCH}{extra}"), "", "      - run: echo ok\n");
+    let findings = lint_text(file, &text).unwrap();
+    assert!(ids(&findings).contains(&id), "{findings:#?}");
+    assert!(lint_text("validate-schemas.yml", &text).unwrap().iter().all(|f| f.rule.id != id));
+}
+
+#[test]
+fn each_rule_fails_on_its_defect_and_passes_once_fixed() {
+    let cases: [(&str, &str, &str, &str); 6] = [
+        (
+            "SG-WF-010",
+            "      - run: echo ${{ github.event.inputs.confirmation }}\n",
+            "      - env:\n          CONFIRMATION: ${{ inputs.confirmation }}\n        run: echo \"$CONFIRMATION\"\n",
+            "",
+        ),
+        (
+            "SG-WF-011",
+            "      - if: ${{ github.event.inputs.use_stored_plan }}\n        run: echo plan\n",
+            "      - if: ${{ inputs.use_stored_plan }}\n        run: echo plan\n",
+            "",
+        ),
+        (
+            "SG-WF-009",
+            "      - uses: actions/download-artifact@v3\n",
+            "      - uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0\n",
+            "",
+        ),
+        (
+            "SG-WF-008",
+            "      - uses: actions/checkout@v4\n",
+            "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n",
+            "",
+        ),
+        (
+            "SG-WF-006",
+            "      - uses: aws-actions/configure-aws-credentials@b47578312673ae6fa5b5096b330d9fbac3d116df\n        with:\n          role-to-assume: arn\n",
+            "      - uses: aws-actions/configure-aws-credentials@b47578312673ae6fa5b5096b330d9fbac3d116df\n        with:\n          role-to-assume: arn\n",
+            "permissions:\n  id-token: write\n",
+        ),
+        (
+            "SG-WF-007",
+            "      - run: |\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
+            "      - run: |\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
+            "permissions:\n  contents: write\n",
+        ),
+    ];
+    for (id, broken, fixed, permissions) in cases {
+        let before = lint_text("terraform-apply.yml", &workflow(DISPATCH, "", broken)).unwrap();
+        assert!(ids(&before).contains(&id), "{id}: {before:#?}");
+        let after = lint_text("terraform-apply.yml", &workflow(DISPATCH, permissions, fixed)).unwrap();
+        assert!(after.is_empty(), "{id}: {after:#?}");
+    }
+}
+
+#[test]
+fn a_job_that_applies_without_an_environment_is_found() {
+    let text = workflow(DISPATCH, "", "      - run: terraform apply tfplan\n").replace("    environment: prod\n", "");
+    let findings = lint_text("terraform-apply.yml", &text).unwrap();
+    assert_eq!(ids(&findings), ["SG-WF-005"]);
+    assert_eq!((findings[0].line, findings[0].job.as_deref()), (15, Some("deploy")));
+}
+
+#[rstest]
+#[case::not_a_choice("        type: choice\n        options: [dev, sit, prod]\n", "        type: string\n")]
+#[case::an_option_missing("        options: [dev, sit, prod]\n", "        options: [dev, prod]\n")]
+#[case::not_required(
+    "        options: [dev, sit, prod]\n        required: true\n",
+    "        options: [dev, sit, prod]\n"
+)]
+fn dispatch_inputs_follow_the_matrix(#[case] from: &str, #[case] to: &str) {
+    let text = workflow(&DISPATCH.replacen(from, to, 1), "", "      - run: echo ok\n");
+    let findings = lint_text("terraform-apply.yml", &text).unwrap();
+    assert_eq!(ids(&findings), ["SG-WF-003"], "{findings:#?}");
+    assert_eq!(findings[0].line, 5);
+}
+
+#[test]
+fn an_undeclared_input_is_found_once() {
+    let steps = "      - run: test -n \"$T\"\n        env:\n          T: ${{ github.event.inputs.change_ticket }}\n      - if: ${{ inputs.change_ticket != '' }}\n        run: echo\n";
+    let findings = lint_text("terraform-apply.yml", &workflow(DISPATCH, "", steps)).unwrap();
+    assert_eq!(ids(&findings), ["SG-WF-004"]);
+    assert_eq!(findings[0].line, 21);
+}
+
+#[rstest]
+#[case("jobs: [unclosed\n", 2)]
+#[case("on: push\njobs:\n  a:\n\tsteps: []\n", 4)]
+fn malformed_yaml_is_an_error_naming_file_and_line(#[case] text: &str, #[case] line: usize) {
+    let err = lint_text("terraform-apply.yml", text).unwrap_err().to_string();
+    assert!(err.starts_with(&format!(".github/workflows/terraform-apply.yml:{line}:")), "{err}");
+}
+
+#[rstest]
+#[case("- a\n- b\n", "not a mapping")]
+#[case("name: x\njobs: {}\n", "no `on:`")]
+#[case("on: push\n", "no `jobs:`")]
+fn a_document_that_is_no_workflow_is_refused(#[case] text: &str, #[case] what: &str) {
+    let err = lint_text("ci.yml", text).unwrap_err().to_string();
+    assert!(err.contains(what), "{err}");
+}
+
+#[test]
+fn the_lld_workflows_hold_exactly_the_designs_defects() {
+    let report = lint(&fixture("repo")).unwrap();
+    let at = |id: &str| -> Vec<String> {
+        report.findings.iter().filter(|f| f.rule.id == id).map(|f| format!("{}:{}", f.file, f.line)).collect()
+    };
+    let w = ".github/workflows";
+    assert_eq!(
+        at("SG-WF-010"),
+        [
+            format!("{w}/rollback.yml:23"),
+            format!("{w}/rollback.yml:48"),
+            format!("{w}/rollback.yml:54"),
+            format!("{w}/terraform-apply.yml:25"),
+            format!("{w}/terraform-apply.yml:41"),
+            format!("{w}/terraform-apply.yml:45"),
+        ]
+    );
+    assert_eq!(at("SG-WF-011"), [format!("{w}/terraform-apply.yml:61")]);
+    assert_eq!(at("SG-WF-009"), [format!("{w}/terraform-apply.yml:62"), format!("{w}/terraform-plan.yml:32")]);
+    assert_eq!(at("SG-WF-007"), [format!("{w}/terraform-apply.yml:69")]);
+    assert_eq!(at("SG-WF-004"), [format!("{w}/terraform-apply.yml:41")]);
+    assert_eq!(at("SG-WF-008").len(), 35, "every uses: of the LLD is unpinned");
+    assert_eq!(at("SG-WF-006").len(), 8, "every OIDC job lacks id-token: write");
+    assert!(at("SG-WF-001").is_empty() && at("SG-WF-005").is_empty() && at("SG-WF-012").is_empty());
+}
+
+#[test]
+fn the_corrected_workflows_lint_clean() {
+    let report = lint(&fixture("workflows-fixed")).unwrap();
+    assert_eq!(report.workflows.len(), 6);
+    assert!(report.findings.is_empty(), "{report}");
+}
+
+fn stagegate(args: &[&str], repo: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stagegate"))
+        .args(args)
+        .arg("lint-workflows")
+        .arg("--repo")
+        .arg(repo)
+        .output()
+        .expect("the stagegate binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[rstest]
+#[case::findings("repo", "text", 1)]
+#[case::findings_as_json("repo", "json", 1)]
+#[case::findings_as_sarif("repo", "sarif", 1)]
+#[case::clean("workflows-fixed", "text", 0)]
+#[case::clean_as_sarif("workflows-fixed", "sarif", 0)]
+#[case::malformed("workflows-malformed", "text", 2)]
+#[case::no_workflows("broken/not-a-repo", "text", 2)]
+#[case::no_directory("broken/no-such-directory", "json", 2)]
+fn the_command_exits_by_the_contract(#[case] dir: &str, #[case] format: &str, #[case] code: i32) {
+    let (status, stdout, stderr) = stagegate(&["--format", format], &fixture(dir));
+    assert_eq!(status, code, "{stdout}{stderr}");
+    match (code, format) {
+        (2, _) => {
+            assert!(stderr.contains(dir.rsplit('/').next().unwrap()), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+        (_, "json") => {
+            let v: Value = serde_json::from_str(&stdout).expect("JSON output");
+            assert_eq!(v["failed"], code == 1);
+            assert_eq!(v["findings"][0]["rule"]["id"], "SG-WF-006");
+        }
+        (_, "sarif") => {
+            let v: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+            assert_eq!(v["version"], "2.1.0");
+        }
+        (1, _) => assert!(stdout.contains("terraform-apply.yml:61:17: HIGH SG-WF-011 (F04)"), "{stdout}"),
+        _ => assert!(stdout.contains("0 findings"), "{stdout}"),
+    }
+    if dir == "workflows-malformed" {
+        assert!(stderr.contains("terraform-apply.yml:9:"), "{stderr}");
+    }
+}
+
+#[test]
+fn the_sarif_report_is_valid_sarif_2_1_0() {
+    let sarif = lint(&fixture("repo")).unwrap().to_sarif();
+    let schema: Value =
+        serde_json::from_str(include_str!("data/sarif-schema-2.1.0.json")).expect("the SARIF schema parses");
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let f04 = results.iter().find(|r| r["ruleId"] == "SG-WF-011").unwrap();
+    let region = &f04["locations"][0]["physicalLocation"]["region"];
+    assert_eq!((region["startLine"].as_i64(), region["startColumn"].as_i64()), (Some(61), Some(17)));
+    assert_eq!(
+        f04["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        ".github/workflows/terraform-apply.yml"
+    );
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let f02 = rules.iter().find(|r| r["id"] == "SG-WF-010").unwrap();
+    assert_eq!(f02["properties"]["security-severity"], "9.5");
+}
+
+#[test]
+fn no_secret_reaches_the_report() {
+    let report = lint(&fixture("repo")).unwrap();
+    let out = format!("{report}{}{}", report.to_json(), report.to_sarif());
+    assert!(!out.contains("secrets."), "secret names and values stay out of findings");
+}
+
+proptest! {
+    #[test]
+    fn any_forty_hex_digits_pin_and_nothing_shorter_or_longer(sha in "[0-9a-f]{40}", cut in 1usize..40, extra in "[0-9a-f]{1,5}") {
+        prop_assert!(is_commit_sha(&sha));
+        prop_assert!(!is_commit_sha(&sha[..cut]));
+        let longer = format!("{sha}{extra}");
+        prop_assert!(!is_commit_sha(&longer));
+    }
+
+    #[test]
+    fn every_interpolation_is_found_where_it_is(
+        parts in prop::collection::vec(("[a-z $\"'{}#:-]{0,12}", "[a-z_]{1,10}"), 1..6),
+    ) {
+        let mut text = String::new();
+        let mut expected = Vec::new();
+        for (prose, input) in &parts {
+            text.push_str(&prose.replace("${{", "").replace('$', ""));
+            expected.push((text.len(), format!("github.event.inputs.{input}")));
+            text.push_str(&format!("${{{{ github.event.inputs.{input} }}}}"));
+        }
+        let found: Vec<(usize, String)> =
+            interpolations(&text).into_iter().map(|i| (i.offset, i.expression.to_owned())).collect();
+        prop_assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn a_boolean_input_compared_with_a_string_is_never_flagged(name in "[a-z][a-z_]{0,12}", value in "true|false", op in "==|!=") {
+        let compared = format!("${{{{ github.event.inputs.{name} {op} '{value}' }}}}");
+        prop_assert!(truthy_string_booleans(&compared, |_| true).is_empty());
+        let bare = format!("${{{{ github.event.inputs.{name} }}}}");
+        prop_assert_eq!(truthy_string_booleans(&bare, |_| true), vec![name]);
+    }
+
+    /// Steps whose scripts hold lines that look like keys and items: every step's `run:` is still
+    /// placed on the line it was written on, and a marker inside a script on its own line.
+    #[test]
+    fn keys_are_placed_on_their_lines_whatever_the_scripts_hold(
+        scripts in prop::collection::vec(prop::collection::vec("(- )?[a-z]{1,6}(: [a-z]{0,4})?( #c)?", 0..4), 1..6),
+        compact in any::<bool>(),
+    ) {
+        let item = if compact { "    - " } else { "      - " };
+        let field = if compact { "      " } else { "        " };
+        let mut text = String::from("on: push\njobs:\n  build:\n    steps:\n");
+        let mut expected = Vec::new();
+        for (i, lines) in scripts.iter().enumerate() {
+            text.push_str(&format!("{item}name: step{i}\n"));
+            text.push_str(&format!("{field}run: |\n"));
+            expected.push(text.lines().count());
+            for l in lines {
+                text.push_str(&format!("{field}  {l}\n"));
+            }
+            text.push_str(&format!("{field}  marker{i}\n"));
+        }
+        prop_assert!(serde_norway::from_str::<serde_norway::Value>(&text).is_ok());
+        let map = SourceMap::new(&text);
+        for (i, line) in expected.iter().enumerate() {
+            let run = path(&["jobs", "build", "steps", &i.to_string(), "run"]);
+            prop_assert_eq!(map.position(&run).line, *line);
+            let marker = map.find(&run, &format!("marker{i}"), 0).map(|p| p.line);
+            prop_assert_eq!(marker, Some(line + scripts[i].len() + 1));
+        }
+    }
+}
+
+#[rstest]
+#[case::validation_without_pull_requests("validate-schemas.yml", "on:\n  push:\n", &["SG-WF-002"])]
+#[case::plan_without_a_workflow_run("terraform-plan.yml", "on:\n  pull_request:\n", &["SG-WF-002"])]
+#[case::apply_on_push_only("terraform-apply.yml", "on: push\n", &["SG-WF-001", "SG-WF-002"])]
+#[case::rollback_on_a_list("rollback.yml", "on: [push, workflow_dispatch]\n", &["SG-WF-001"])]
+#[case::post_deploy_after_apply("post-deploy-tests.yml", "on:\n  workflow_run:\n    workflows: [Terraform Apply]\n", &[])]
+fn workflows_start_as_the_matrix_says(#[case] file: &str, #[case] on: &str, #[case] expected: &[&str]) {
+    let text = format!("{on}jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ok\n");
+    let found: Vec<&str> =
+        lint_text(file, &text).unwrap().iter().map(|f| f.rule.id).filter(|id| *id < "SG-WF-003").collect();
+    assert_eq!(found, expected);
+}
+
+#[test]
+fn every_rule_has_a_unique_id_a_requirement_and_a_remedy() {
+    let rules = stagegate::workflows::RULES;
+    for (i, r) in rules.iter().enumerate() {
+        assert_eq!(r.id, format!("SG-WF-{:03}", i + 1));
+        assert!(["R52", "F02", "F04", "F05", "F10"].contains(&r.requirement), "{}", r.id);
+        assert!(!r.remedy.is_empty() && !r.title.is_empty());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Any damage to a real workflow gives findings or an error naming the file, never a panic.
+    #[test]
+    fn a_damaged_workflow_never_panics_the_lint(line in 0usize..126, cut in 0usize..40, insert in "[-:\\[\\]{}|>&*!#'\" \t${}]{0,4}") {
+        let text = include_str!("../fixtures/repo/.github/workflows/terraform-apply.yml");
+        let damaged: String = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == line {
+                    let at = l.char_indices().nth(cut.min(l.chars().count())).map_or(l.len(), |(b, _)| b);
+                    format!("{}{insert}{}\n", &l[..at], &l[at..])
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        match lint_text("terraform-apply.yml", &damaged) {
+            Ok(findings) => prop_assert!(findings.iter().all(|f| f.line >= 1 && f.column >= 1)),
+            Err(e) => prop_assert!(e.to_string().starts_with(".github/workflows/terraform-apply.yml")),
+        }
+    }
+}
