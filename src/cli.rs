@@ -148,6 +148,10 @@ pub enum Command {
         to_version: Option<String>,
         #[arg(long, value_parser = parse_component)]
         component: Option<Component>,
+        /// When the problem this rollback answers was detected (RFC 3339); kept in the record
+        /// so that `report` can measure detection → recovery.
+        #[arg(long)]
+        detected_at: Option<String>,
     },
     /// Measure the rollback RTO: promote a good commit, then a bad one, detect, roll back to the
     /// last good tag, verify; print each phase and the verdict against pipeline.yml's target.
@@ -172,6 +176,9 @@ pub enum Command {
         /// Print the time spent per kind of input.
         #[arg(long)]
         timings: bool,
+        /// Record the run in DEV's state bucket (checks/), for the validation pass rate KPI.
+        #[arg(long)]
+        record: bool,
     },
     /// Canonical formatting of schema JSON and environment files (R04).
     Fmt {
@@ -192,6 +199,9 @@ pub enum Command {
         /// The calls an apply made, as `apply --record-actions` writes them (R42, F06).
         #[arg(long, requires = "env")]
         actions: Option<PathBuf>,
+        /// Record the run in DEV's state bucket (checks/), for the security scan pass rate KPI.
+        #[arg(long)]
+        record: bool,
     },
     /// Estimate the monthly cost of an environment's desired resources (R06).
     Cost {
@@ -226,6 +236,22 @@ pub enum Command {
         /// The infra repo (default: the current directory if it holds pipeline.yml, else the sample repo).
         #[arg(long)]
         repo: Option<PathBuf>,
+        /// Also write the rehearsal's dashboard as a self-contained HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+    },
+    /// KPIs against their targets and the dashboard of the last days (R49, R50), from every
+    /// environment's deployment records and DEV's check records. Informational: exit 0.
+    Report {
+        /// How many days before now (STAGEGATE_NOW or --at) the window covers.
+        #[arg(long, default_value_t = crate::metrics::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Also write the dashboard as a self-contained HTML page.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// The end of the window (RFC 3339); default STAGEGATE_NOW or now.
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -616,7 +642,10 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             print_report(cli.format, &outcome);
             Ok(if outcome.succeeded() { exit::OK } else { exit::RULE_FAILED })
         }
-        Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component) } => {
+        Command::Rollback { to_version: Some(_), detected_at: Some(_), .. } => Err(Error::Usage(
+            "--detected-at: give it with --to-tag; a state-version rollback does not record it".into(),
+        )),
+        Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component), .. } => {
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
             let notifier = notifier(&policy)?;
@@ -647,7 +676,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::Rollback { to_tag: None, .. } => {
             Err(Error::Usage("rollback: give --to-tag or --to-version with --component".into()))
         }
-        Command::Rollback { gate, to_tag: Some(to_tag), .. } => {
+        Command::Rollback { gate, to_tag: Some(to_tag), detected_at, .. } => {
+            let detected = detected_at.map(|t| crate::clock::parse_instant("--detected-at", &t)).transpose()?;
             let repo = open_repo(gate.repo.clone())?;
             let (policy, tickets) = load_policy(&repo)?;
             let notifier = notifier(&policy)?;
@@ -682,8 +712,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 let plan = crate::rollback::preview(&deployment, env, &tree, &checkout.commit, req.at).await?;
                 println!("rollback of {} to {tag} ({}), previewed:", env.label(), checkout.commit);
                 println!("{plan}");
+                let options = crate::apply::ApplyOptions::default();
                 let outcome =
-                    crate::rollback::rollback(&deployment, &tree, &req, plan, &crate::apply::ApplyOptions::default())
+                    crate::rollback::rollback_after_detection(&deployment, &tree, &req, plan, &options, detected)
                         .await?;
                 Ok::<_, Error>(outcome)
             }
@@ -748,7 +779,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             print_report(cli.format, &report);
             Ok(if report.passed() { exit::OK } else { exit::RULE_FAILED })
         }
-        Command::Validate { repo, timings } => {
+        Command::Validate { repo, timings, record } => {
             let report = crate::validate::validate(&repo).map_err(|e| Error::Usage(e.to_string()))?;
             match cli.format {
                 Format::Text => emit(&report.to_string()),
@@ -756,6 +787,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             if timings {
                 eprint!("{}", report.timings_table());
+            }
+            if record {
+                let run =
+                    (crate::ledger::CheckKind::Validation, report.diagnostics.is_empty(), report.diagnostics.len());
+                record_check(cli.backend, cli.endpoint.as_deref(), &cli.region, &repo, run).await?;
             }
             Ok(report.exit_code())
         }
@@ -778,7 +814,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let failed = !report.problems.is_empty() || (check && !report.changed.is_empty());
             Ok(if failed { exit::RULE_FAILED } else { exit::OK })
         }
-        Command::Scan { repo, env, actions } => {
+        Command::Scan { repo, env, actions, record } => {
             let calls = match &actions {
                 Some(path) => {
                     let text = std::fs::read_to_string(path)
@@ -795,6 +831,11 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 Format::Json => emit(&format!("{:#}\n", report.to_json())),
                 Format::Sarif => emit(&format!("{:#}\n", report.to_sarif())),
             }
+            if record {
+                let blocking = report.active().filter(|f| f.rule.severity.fails()).count();
+                let run = (crate::ledger::CheckKind::SecurityScan, blocking == 0, blocking);
+                record_check(cli.backend, cli.endpoint.as_deref(), &cli.region, &repo, run).await?;
+            }
             Ok(report.exit_code())
         }
         Command::LintWorkflows { repo } => {
@@ -806,7 +847,37 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(report.exit_code())
         }
-        Command::Rehearse { repo } => {
+        Command::Report { days, html, at } => {
+            html.as_deref().map(html_destination).transpose()?;
+            let window = crate::metrics::Window::last_days(instant(at)?, days);
+            let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
+            let started = Instant::now();
+            let dashboard = crate::dashboard::Dashboard::load(emulator.endpoint(), &cli.region, window).await;
+            emulator.shutdown().await;
+            let dashboard = dashboard?;
+            if cli.timings {
+                let m = &dashboard.metrics;
+                eprintln!(
+                    "timings: report read and measured {} deployments and {} rollbacks in {} ms",
+                    m.deployments,
+                    m.rollbacks,
+                    started.elapsed().as_millis()
+                );
+            }
+            if let Some(path) = &html {
+                let started = Instant::now();
+                write_html(path, &dashboard)?;
+                if cli.timings {
+                    eprintln!("timings: report wrote {} in {} ms", path.display(), started.elapsed().as_millis());
+                }
+            }
+            print_report(cli.format, &dashboard);
+            // A report looks back; the gates and checks are what stop a bad change, so a
+            // missed KPI is shown as MISSED but does not fail the command.
+            Ok(exit::OK)
+        }
+        Command::Rehearse { repo, html } => {
+            html.as_deref().map(html_destination).transpose()?;
             let repo = open_repo(repo)?;
             let started = Instant::now();
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
@@ -814,10 +885,47 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             let report = Rehearsal::new(&repo, emulator.endpoint(), &cli.region).run(started, now).await;
             emulator.shutdown().await;
             let report = report?;
+            if let Some(path) = &html {
+                write_html(path, &report.dashboard)?;
+            }
             print_report(cli.format, &report);
             Ok(exit::OK)
         }
     }
+}
+
+/// `--record`: one run of a Stage 1 check, appended under `checks/` in DEV's state bucket.
+async fn record_check(
+    backend: BackendChoice,
+    endpoint: Option<&str>,
+    region: &str,
+    repo: &std::path::Path,
+    (check, passed, findings): (crate::ledger::CheckKind, bool, usize),
+) -> Result<(), Error> {
+    let now = crate::clock::Clock::from_env()?.now();
+    let run = crate::ledger::CheckRecord::new(check, crate::plan::current_commit(repo), now, passed, findings);
+    let emulator = Emulator::start(backend, endpoint).await?;
+    let env = Environment::Dev;
+    let store = StateStore::new(AwsClients::for_environment(emulator.endpoint(), env, region).await, env);
+    let appended = crate::ledger::append_check(&store, &run).await;
+    emulator.shutdown().await;
+    appended?;
+    eprintln!("recorded the {} run ({}) in {}", check.name(), if passed { "passed" } else { "failed" }, store.bucket());
+    Ok(())
+}
+
+/// Refuses an `--html` path whose directory does not exist before any work is done.
+fn html_destination(path: &std::path::Path) -> Result<(), Error> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => {
+            Err(Error::Usage(format!("--html {}: the directory {} does not exist", path.display(), dir.display())))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn write_html(path: &std::path::Path, dashboard: &crate::dashboard::Dashboard) -> Result<(), Error> {
+    std::fs::write(path, dashboard.html()).map_err(|e| Error::Usage(format!("--html {}: {e}", path.display())))
 }
 
 async fn emulator(action: EmulatorAction, format: Format) -> Result<u8, Error> {

@@ -129,6 +129,18 @@ impl Deployment<'_> {
         plan: Option<Plan>,
         options: &ApplyOptions,
     ) -> Result<DeployOutcome, Error> {
+        self.run_after_detection(req, plan, options, None).await
+    }
+
+    /// [`Deployment::run`] for a rollback that answers a problem detected at `detected`
+    /// (kept in the record, for mean time to rollback).
+    pub async fn run_after_detection(
+        &self,
+        req: &GateRequest,
+        plan: Option<Plan>,
+        options: &ApplyOptions,
+        detected: Option<jiff::Timestamp>,
+    ) -> Result<DeployOutcome, Error> {
         let evidence = self.evidence(req.env).await?;
         let verdict = evaluate(self.policy, self.tickets, Some(&evidence), req);
         if !verdict.passed() {
@@ -214,6 +226,7 @@ impl Deployment<'_> {
         } else {
             None
         };
+        let committed = committed_at(self.repo.root(), &commit);
         let record = DeploymentRecord {
             id: uuid::Uuid::new_v4().to_string(),
             kind: if req.rollback { RecordKind::Rollback } else { RecordKind::Deploy },
@@ -229,6 +242,8 @@ impl Deployment<'_> {
             tests: tests.clone(),
             tag: tag.clone(),
             error,
+            committed,
+            detected,
         };
         ledger::append(&store, &record).await?;
         notifications.extend(self.notify(&finished(&record, &plan, req)).await);
@@ -241,6 +256,20 @@ impl Deployment<'_> {
             None => Vec::new(),
         }
     }
+}
+
+/// When `commit` landed on main: git's committer date (the merge commit's, for a merge).
+fn committed_at(repo_root: &std::path::Path, commit: &str) -> Option<jiff::Timestamp> {
+    if commit.is_empty() {
+        return None;
+    }
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo_root)
+        .args(["show", "--no-patch", "--format=%cI", commit, "--"])
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().parse().ok()).flatten()
 }
 
 /// The notice for a recorded deployment or rollback (LLD 7.8.2).

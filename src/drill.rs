@@ -121,6 +121,7 @@ pub async fn drill(
     let detected: Vec<String> =
         broken.failures().iter().map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail)).collect();
     phase("detect", started);
+    let detected_at = Instant::now();
     if detected.is_empty() {
         return Err(Error::Failed(format!("{}: the bad deployment broke nothing the checks see", env.label())));
     }
@@ -143,7 +144,18 @@ pub async fn drill(
     }
 
     let started = Instant::now();
-    let outcome = crate::rollback::rollback(&deployment, &tree, &req, plan, &ApplyOptions::default()).await?;
+    // The rollback is recorded as starting at `at`; the detection is placed as long before it
+    // as it really was, so the record carries detection → recovery on its own clock.
+    let lead = jiff::SignedDuration::try_from(detected_at.elapsed()).unwrap_or(jiff::SignedDuration::ZERO);
+    let outcome = crate::rollback::rollback_after_detection(
+        &deployment,
+        &tree,
+        &req,
+        plan,
+        &ApplyOptions::default(),
+        at.checked_sub(lead).ok(),
+    )
+    .await?;
     phase("apply", started);
 
     let started = Instant::now();

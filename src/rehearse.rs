@@ -45,6 +45,8 @@ pub struct RehearsalReport {
     pub plans: Vec<PlanSummary>,
     pub promotions: Vec<Promotion>,
     pub total_ms: u128,
+    /// The dashboard of the records the rehearsal made (R50).
+    pub dashboard: crate::dashboard::Dashboard,
 }
 
 #[derive(Debug, Serialize)]
@@ -124,6 +126,7 @@ impl<'a> Rehearsal<'a> {
             });
             promotions.push(self.promote(&deployment, plan, commit.clone().unwrap_or_default(), at).await?);
         }
+        let dashboard = self.record_checks(&checkout, commit.clone(), at).await?;
         Ok(RehearsalReport {
             repo: self.repo.root().display().to_string(),
             endpoint: self.endpoint.to_string(),
@@ -133,7 +136,27 @@ impl<'a> Rehearsal<'a> {
             plans,
             promotions,
             total_ms: started.elapsed().as_millis(),
+            dashboard,
         })
+    }
+
+    /// Records the Stage 1 runs in DEV's state bucket (validation passed, or the rehearsal
+    /// would have stopped; the security scan as it came out), then reads the dashboard back.
+    async fn record_checks(
+        &self,
+        checkout: &Repo,
+        commit: Option<String>,
+        at: Timestamp,
+    ) -> Result<crate::dashboard::Dashboard, Error> {
+        use crate::ledger::{CheckKind, CheckRecord, append_check};
+        let scan = crate::scan::scan(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+        let blocking = scan.active().filter(|f| f.rule.severity.fails()).count();
+        let dev = Environment::Dev;
+        let store = StateStore::new(AwsClients::for_environment(self.endpoint, dev, self.region).await, dev);
+        append_check(&store, &CheckRecord::new(CheckKind::Validation, commit.clone(), at, true, 0)).await?;
+        append_check(&store, &CheckRecord::new(CheckKind::SecurityScan, commit, at, blocking == 0, blocking)).await?;
+        let window = crate::metrics::Window::last_days(at, crate::metrics::DEFAULT_DAYS);
+        crate::dashboard::Dashboard::load(self.endpoint, self.region, window).await
     }
 
     async fn promote(
@@ -324,6 +347,8 @@ impl fmt::Display for RehearsalReport {
             writeln!(f, "       state in {}, locks in {}", p.state_bucket, p.lock_table)?;
         }
         writeln!(f)?;
-        writeln!(f, "total {:.1} s", self.total_ms as f64 / 1000.0)
+        writeln!(f, "total {:.1} s", self.total_ms as f64 / 1000.0)?;
+        writeln!(f)?;
+        write!(f, "{}", self.dashboard)
     }
 }

@@ -116,6 +116,19 @@ pub async fn rollback(
     plan: Plan,
     options: &ApplyOptions,
 ) -> Result<DeployOutcome, Error> {
+    rollback_after_detection(deployment, checkout, req, plan, options, None).await
+}
+
+/// [`rollback`] of a problem detected at `detected`, which the record keeps so that
+/// detection → recovery can be measured (R49).
+pub async fn rollback_after_detection(
+    deployment: &Deployment<'_>,
+    checkout: &Repo,
+    req: &GateRequest,
+    plan: Plan,
+    options: &ApplyOptions,
+    detected: Option<jiff::Timestamp>,
+) -> Result<DeployOutcome, Error> {
     let at_tag = Deployment {
         endpoint: deployment.endpoint,
         region: deployment.region,
@@ -124,7 +137,7 @@ pub async fn rollback(
         tickets: deployment.tickets,
         notifier: deployment.notifier,
     };
-    at_tag.run(req, Some(plan), options).await
+    at_tag.run_after_detection(req, Some(plan), options, detected).await
 }
 
 /// Rollback to a state version (R33): behind the rollback gate, the version becomes the

@@ -19,6 +19,14 @@ async fn run(w: &mut World, env: Env) {
         Some(drill(&endpoint, DEFAULT_REGION, &repo, env.0, jiff::Timestamp::now()).await.expect("the drill ran"));
 }
 
+#[when(regex = r"^a rollback drill of (DEV|SIT|PROD) is run at (\d{4}-\d\d-\d\d \d\d:\d\d) SAST$")]
+async fn run_at(w: &mut World, env: Env, at: String) {
+    let endpoint = w.endpoint().await;
+    let repo = Repo::open(w.repo.as_ref().expect("a working copy").path()).expect("the working copy");
+    let now = super::metrics::sast(&at);
+    w.drill = Some(drill(&endpoint, DEFAULT_REGION, &repo, env.0, now).await.expect("the drill ran"));
+}
+
 #[then(expr = "the drill detected {string}")]
 async fn detected(w: &mut World, what: String) {
     assert!(report(w).detected.iter().any(|d| d.contains(&what)), "{}", report(w));

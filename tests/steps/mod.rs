@@ -5,6 +5,7 @@ mod cost;
 mod deploy;
 mod drill;
 mod gates;
+mod metrics;
 mod monitor;
 mod notify;
 mod promotion;
@@ -75,6 +76,8 @@ pub struct World {
     drill: Option<stagegate::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
+    /// The last report: KPIs and dashboard.
+    dashboard: Option<stagegate::dashboard::Dashboard>,
     /// Workflow conformance: the workflows linted and what was found.
     workflows: workflows::WorkflowLint,
     /// The Slack sink and what it received.
