@@ -889,7 +889,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 write_html(path, &report.dashboard)?;
             }
             print_report(cli.format, &report);
-            Ok(exit::OK)
+            Ok(if report.drill.met { exit::OK } else { exit::RULE_FAILED })
         }
     }
 }

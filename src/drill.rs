@@ -79,35 +79,43 @@ pub async fn drill(
     let tickets = FileTickets::with(vec![ChangeTicket::generated(DRILL_TICKET, "stagegate rollback drill", at)]);
     let deployment =
         Deployment { endpoint, region, repo: &checkout, policy: &policy, tickets: &tickets, notifier: None };
-    let order: Vec<Environment> = policy.promotion.iter().copied().take_while(|e| *e != env).chain([env]).collect();
-    let promote = |commit: String| {
-        let deployment = &deployment;
-        let policy = &policy;
-        let order = &order;
-        async move {
-            for &e in order {
-                let outcome = deployment
-                    .run(
-                        &simulated_request(policy, e, "drill-bot", DRILL_TICKET, &commit, at, false),
-                        None,
-                        &ApplyOptions::default(),
-                    )
-                    .await?;
-                if !outcome.verdict.passed() {
-                    return Err(Error::Failed(format!(
-                        "the drill's {} gate stayed closed:\n{}",
-                        e.label(),
-                        outcome.verdict
-                    )));
-                }
-            }
-            Ok::<_, Error>(())
-        }
-    };
     let good = crate::plan::current_commit(checkout.root()).unwrap_or_default();
-    promote(good).await?;
+    promote(&deployment, DRILL_TICKET, env, &good, at).await?;
+    drill_promoted(&deployment, DRILL_TICKET, env, at).await
+}
+
+/// Promotes `commit` through every environment up to `env`, as the drill's bot.
+async fn promote(
+    deployment: &Deployment<'_>,
+    ticket: &str,
+    env: Environment,
+    commit: &str,
+    at: Timestamp,
+) -> Result<(), Error> {
+    let policy = deployment.policy;
+    let order: Vec<Environment> = policy.promotion.iter().copied().take_while(|e| *e != env).chain([env]).collect();
+    for e in order {
+        let req = simulated_request(policy, e, "drill-bot", ticket, commit, at, false);
+        let outcome = deployment.run(&req, None, &ApplyOptions::default()).await?;
+        if !outcome.verdict.passed() {
+            return Err(Error::Failed(format!("the drill's {} gate stayed closed:\n{}", e.label(), outcome.verdict)));
+        }
+    }
+    Ok(())
+}
+
+/// The drill from a checkout whose commit is already promoted to `env` (as `rehearse` leaves
+/// it): promote a bad commit after it, then detect, roll back and verify against the clock.
+pub async fn drill_promoted(
+    deployment: &Deployment<'_>,
+    ticket: &str,
+    env: Environment,
+    at: Timestamp,
+) -> Result<DrillReport, Error> {
+    let (endpoint, region, checkout, policy, tickets) =
+        (deployment.endpoint, deployment.region, deployment.repo, deployment.policy, deployment.tickets);
     let bad = break_environment(checkout.root(), env)?;
-    promote(bad).await?;
+    promote(deployment, ticket, env, &bad, at).await?;
 
     // The incident: from here the clock runs.
     let trigger = Instant::now();
@@ -116,7 +124,7 @@ pub async fn drill(
     let clients = AwsClients::for_environment(endpoint, env, region).await;
     let store = StateStore::new(clients.clone(), env);
     let started = Instant::now();
-    let desired_now = DesiredEnvironment::load(&checkout, env)?;
+    let desired_now = DesiredEnvironment::load(checkout, env)?;
     let broken = verify(&clients, &desired_now).await.map_err(crate::plan::PlanError::Live)?;
     let detected: Vec<String> =
         broken.failures().iter().map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail)).collect();
@@ -132,12 +140,12 @@ pub async fn drill(
         .ok_or_else(|| Error::Failed(format!("{} has no good deployment to roll back to", env.label())))?;
     let tag_tree = TagCheckout::new(checkout.root(), &tag)?;
     let tree = Repo::open(&tag_tree.root())?;
-    let plan = preview(&deployment, env, &tree, &tag_tree.commit, at).await?;
+    let plan = preview(deployment, env, &tree, &tag_tree.commit, at).await?;
     phase("plan", started);
 
     let started = Instant::now();
-    let req = simulated_request(&policy, env, "drill-bot", DRILL_TICKET, &tag_tree.commit, at, true);
-    let verdict = evaluate(&policy, &tickets, None, &req);
+    let req = simulated_request(policy, env, "drill-bot", ticket, &tag_tree.commit, at, true);
+    let verdict = evaluate(policy, tickets, None, &req);
     phase("gate", started);
     if !verdict.passed() {
         return Err(Error::Failed(format!("the rollback gate stayed closed:\n{verdict}")));
@@ -148,7 +156,7 @@ pub async fn drill(
     // as it really was, so the record carries detection → recovery on its own clock.
     let lead = jiff::SignedDuration::try_from(detected_at.elapsed()).unwrap_or(jiff::SignedDuration::ZERO);
     let outcome = crate::rollback::rollback_after_detection(
-        &deployment,
+        deployment,
         &tree,
         &req,
         plan,

@@ -44,6 +44,8 @@ pub struct RehearsalReport {
     pub validated_files: usize,
     pub plans: Vec<PlanSummary>,
     pub promotions: Vec<Promotion>,
+    /// The PROD rollback drill run after the promotion (R35).
+    pub drill: crate::drill::DrillReport,
     pub total_ms: u128,
     /// The dashboard of the records the rehearsal made (R50).
     pub dashboard: crate::dashboard::Dashboard,
@@ -85,6 +87,24 @@ impl<'a> Rehearsal<'a> {
 
     /// Runs the rehearsal; `started` is when the command began.
     pub async fn run(&self, started: Instant, now: Timestamp) -> Result<RehearsalReport, Error> {
+        // A spinner on a terminal; indicatif draws nothing when stderr is not one.
+        let progress = indicatif::ProgressBar::new_spinner();
+        progress.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} rehearse: {msg} [{elapsed}]").expect("valid template"),
+        );
+        progress.enable_steady_tick(std::time::Duration::from_millis(120));
+        progress.set_message("validating");
+        let report = self.stages(started, now, &progress).await;
+        progress.finish_and_clear();
+        report
+    }
+
+    async fn stages(
+        &self,
+        started: Instant,
+        now: Timestamp,
+        progress: &indicatif::ProgressBar,
+    ) -> Result<RehearsalReport, Error> {
         let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
         let checkout = scratch_checkout(self.repo, scratch.path())?;
         let commit = crate::plan::current_commit(checkout.root());
@@ -97,6 +117,7 @@ impl<'a> Rehearsal<'a> {
             )));
         }
         let at = inside_every_window(now);
+        progress.set_message("planning DEV, SIT and PROD");
         let timed =
             plan_environments(self.endpoint, self.region, &checkout, &Environment::ALL, commit.clone(), at).await?;
         let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
@@ -124,9 +145,16 @@ impl<'a> Rehearsal<'a> {
                 unchanged: n(Action::NoOp),
                 ms: took.as_millis(),
             });
+            progress.set_message(format!("promoting to {}", plan.environment.label()));
             promotions.push(self.promote(&deployment, plan, commit.clone().unwrap_or_default(), at).await?);
         }
-        let dashboard = self.record_checks(&checkout, commit.clone(), at).await?;
+        // The security scan of the rehearsed commit, before the drill commits a bad one.
+        let scan = crate::scan::scan(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+        let blocking = scan.active().filter(|f| f.rule.severity.fails()).count();
+        progress.set_message("PROD rollback drill");
+        let drill = crate::drill::drill_promoted(&deployment, REHEARSAL_TICKET, Environment::Prod, at).await?;
+        progress.set_message("dashboard");
+        let dashboard = self.record_checks(commit.clone(), blocking, at).await?;
         Ok(RehearsalReport {
             repo: self.repo.root().display().to_string(),
             endpoint: self.endpoint.to_string(),
@@ -135,6 +163,7 @@ impl<'a> Rehearsal<'a> {
             validated_files: validation.files,
             plans,
             promotions,
+            drill,
             total_ms: started.elapsed().as_millis(),
             dashboard,
         })
@@ -144,13 +173,11 @@ impl<'a> Rehearsal<'a> {
     /// would have stopped; the security scan as it came out), then reads the dashboard back.
     async fn record_checks(
         &self,
-        checkout: &Repo,
         commit: Option<String>,
+        blocking: usize,
         at: Timestamp,
     ) -> Result<crate::dashboard::Dashboard, Error> {
         use crate::ledger::{CheckKind, CheckRecord, append_check};
-        let scan = crate::scan::scan(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
-        let blocking = scan.active().filter(|f| f.rule.severity.fails()).count();
         let dev = Environment::Dev;
         let store = StateStore::new(AwsClients::for_environment(self.endpoint, dev, self.region).await, dev);
         append_check(&store, &CheckRecord::new(CheckKind::Validation, commit.clone(), at, true, 0)).await?;
@@ -346,6 +373,8 @@ impl fmt::Display for RehearsalReport {
             )?;
             writeln!(f, "       state in {}, locks in {}", p.state_bucket, p.lock_table)?;
         }
+        writeln!(f)?;
+        write!(f, "{}", self.drill)?;
         writeln!(f)?;
         writeln!(f, "total {:.1} s", self.total_ms as f64 / 1000.0)?;
         writeln!(f)?;

@@ -250,8 +250,22 @@ impl Emulator {
             }
         };
         let reset_err = |detail: String| EmulatorError::Reset { url: url.clone(), detail };
-        let resp = probe_client().post(format!("{url}{path}")).send().await.map_err(|e| reset_err(e.to_string()))?;
-        if resp.status().is_success() { Ok(()) } else { Err(reset_err(format!("HTTP {}", resp.status()))) }
+        // Dropping every account's resources after a big scenario can take seconds on a busy
+        // machine: a longer timeout than the readiness probe's, and one more try.
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .no_proxy()
+            .build()
+            .expect("a plain HTTP client builds");
+        let mut last = String::new();
+        for _ in 0..2 {
+            match client.post(format!("{url}{path}")).send().await {
+                Ok(resp) if resp.status().is_success() => return Ok(()),
+                Ok(resp) => last = format!("HTTP {}", resp.status()),
+                Err(e) => last = crate::notify::error_chain(&e),
+            }
+        }
+        Err(reset_err(last))
     }
 
     /// The OS process id of a moto server stagegate started, for fault tests that kill it.

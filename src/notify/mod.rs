@@ -17,7 +17,7 @@ use crate::Environment;
 
 pub use payload::{Message, message, resource_summary};
 pub use route::{Alert, route};
-pub use webhook::{Delivery, DeliveryStatus, Notifier, Webhook, WebhookError};
+pub use webhook::{Delivery, DeliveryStatus, Notifier, Webhook, WebhookError, error_chain};
 
 /// One of the pipeline's notification events, with the fields the LLD's templates show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -220,7 +220,8 @@ fn client(timeout: Duration) -> reqwest::Client {
         .expect("an HTTP client with rustls builds")
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// An error and its causes in one line, each cause once.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut source = e.source();
     while let Some(s) = source {
