@@ -199,52 +199,49 @@ pub fn price(
     })
 }
 
-fn line(name: &str, quantity: f64, unit: &str, unit_price: f64, per: f64) -> CostLine {
-    CostLine { name: name.into(), quantity, unit: unit.into(), monthly: quantity / per * unit_price }
+/// A resource's priced lines, and whether some usage was missing.
+#[derive(Default)]
+struct Priced {
+    lines: Vec<CostLine>,
+    missing: bool,
+}
+
+impl Priced {
+    fn add(&mut self, name: &str, quantity: Option<f64>, unit: &str, unit_price: f64, per: f64) {
+        match quantity {
+            Some(q) => self.lines.push(CostLine {
+                name: name.into(),
+                quantity: q,
+                unit: unit.into(),
+                monthly: q / per * unit_price,
+            }),
+            None => self.missing = true,
+        }
+    }
 }
 
 fn table_lines(p: &DynamoDbPrices, u: &ResourceUsage, pitr: bool) -> (Vec<CostLine>, bool) {
-    let mut lines = Vec::new();
-    let mut missing = false;
-    let mut add = |name: &str, q: Option<f64>, unit: &str, price: f64, per: f64| match q {
-        Some(q) => lines.push(line(name, q, unit, price, per)),
-        None => missing = true,
-    };
-    add("Write request units", u.monthly_write_request_units, "WRU", p.write_request_units_per_million, 1e6);
-    add("Read request units", u.monthly_read_request_units, "RRU", p.read_request_units_per_million, 1e6);
-    add("Data storage", u.storage_gb, "GB", p.storage_gb_month, 1.0);
+    let mut priced = Priced::default();
+    priced.add("Write request units", u.monthly_write_request_units, "WRU", p.write_request_units_per_million, 1e6);
+    priced.add("Read request units", u.monthly_read_request_units, "RRU", p.read_request_units_per_million, 1e6);
+    priced.add("Data storage", u.storage_gb, "GB", p.storage_gb_month, 1.0);
     if pitr {
         // PITR is billed on the table's size: the usage's figure, else the table's storage.
-        add(
-            "Point-in-time recovery",
-            u.pitr_backup_storage_gb.or(u.storage_gb),
-            "GB",
-            p.pitr_backup_storage_gb_month,
-            1.0,
-        );
+        let gb = u.pitr_backup_storage_gb.or(u.storage_gb);
+        priced.add("Point-in-time recovery", gb, "GB", p.pitr_backup_storage_gb_month, 1.0);
     }
-    (lines, missing)
+    (priced.lines, priced.missing)
 }
 
 fn bucket_lines(p: &S3Prices, u: &ResourceUsage, objects: usize) -> (Vec<CostLine>, bool) {
     let s = u.standard.clone().unwrap_or_default();
-    let mut lines = Vec::new();
-    let mut missing = false;
-    let mut add = |name: &str, q: Option<f64>, unit: &str, price: f64, per: f64| match q {
-        Some(q) => lines.push(line(name, q, unit, price, per)),
-        None => missing = true,
-    };
-    add("Standard storage", s.storage_gb, "GB", p.standard_storage_gb_month, 1.0);
+    let mut priced = Priced::default();
+    priced.add("Standard storage", s.storage_gb, "GB", p.standard_storage_gb_month, 1.0);
     // Uploading the templates is a known number of PUTs a deployment makes; add the usage's.
-    add(
-        "PUT, COPY, POST, LIST requests",
-        Some(s.monthly_tier_1_requests.unwrap_or(0.0) + objects as f64),
-        "requests",
-        p.tier_1_requests_per_thousand,
-        1000.0,
-    );
-    add("GET and other requests", s.monthly_tier_2_requests, "requests", p.tier_2_requests_per_thousand, 1000.0);
-    (lines, missing)
+    let puts = s.monthly_tier_1_requests.unwrap_or(0.0) + objects as f64;
+    priced.add("PUT, COPY, POST, LIST requests", Some(puts), "requests", p.tier_1_requests_per_thousand, 1000.0);
+    priced.add("GET and other requests", s.monthly_tier_2_requests, "requests", p.tier_2_requests_per_thousand, 1000.0);
+    (priced.lines, priced.missing)
 }
 
 fn money(v: f64) -> String {
