@@ -18,6 +18,7 @@ Feature: PROD needs an approved change ticket and deploys inside its window
     When the gate is evaluated
     Then rule R21 <verdict> saying "<why>"
 
+    @R21
     Examples:
       | ticket     | at                        | verdict | why                 |
       | CHG0001234 | 2026-12-03T14:30:00+02:00 | passes  | contains            |
@@ -42,6 +43,7 @@ Feature: PROD needs an approved change ticket and deploys inside its window
     When the gate is evaluated
     Then rule R21 passes
 
+    @R21
     Examples:
       | env |
       | DEV |

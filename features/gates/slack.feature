@@ -22,6 +22,7 @@ Feature: Which environments need a Slack webhook
     Then rule F07 <verdict>
     And the gate is <state>
 
+    @F07
     Examples:
       | env  | configured | verdict | state  |
       | DEV  | is not     | passes  | open   |

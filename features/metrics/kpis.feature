@@ -63,6 +63,7 @@ Feature: KPIs measured from the deployment records
     When the report of the last 30 days is made at 2026-12-03 14:00 SAST
     Then the report counts <n> DEV deployments
 
+    @R49
     Examples:
       | started          | counted               | n |
       | 2026-11-03 14:00 | counted, 30 days back | 1 |

@@ -56,6 +56,7 @@ Feature: State lock monitor
     When the lock monitor runs at "<at>" with a limit of "<limit>"
     Then the monitor <verdict>
 
+    @R48
     Examples:
       | age     | limit | at                   | verdict          |
       | 29m 59s | 30m   | 2026-11-26T10:29:59Z | raises no alert  |

@@ -149,6 +149,7 @@ Feature: Slack notifications and escalation
     When <event> is routed for <env>
     Then the alerts are "<alerts>"
 
+    @R46 @R47
     Examples:
       | event                           | env  | alerts                                                                    |
       | deployment started              | DEV  | none                                                                      |

@@ -24,6 +24,7 @@ Feature: Cost estimate in the plan comment
       | aws_dynamodb_table.tenants        | <tenants>   |
       | aws_s3_bucket.bbws-templates-<b>  | <bucket>    |
 
+    @R06
     Examples:
       | env  | total   | campaigns | products | tenants | bucket | b    |
       | DEV  | $2.61   | $0.76     | $0.98    | $0.83   | $0.04  | dev  |
@@ -58,6 +59,7 @@ Feature: Cost estimate in the plan comment
     When the cost of SIT is estimated
     Then the estimate is refused with "<message>"
 
+    @R06
     Examples:
       | problem                                   | change                                                       | message                                                                   |
       | names a resource SIT does not have        | also prices "aws_dynamodb_table.orders"                      | cost/usage-sit.yml: aws_dynamodb_table.orders is not a resource of the SIT configuration |

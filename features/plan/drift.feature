@@ -18,6 +18,7 @@ Feature: Drift: changes made behind stagegate's back
     Then the plan <action> "<address>"
     And that change sets <attribute>, caused by drift
 
+    @R51
     Examples:
       | what                                                       | action  | address                                                 | attribute                |
       | point-in-time recovery of "tenants" is switched off        | updates | aws_dynamodb_table.tenants                              | point_in_time_recovery   |

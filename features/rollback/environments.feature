@@ -26,6 +26,7 @@ Feature: Rollback in every environment, to any recent release
     Then the rollback succeeded with its post-deploy tests passed
     And <env> matches release v1
 
+    @R32 @R34
     Examples:
       | env  | name | approvers                                      |
       | DEV  | dev  | "lead-developer"                               |
@@ -42,6 +43,7 @@ Feature: Rollback in every environment, to any recent release
     And point-in-time recovery of "tenants" is on again in <env>
     And <env> matches release v1
 
+    @R33 @R34
     Examples:
       | env  | name | approvers                                      |
       | DEV  | dev  | "lead-developer"                               |
@@ -70,6 +72,7 @@ Feature: Rollback in every environment, to any recent release
     And <env> still matches release v2
     And the <env> state of component "tenants" is at serial 2
 
+    @R34
     Examples:
       | env  | name | approvers                                      | ticket                   | rule |
       | DEV  | dev  | nobody                                         | no change ticket         | R16  |

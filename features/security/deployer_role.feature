@@ -30,6 +30,7 @@ Feature: Each environment's deployer role trusts only main and stays inside its 
     Then the check fails with SG-IAM-001 in the <env> trust policy, saying "<says>"
     And SG-IAM-001 is reported as CRITICAL, like Trivy - and Checkov CKV_AWS_358
 
+    @R41
     Examples:
       | env  | defect                                                                       | says                                           |
       | PROD | matches the subject "repo:org/2_1_bbws_dynamodb_schemas:*" with StringLike    | lets in any subject that matches the wildcard  |
@@ -51,6 +52,7 @@ Feature: Each environment's deployer role trusts only main and stays inside its 
     Then the check fails with SG-IAM-002 in the <env> permissions policy, saying "<says>"
     And SG-IAM-002 is reported as HIGH, like Trivy AVD-AWS-0057 and Checkov CKV_AWS_355
 
+    @R42
     Examples:
       | env  | action           | resource                                                | says                                   |
       | DEV  | *                | arn:aws:dynamodb:af-south-1:536580886816:table/tenants  | * allows every action                  |

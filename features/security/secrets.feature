@@ -32,6 +32,7 @@ Feature: Secrets never appear in output
     Then the outputs name "<secret>"
     And no output, and no file the commands wrote, contains a canary value
 
+    @R43 @R46
     Examples:
       | secret             |
       | SLACK_WEBHOOK_PROD |

@@ -11,6 +11,7 @@ Feature: One environment's credentials cannot touch another environment's state
   Scenario Outline: each environment's credentials act as that environment's account
     Then the <env> credentials act as account <account>
 
+    @R44
     Examples:
       | env  | account      |
       | DEV  | 536580886816 |

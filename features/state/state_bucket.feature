@@ -15,6 +15,7 @@ Feature: One versioned, encrypted state bucket per environment
     And that bucket blocks all four kinds of public access
     And account <account> has the lock table "<table>" keyed by LockID
 
+    @R27
     Examples:
       | env  | account      | bucket                    | table                     |
       | DEV  | 536580886816 | bbws-terraform-state-dev  | terraform-state-lock-dev  |

@@ -25,6 +25,7 @@ Feature: Environment files name their own environment's account and a real regio
     When the repo is validated
     Then the check fails with <rule> at "<location>"
 
+    @R03
     Examples:
       | input                              | rule                     | location                      |
       | env-missing-variable               | R03/missing-variable     | environments/sit.tfvars       |

@@ -19,6 +19,7 @@ Feature: Environment files and schema JSON are in canonical format
     When formatting is checked
     Then the check fails with R04/not-canonical at "<location>"
 
+    @R04
     Examples:
       | input                | location                    |
       | fmt-tfvars-unaligned | environments/dev.tfvars:1   |

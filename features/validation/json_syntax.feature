@@ -19,6 +19,7 @@ Feature: Every JSON file under schemas/ parses, and a broken one is reported whe
     When the repo is validated
     Then the check fails with <rule> at "<location>"
 
+    @R01
     Examples:
       | input               | rule              | location                          |
       | json-syntax         | R01/syntax        | schemas/orders/table.json:3:3     |

@@ -21,6 +21,7 @@ Feature: The security scan fails on HIGH and CRITICAL findings
     Then the check fails with <rule> at "<location>"
     And <rule> is reported as <severity>, like Trivy <trivy> and Checkov <checkov>
 
+    @R05
     Examples:
       | input                     | rule         | location                   | severity | trivy        | checkov    |
       | scan-public-acls-allowed  | SG-S3-001    | environments/dev.tfvars:20 | HIGH     | AVD-AWS-0086 | CKV_AWS_53 |
@@ -53,6 +54,7 @@ Feature: The security scan fails on HIGH and CRITICAL findings
     When the repo is scanned
     Then the check fails with SG-SUP-001 at "<location>"
 
+    @R05
     Examples:
       | input                           | location                    |
       | scan-suppression-without-reason | environments/prod.tfvars:19 |

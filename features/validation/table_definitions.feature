@@ -20,6 +20,7 @@ Feature: Table definitions are valid for DynamoDB before they reach a plan
     When the repo is validated
     Then the check fails with <rule> at "<location>"
 
+    @R02
     Examples: key attributes
       | input                  | rule                 | location                        |
       | table-attribute-unused | R02/attribute-unused | schemas/orders/table.json:8:5   |
@@ -27,6 +28,7 @@ Feature: Table definitions are valid for DynamoDB before they reach a plan
       | table-attribute-type   | R02/attribute-type   | schemas/orders/table.json:6:7   |
       | table-key-schema-order | R02/key-schema       | schemas/orders/table.json:13:3  |
 
+    @R02
     Examples: billing, names, indexes
       | input                                | rule              | location                         |
       | table-provisioned-without-throughput | R02/billing       | schemas/orders/table.json:1:1    |
@@ -37,6 +39,7 @@ Feature: Table definitions are valid for DynamoDB before they reach a plan
       | table-lsi-other-hash                 | R02/lsi-key       | schemas/orders/table.json:31:7   |
       | table-unknown-parameter              | R02/unknown-field | schemas/orders/table.json:15:3   |
 
+    @R02
     Examples: item schemas and sample items
       | input               | rule            | location                               |
       | item-schema-invalid | R02/item-schema | schemas/orders/item.schema.json:6:7    |

@@ -27,6 +27,7 @@ Feature: Backup plans where the environment requires them
     And the plan creates "aws_backup_plan.bbws-dynamodb-<name>"
     And the plan creates "aws_backup_selection.bbws-dynamodb-<name>"
 
+    @R40
     Examples:
       | env  | name |
       | SIT  | sit  |
@@ -41,6 +42,7 @@ Feature: Backup plans where the environment requires them
     And the <env> state of component "backup" records aws_backup_vault, aws_backup_plan and aws_backup_selection "bbws-dynamodb-<name>"
     And a new plan for <env> changes nothing
 
+    @R40
     Examples:
       | env  | name |
       | SIT  | sit  |

@@ -23,6 +23,7 @@ Feature: Post-deploy tests tiered by environment
     Then they include <n> <tier> checks, all passing, saying "<says>"
     And every table of <env> is empty afterwards
 
+    @R24
     Examples:
       | env  | tier        | n | says                                           |
       | DEV  | basic       | 0 | -                                              |

@@ -19,6 +19,7 @@ Feature: The design's own workflow defects are found, with a fix
     And its message says "input <input>"
     And its fix says "pass it through env:"
 
+    @F02
     Examples:
       | location                | input            |
       | terraform-apply.yml:25  | confirmation     |
@@ -53,6 +54,7 @@ Feature: The design's own workflow defects are found, with a fix
     When the workflows are linted
     Then the lint finds no SG-WF-011 in terraform-apply.yml
 
+    @F04
     Examples:
       | condition                                       |
       | inputs.use_stored_plan                          |
@@ -64,6 +66,7 @@ Feature: The design's own workflow defects are found, with a fix
     Then the lint finds SG-WF-009 at "<location>"
     And its fix says "v4"
 
+    @F05
     Examples:
       | action                       | location               |
       | actions/upload-artifact@v3   | terraform-plan.yml:32  |
@@ -92,6 +95,7 @@ Feature: The design's own workflow defects are found, with a fix
     Then the lint finds SG-WF-006 at "<workflow>:<line>"
     And its fix says "id-token: write"
 
+    @R52
     Examples:
       | workflow              | line |
       | terraform-plan.yml    | 20   |

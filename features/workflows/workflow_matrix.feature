@@ -21,6 +21,7 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     Then the lint finds SG-WF-001 at "<workflow>:<line>"
     And its fix says "remove `<trigger>` from `on:`"
 
+    @R52
     Examples:
       | workflow            | trigger      | line |
       | terraform-apply.yml | push         | 6    |
@@ -39,6 +40,7 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     When the workflows are linted
     Then the lint finds SG-WF-002 at "<workflow>:<line>"
 
+    @R52
     Examples:
       | workflow               | trigger      | line |
       | validate-schemas.yml   | pull_request | 4    |
@@ -51,6 +53,7 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     Then the lint finds SG-WF-003 at "<workflow>:<line>"
     And its fix says "<fix>"
 
+    @R52
     Examples:
       | workflow            | input           | deviation                | line | fix                                      |
       | terraform-apply.yml | environment     | is free text             | 8    | type: choice                             |
@@ -72,6 +75,7 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     Then the lint finds SG-WF-005 at "<workflow>:<line>"
     And its message says "<command>"
 
+    @R52
     Examples:
       | workflow            | job      | line | command                    |
       | terraform-apply.yml | deploy   | 57   | terraform apply            |
