@@ -322,15 +322,46 @@ impl GateArgs {
     }
 }
 
-/// The webhooks the policy names, read from the environment (their values are never printed).
-fn notifier(policy: &crate::policy::Pipeline) -> Result<crate::notify::Notifier, Error> {
-    crate::notify::Notifier::from_env(policy).map_err(|e| Error::Usage(e.to_string()))
+/// What the gated commands read from the infra repo: the policy, the change tickets, and the
+/// webhooks the policy names (from the environment; their values are never printed).
+struct Setup {
+    repo: Repo,
+    policy: crate::policy::Pipeline,
+    tickets: crate::tickets::FileTickets,
+    notifier: crate::notify::Notifier,
 }
 
-fn load_policy(repo: &Repo) -> Result<(crate::policy::Pipeline, crate::tickets::FileTickets), Error> {
-    let policy = crate::policy::Pipeline::load(repo.root()).map_err(|e| Error::Usage(e.to_string()))?;
-    let tickets = crate::tickets::FileTickets::load(repo.root()).map_err(|e| Error::Usage(e.to_string()))?;
-    Ok((policy, tickets))
+impl Setup {
+    fn load(repo: Option<PathBuf>) -> Result<Setup, Error> {
+        let repo = open_repo(repo)?;
+        let usage = |e: &dyn std::fmt::Display| Error::Usage(e.to_string());
+        let policy = crate::policy::Pipeline::load(repo.root()).map_err(|e| usage(&e))?;
+        let tickets = crate::tickets::FileTickets::load(repo.root()).map_err(|e| usage(&e))?;
+        let notifier = crate::notify::Notifier::from_env(&policy).map_err(|e| usage(&e))?;
+        Ok(Setup { repo, policy, tickets, notifier })
+    }
+
+    /// The gate request from the command line, read in `tree` (the repo, or a tag's checkout).
+    fn request(&self, gate: &GateArgs, tree: &Repo, rollback: bool) -> Result<crate::gate::GateRequest, Error> {
+        let mut req = gate.request(tree, rollback)?;
+        req.slack_configured = self.notifier.configured(req.env);
+        Ok(req)
+    }
+
+    fn deployment<'a>(
+        &'a self,
+        endpoint: &'a crate::emulator::Endpoint,
+        region: &'a str,
+    ) -> crate::deploy::Deployment<'a> {
+        crate::deploy::Deployment {
+            endpoint,
+            region,
+            repo: &self.repo,
+            policy: &self.policy,
+            tickets: &self.tickets,
+            notifier: Some(&self.notifier),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -595,47 +626,26 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(if report.succeeded() { exit::OK } else { exit::INFRASTRUCTURE })
         }
         Command::Gate { gate, rollback, check_promotion } => {
-            let repo = open_repo(gate.repo.clone())?;
-            let (policy, tickets) = load_policy(&repo)?;
-            let notifier = notifier(&policy)?;
-            let mut req = gate.request(&repo, rollback)?;
-            req.slack_configured = notifier.configured(req.env);
+            let setup = Setup::load(gate.repo.clone())?;
+            let req = setup.request(&gate, &setup.repo, rollback)?;
             let evidence = if check_promotion {
                 let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
-                let deployment = crate::deploy::Deployment {
-                    endpoint: emulator.endpoint(),
-                    region: &cli.region,
-                    repo: &repo,
-                    policy: &policy,
-                    tickets: &tickets,
-                    notifier: Some(&notifier),
-                };
-                let records = deployment.evidence(req.env).await;
+                let records = setup.deployment(emulator.endpoint(), &cli.region).evidence(req.env).await;
                 emulator.shutdown().await;
                 Some(records?)
             } else {
                 None
             };
-            let verdict = crate::gate::evaluate(&policy, &tickets, evidence.as_deref(), &req);
+            let verdict = crate::gate::evaluate(&setup.policy, &setup.tickets, evidence.as_deref(), &req);
             print_report(cli.format, &verdict);
             Ok(if verdict.passed() { exit::OK } else { exit::RULE_FAILED })
         }
         Command::Deploy { gate, plan } => {
-            let repo = open_repo(gate.repo.clone())?;
-            let (policy, tickets) = load_policy(&repo)?;
-            let notifier = notifier(&policy)?;
-            let mut req = gate.request(&repo, false)?;
-            req.slack_configured = notifier.configured(req.env);
+            let setup = Setup::load(gate.repo.clone())?;
+            let req = setup.request(&gate, &setup.repo, false)?;
             let stored = plan.as_deref().map(crate::plan::Plan::load).transpose()?;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
-            let deployment = crate::deploy::Deployment {
-                endpoint: emulator.endpoint(),
-                region: &cli.region,
-                repo: &repo,
-                policy: &policy,
-                tickets: &tickets,
-                notifier: Some(&notifier),
-            };
+            let deployment = setup.deployment(emulator.endpoint(), &cli.region);
             let outcome = deployment.run(&req, stored, &crate::apply::ApplyOptions::default()).await;
             emulator.shutdown().await;
             let outcome = outcome?;
@@ -646,20 +656,10 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             "--detected-at: give it with --to-tag; a state-version rollback does not record it".into(),
         )),
         Command::Rollback { gate, to_tag: None, to_version: Some(version), component: Some(component), .. } => {
-            let repo = open_repo(gate.repo.clone())?;
-            let (policy, tickets) = load_policy(&repo)?;
-            let notifier = notifier(&policy)?;
-            let mut req = gate.request(&repo, true)?;
-            req.slack_configured = notifier.configured(req.env);
+            let setup = Setup::load(gate.repo.clone())?;
+            let req = setup.request(&gate, &setup.repo, true)?;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
-            let deployment = crate::deploy::Deployment {
-                endpoint: emulator.endpoint(),
-                region: &cli.region,
-                repo: &repo,
-                policy: &policy,
-                tickets: &tickets,
-                notifier: Some(&notifier),
-            };
+            let deployment = setup.deployment(emulator.endpoint(), &cli.region);
             let outcome = crate::rollback::to_state_version(
                 &deployment,
                 &component,
@@ -678,9 +678,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Rollback { gate, to_tag: Some(to_tag), detected_at, .. } => {
             let detected = detected_at.map(|t| crate::clock::parse_instant("--detected-at", &t)).transpose()?;
-            let repo = open_repo(gate.repo.clone())?;
-            let (policy, tickets) = load_policy(&repo)?;
-            let notifier = notifier(&policy)?;
+            let setup = Setup::load(gate.repo.clone())?;
+            let repo = &setup.repo;
             let emulator = Emulator::start(cli.backend, cli.endpoint.as_deref()).await?;
             let result = async {
                 let env = gate.env;
@@ -698,17 +697,9 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
                 };
                 let checkout = crate::rollback::TagCheckout::new(repo.root(), &tag)?;
                 let tree = Repo::open(&checkout.root())?;
-                let mut req = gate.request(&tree, true)?;
+                let mut req = setup.request(&gate, &tree, true)?;
                 req.commit = Some(checkout.commit.clone());
-                req.slack_configured = notifier.configured(env);
-                let deployment = crate::deploy::Deployment {
-                    endpoint: emulator.endpoint(),
-                    region: &cli.region,
-                    repo: &repo,
-                    policy: &policy,
-                    tickets: &tickets,
-                    notifier: Some(&notifier),
-                };
+                let deployment = setup.deployment(emulator.endpoint(), &cli.region);
                 let plan = crate::rollback::preview(&deployment, env, &tree, &checkout.commit, req.at).await?;
                 println!("rollback of {} to {tag} ({}), previewed:", env.label(), checkout.commit);
                 println!("{plan}");
@@ -741,9 +732,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
             Ok(exit::OK)
         }
         Command::Locks { repo, max_age, env, at } => {
-            let repo = open_repo(repo)?;
-            let (policy, _) = load_policy(&repo)?;
-            let notifier = notifier(&policy)?;
+            let Setup { policy, notifier, .. } = Setup::load(repo)?;
             let now = instant(at)?;
             let max_age = max_age.unwrap_or(policy.notifications.lock_alert_after.0);
             let envs = env.map_or_else(|| Environment::ALL.to_vec(), |e| vec![e]);

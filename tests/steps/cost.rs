@@ -15,10 +15,6 @@ pub struct Costs {
 }
 
 impl World {
-    fn copy_root(&self) -> std::path::PathBuf {
-        self.repo.as_ref().expect("a working copy").path().to_path_buf()
-    }
-
     fn estimate(&self) -> &CostEstimate {
         match self.costs.estimate.as_ref().expect("an estimate was made") {
             Ok(e) => e,
@@ -33,7 +29,7 @@ fn money(v: f64) -> String {
 
 #[when(expr = "the cost of {env} is estimated")]
 async fn estimated(w: &mut World, env: Env) {
-    let repo = Repo::open(&w.copy_root()).expect("the working copy");
+    let repo = Repo::open(&w.workdir()).expect("the working copy");
     w.costs.estimate = Some(estimate(&repo, env.0).map_err(|e| e.to_string()));
 }
 
@@ -65,7 +61,7 @@ async fn usage_missing(w: &mut World) {
 
 #[given(expr = "point-in-time recovery is switched off for {env} in the working copy")]
 async fn pitr_off(w: &mut World, env: Env) {
-    let path = w.copy_root().join(format!("environments/{}.tfvars", env.0.name()));
+    let path = w.workdir().join(format!("environments/{}.tfvars", env.0.name()));
     let text = std::fs::read_to_string(&path).expect("the environment file");
     let off = text.replace("enable_point_in_time_recovery = true", "enable_point_in_time_recovery = false");
     assert_ne!(off, text, "the sample turns PITR on");
@@ -74,12 +70,12 @@ async fn pitr_off(w: &mut World, env: Env) {
 
 #[given(expr = "the working copy has no usage file for {env}")]
 async fn no_usage(w: &mut World, env: Env) {
-    std::fs::remove_file(w.copy_root().join(stagegate::cost::usage_file(env.0))).expect("removed");
+    std::fs::remove_file(w.workdir().join(stagegate::cost::usage_file(env.0))).expect("removed");
 }
 
 #[given(regex = r#"^the SIT usage file of the working copy (.+)$"#)]
 async fn usage_changed(w: &mut World, change: String) {
-    let path = w.copy_root().join("cost/usage-sit.yml");
+    let path = w.workdir().join("cost/usage-sit.yml");
     let text = std::fs::read_to_string(&path).expect("the usage file");
     let quoted: Vec<&str> = change.split('"').skip(1).step_by(2).collect();
     let text = if change.starts_with("also prices") {
@@ -104,7 +100,7 @@ async fn refused(w: &mut World, message: String) {
 #[when("the PR comment of that plan is written with its cost estimate")]
 async fn comment(w: &mut World) {
     let plan = w.plans.last().expect("a plan");
-    let repo = Repo::open(&w.copy_root()).expect("the working copy");
+    let repo = Repo::open(&w.workdir()).expect("the working copy");
     let cost = estimate(&repo, plan.environment).expect("an estimate");
     w.costs.comment = Some(plan_comment(plan, &cost));
 }

@@ -32,7 +32,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 impl World {
-    fn workdir(&self) -> PathBuf {
+    pub(super) fn workdir(&self) -> PathBuf {
         self.repo.as_ref().expect("a working copy of the sample repo").path().to_path_buf()
     }
 

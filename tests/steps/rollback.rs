@@ -20,7 +20,7 @@ use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
 use super::{Env, World, component, git};
 
 impl World {
-    fn checkout_dir(&self) -> std::path::PathBuf {
+    pub(super) fn checkout_dir(&self) -> std::path::PathBuf {
         self.repo.as_ref().expect("a checkout").path().to_path_buf()
     }
 

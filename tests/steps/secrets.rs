@@ -50,7 +50,7 @@ async fn not_a_url(w: &mut World, secret: String) {
 
 #[when(regex = r#"^"([^"]+)" runs in the checkout and exits (\d)$"#)]
 async fn runs(w: &mut World, args: String, code: i32) {
-    let dir = checkout(w);
+    let dir = w.checkout_dir();
     let endpoint = w.endpoint().await.url.expect("an emulator URL");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stagegate"))
         .args(["--backend", "external", "--endpoint", &endpoint])
@@ -84,12 +84,8 @@ async fn nothing_leaked(w: &mut World) {
         assert!(!out.to_lowercase().contains(MARK), "output {i} shows a secret:\n{out}");
     }
     let mut leaks = Vec::new();
-    search(&checkout(w), &mut leaks);
+    search(&w.checkout_dir(), &mut leaks);
     assert!(leaks.is_empty(), "secrets written to {leaks:?}");
-}
-
-fn checkout(w: &World) -> std::path::PathBuf {
-    w.repo.as_ref().expect("a checkout").path().to_path_buf()
 }
 
 fn search(dir: &Path, leaks: &mut Vec<String>) {
