@@ -7,11 +7,11 @@ use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::{Value, json};
 use stagegate::Environment;
-use stagegate::backup::{self, DEFAULT_RETENTION_DAYS, PLAN, SELECTION, VAULT};
-use stagegate::config::EnvironmentFile;
-use stagegate::desired::{DesiredEnvironment, Resource};
-use stagegate::repo::Repo;
-use stagegate::state::Component;
+use stagegate::engine::desired::{DesiredEnvironment, Resource};
+use stagegate::foundation::component::Component;
+use stagegate::foundation::config::EnvironmentFile;
+use stagegate::foundation::repo::Repo;
+use stagegate::resources::backup::{self, DEFAULT_RETENTION_DAYS, PLAN, SELECTION, VAULT};
 
 const TABLES: [&str; 3] = ["tenants", "products", "campaigns"];
 

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use stagegate::Environment;
-use stagegate::dashboard::{Dashboard, ENVIRONMENT_COLOURS};
-use stagegate::ledger::{CheckKind, CheckRecord, DeploymentRecord, Outcome, RecordKind, TestResults};
-use stagegate::metrics::Window;
+use stagegate::observe::dashboard::{Dashboard, ENVIRONMENT_COLOURS};
+use stagegate::observe::metrics::Window;
+use stagegate::release::ledger::{CheckKind, CheckRecord, DeploymentRecord, Outcome, RecordKind, TestResults};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const WIDTH: u32 = 1200;

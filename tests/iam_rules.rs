@@ -8,10 +8,10 @@ use rstest::rstest;
 use serde_json::json;
 use stagegate::Environment;
 use stagegate::aws::RecordedCall;
-use stagegate::iam::actions::iam_actions;
-use stagegate::iam::checks::{oidc_provider, pinned_subject};
-use stagegate::iam::evaluate::{action_matches, resource_matches, wildcard_match};
-use stagegate::iam::{self, Decision, PolicyDocument, PolicyError, PolicyKind, Request, evaluate};
+use stagegate::checks::iam::actions::iam_actions;
+use stagegate::checks::iam::checks::{oidc_provider, pinned_subject};
+use stagegate::checks::iam::evaluate::{action_matches, resource_matches, wildcard_match};
+use stagegate::checks::iam::{self, Decision, PolicyDocument, PolicyError, PolicyKind, Request, evaluate};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)

@@ -5,10 +5,10 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use rstest::rstest;
 use stagegate::Environment;
-use stagegate::dashboard::{Dashboard, escape};
-use stagegate::ledger::{CheckKind, CheckRecord, DeploymentRecord, Outcome, RecordKind, TestResults};
-use stagegate::metrics::{Metric, Value, Verdict, Window, compute};
-use stagegate::template::html::HtmlDocument;
+use stagegate::checks::template::html::HtmlDocument;
+use stagegate::observe::dashboard::{Dashboard, escape};
+use stagegate::observe::metrics::{Metric, Value, Verdict, Window, compute};
+use stagegate::release::ledger::{CheckKind, CheckRecord, DeploymentRecord, Outcome, RecordKind, TestResults};
 
 const NOW: &str = "2026-12-03T12:00:00Z";
 

@@ -4,9 +4,9 @@ use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::json;
 use stagegate::Environment;
-use stagegate::clock::{Clock, in_pipeline_zone, parse_instant};
 use stagegate::emulator::BackendChoice;
-use stagegate::state::{Component, LockInfo, StateError, StateResource, TerraformState, md5_hex, restore_onto};
+use stagegate::engine::state::{Component, LockInfo, StateError, StateResource, TerraformState, md5_hex, restore_onto};
+use stagegate::foundation::clock::{Clock, in_pipeline_zone, parse_instant};
 
 #[rstest]
 #[case("dev", Environment::Dev)]
@@ -190,9 +190,9 @@ proptest! {
 
 #[test]
 fn the_sample_repo_parses_into_tables_and_environment_files() {
-    use stagegate::config::EnvironmentFile;
-    use stagegate::repo::Repo;
-    use stagegate::schema::{TableDefinition, table_file};
+    use stagegate::foundation::config::EnvironmentFile;
+    use stagegate::foundation::repo::Repo;
+    use stagegate::resources::schema::{TableDefinition, table_file};
     let root = Repo::sample_path();
     for table in ["tenants", "products", "campaigns"] {
         let def = TableDefinition::load(&table_file(&root, table)).unwrap();
@@ -213,12 +213,12 @@ mod gates {
     use proptest::prelude::*;
     use rstest::rstest;
     use stagegate::Environment;
-    use stagegate::gate::in_business_hours;
-    use stagegate::policy::{Pipeline, Window};
-    use stagegate::repo::Repo;
-    use stagegate::tags::{base_name, next_name};
+    use stagegate::foundation::policy::{Pipeline, Window};
+    use stagegate::foundation::repo::Repo;
+    use stagegate::release::gate::in_business_hours;
+    use stagegate::release::tags::{base_name, next_name};
 
-    fn sit_hours() -> stagegate::policy::BusinessHours {
+    fn sit_hours() -> stagegate::foundation::policy::BusinessHours {
         let policy = Pipeline::load(&Repo::sample_path()).unwrap();
         match &policy.environment(Environment::Sit).window {
             Window::BusinessHours(h) => h.clone(),
@@ -290,11 +290,11 @@ mod notifications {
     use proptest::prelude::*;
     use rstest::rstest;
     use stagegate::Environment;
-    use stagegate::monitor::{TableReading, assess};
-    use stagegate::notify::{Event, Notice, Webhook, human, message, route};
-    use stagegate::policy::Pipeline;
-    use stagegate::repo::Repo;
-    use stagegate::state::{LockEntry, LockInfo, OPERATION_APPLY};
+    use stagegate::engine::state::{LockEntry, LockInfo, OPERATION_APPLY};
+    use stagegate::foundation::policy::Pipeline;
+    use stagegate::foundation::repo::Repo;
+    use stagegate::observe::monitor::{TableReading, assess};
+    use stagegate::release::notify::{Event, Notice, Webhook, human, message, route};
 
     fn policy() -> Pipeline {
         Pipeline::load(&Repo::sample_path()).expect("the sample policy")

@@ -8,10 +8,10 @@ use std::process::Command;
 use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::{Value, json};
-use stagegate::template::mustache::{self, TagKind};
-use stagegate::template::{html::HtmlDocument, render};
-use stagegate::validate::json::JsonDocument;
-use stagegate::validate::source::{self, Source};
+use stagegate::checks::template::mustache::{self, TagKind};
+use stagegate::checks::template::{html::HtmlDocument, render};
+use stagegate::checks::validate::json::JsonDocument;
+use stagegate::checks::validate::source::{self, Source};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
@@ -27,18 +27,18 @@ enum Cmd {
 /// Exit code and `(rule, location)` of every finding of `cmd` on `dir`.
 fn run(cmd: Cmd, dir: &Path) -> (u8, Vec<(String, String)>) {
     match cmd {
-        Cmd::Validate => match stagegate::validate::validate(dir) {
+        Cmd::Validate => match stagegate::checks::validate::validate(dir) {
             Ok(r) => (r.exit_code(), r.diagnostics.iter().map(|d| (d.rule.to_owned(), d.location())).collect()),
             Err(_) => (2, Vec::new()),
         },
-        Cmd::Fmt => match stagegate::fmt::fmt(dir, false) {
+        Cmd::Fmt => match stagegate::checks::fmt::fmt(dir, false) {
             Ok(r) => {
                 let d = r.diagnostics();
                 (u8::from(!d.is_empty()), d.iter().map(|d| (d.rule.to_owned(), d.location())).collect())
             }
             Err(_) => (2, Vec::new()),
         },
-        Cmd::Scan => match stagegate::scan::scan(dir) {
+        Cmd::Scan => match stagegate::checks::scan::scan(dir) {
             Ok(r) => {
                 (r.exit_code(), r.active().map(|f| (f.rule.id.to_owned(), format!("{}:{}", f.file, f.line))).collect())
             }
@@ -155,8 +155,8 @@ fn fmt_rewrites_the_unaligned_environment_file_into_the_sample_one() {
     let broken = std::fs::read_to_string(fixture("broken/fmt-tfvars-unaligned/environments/dev.tfvars")).unwrap();
     let sample = std::fs::read_to_string(fixture("repo/environments/dev.tfvars")).unwrap();
     assert_ne!(broken, sample);
-    assert_eq!(stagegate::fmt::canonical_tfvars(&broken).unwrap(), sample);
-    assert_eq!(stagegate::fmt::canonical_tfvars(&sample).unwrap(), sample);
+    assert_eq!(stagegate::checks::fmt::canonical_tfvars(&broken).unwrap(), sample);
+    assert_eq!(stagegate::checks::fmt::canonical_tfvars(&sample).unwrap(), sample);
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn fmt_write_makes_check_pass() {
     std::fs::create_dir_all(&schemas).unwrap();
     std::fs::copy(fixture("broken/fmt-json-crlf/schemas/orders/table.json"), schemas.join("table.json")).unwrap();
     assert_eq!(run(Cmd::Fmt, dir.path()).0, 1);
-    let written = stagegate::fmt::fmt(dir.path(), true).unwrap();
+    let written = stagegate::checks::fmt::fmt(dir.path(), true).unwrap();
     assert_eq!(written.changed.len(), 1);
     assert_eq!(run(Cmd::Fmt, dir.path()), (0, Vec::new()));
     let text = std::fs::read_to_string(schemas.join("table.json")).unwrap();
@@ -196,7 +196,7 @@ fn the_validate_command_exits_by_the_contract(#[case] dir: &str, #[case] extra: 
 
 #[test]
 fn sarif_output_is_valid_sarif_2_1_0() {
-    let report = stagegate::scan::scan(&fixture("broken/scan-suppression-without-reason")).unwrap();
+    let report = stagegate::checks::scan::scan(&fixture("broken/scan-suppression-without-reason")).unwrap();
     let sarif = report.to_sarif();
     // The OASIS schema, with the `language` pattern's stray `]` removed (a known erratum that
     // strict regex engines refuse).
@@ -229,7 +229,7 @@ fn a_suppression_with_a_reason_silences_its_finding() {
         "suppressions:\n  - rule: SG-S3-005\n    resource: s3/bbws-templates-sit\n    reason: SIT holds only synthetic templates; tracked in SEC-42\n",
     )
     .unwrap();
-    let report = stagegate::scan::scan(dir.path()).unwrap();
+    let report = stagegate::checks::scan::scan(dir.path()).unwrap();
     assert_eq!(report.exit_code(), 0);
     let suppressed = report.findings.iter().find(|f| f.rule.id == "SG-S3-005").unwrap();
     assert_eq!(suppressed.suppressed.as_ref().unwrap().reason, "SIT holds only synthetic templates; tracked in SEC-42");
@@ -316,13 +316,13 @@ proptest! {
     fn the_parsers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let _ = HtmlDocument::parse(&text);
-        let _ = stagegate::fmt::canonical_json(&text);
-        let _ = stagegate::fmt::canonical_tfvars(&text);
-        let _ = stagegate::validate::environment::check_text("environments/dev.tfvars", &text, stagegate::Environment::Dev, &Default::default());
+        let _ = stagegate::checks::fmt::canonical_json(&text);
+        let _ = stagegate::checks::fmt::canonical_tfvars(&text);
+        let _ = stagegate::checks::validate::environment::check_text("environments/dev.tfvars", &text, stagegate::Environment::Dev, &Default::default());
         if let Ok(source) = Source::from_bytes("schemas/x/table.json", bytes, source::JSON_FILE) {
             let mut findings = Vec::new();
             if let Some(doc) = JsonDocument::parse(&source, &mut findings) {
-                let _ = stagegate::validate::table::check(Path::new("/nonexistent"), "schemas/x/table.json", &doc);
+                let _ = stagegate::checks::validate::table::check(Path::new("/nonexistent"), "schemas/x/table.json", &doc);
             }
         }
     }
@@ -341,7 +341,7 @@ proptest! {
         let text = serde_json::to_string_pretty(&table).unwrap();
         let source = Source::from_bytes("schemas/x/table.json", text.into_bytes(), source::JSON_FILE).unwrap();
         let doc = JsonDocument::parse(&source, &mut Vec::new()).unwrap();
-        let findings = stagegate::validate::table::check(Path::new("/nonexistent"), "schemas/x/table.json", &doc);
+        let findings = stagegate::checks::validate::table::check(Path::new("/nonexistent"), "schemas/x/table.json", &doc);
         if gsis > 20 {
             prop_assert!(findings.iter().any(|d| d.rule == "R02/index-limit"));
         }

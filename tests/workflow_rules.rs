@@ -7,11 +7,11 @@ use std::process::Command;
 use proptest::prelude::*;
 use rstest::rstest;
 use serde_json::Value;
-use stagegate::workflows::expressions::{
+use stagegate::checks::workflows::expressions::{
     ActionRef, ContextRef, action_ref, context_refs, interpolations, is_commit_sha, is_untrusted, retired,
     truthy_string_booleans,
 };
-use stagegate::workflows::{Finding, Position, Segment, SourceMap, lint, lint_text};
+use stagegate::checks::workflows::{Finding, Position, Segment, SourceMap, lint, lint_text};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
@@ -475,7 +475,7 @@ fn workflows_start_as_the_matrix_says(#[case] file: &str, #[case] on: &str, #[ca
 
 #[test]
 fn every_rule_has_a_unique_id_a_requirement_and_a_remedy() {
-    let rules = stagegate::workflows::RULES;
+    let rules = stagegate::checks::workflows::RULES;
     for (i, r) in rules.iter().enumerate() {
         assert_eq!(r.id, format!("SG-WF-{:03}", i + 1));
         assert!(["R52", "F02", "F04", "F05", "F10"].contains(&r.requirement), "{}", r.id);

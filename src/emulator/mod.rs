@@ -262,7 +262,7 @@ impl Emulator {
             match client.post(format!("{url}{path}")).send().await {
                 Ok(resp) if resp.status().is_success() => return Ok(()),
                 Ok(resp) => last = format!("HTTP {}", resp.status()),
-                Err(e) => last = crate::notify::error_chain(&e),
+                Err(e) => last = crate::foundation::error_chain(&e),
             }
         }
         Err(reset_err(last))

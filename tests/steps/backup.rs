@@ -1,7 +1,7 @@
 //! Steps for the backup plans of the tables (features/verify/backup_plans.feature).
 
 use cucumber::{given, then, when};
-use stagegate::backup::{KINDS, plan_name};
+use stagegate::resources::backup::{KINDS, plan_name};
 
 use super::{Env, World, component};
 

@@ -2,8 +2,8 @@
 
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
-use stagegate::cost::{CostEstimate, estimate, plan_comment};
-use stagegate::repo::Repo;
+use stagegate::engine::cost::{CostEstimate, estimate, plan_comment};
+use stagegate::foundation::repo::Repo;
 
 use super::{Env, World};
 
@@ -70,7 +70,7 @@ async fn pitr_off(w: &mut World, env: Env) {
 
 #[given(expr = "the working copy has no usage file for {env}")]
 async fn no_usage(w: &mut World, env: Env) {
-    std::fs::remove_file(w.workdir().join(stagegate::cost::usage_file(env.0))).expect("removed");
+    std::fs::remove_file(w.workdir().join(stagegate::engine::cost::usage_file(env.0))).expect("removed");
 }
 
 #[given(regex = r#"^the SIT usage file of the working copy (.+)$"#)]

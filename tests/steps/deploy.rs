@@ -7,13 +7,13 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 use stagegate::Environment;
-use stagegate::apply::{ApplyOptions, apply};
 use stagegate::aws::{ActionRecorder, AwsClients, DEFAULT_REGION};
-use stagegate::desired::DesiredEnvironment;
-use stagegate::live::read_table;
-use stagegate::plan::{Action, Cause, Plan, markdown, plan_environment, plan_environments};
-use stagegate::repo::Repo;
-use stagegate::state::{Component, OPERATION_APPLY, StateStore};
+use stagegate::engine::apply::{ApplyOptions, apply};
+use stagegate::engine::desired::DesiredEnvironment;
+use stagegate::engine::live::read_table;
+use stagegate::engine::plan::{Action, Cause, Plan, markdown, plan_environment, plan_environments};
+use stagegate::engine::state::{Component, OPERATION_APPLY, StateStore};
+use stagegate::foundation::repo::Repo;
 
 use super::{Env, World, component};
 
@@ -82,7 +82,7 @@ impl World {
         self.outcome = Some(result.map_err(|e| e.to_string()));
     }
 
-    fn report(&self) -> &stagegate::apply::ApplyReport {
+    fn report(&self) -> &stagegate::engine::apply::ApplyReport {
         match self.outcome.as_ref().expect("an apply ran") {
             Ok(r) => r,
             Err(e) => panic!("the apply was refused: {e}"),
@@ -223,7 +223,7 @@ async fn plan_action(w: &mut World, verb: String, address: String) {
     w.item = Some([("address".to_owned(), address)].into());
 }
 
-fn focused(w: &World) -> &stagegate::plan::ResourceChange {
+fn focused(w: &World) -> &stagegate::engine::plan::ResourceChange {
     let address = &w.item.as_ref().expect("a resource in focus")["address"];
     w.last_plan().resource(address).expect("in the plan")
 }
@@ -384,8 +384,11 @@ async fn tables_exist(w: &mut World, account: String) {
         let out = clients.dynamodb.describe_table().table_name(table).send().await.expect("the table exists");
         let t = out.table.expect("a table");
         assert_eq!(t.table_status.as_ref().map(|s| s.as_str()), Some("ACTIVE"));
-        let def =
-            stagegate::schema::TableDefinition::load(&stagegate::schema::table_file(repo.root(), table)).expect("def");
+        let def = stagegate::resources::schema::TableDefinition::load(&stagegate::resources::schema::table_file(
+            repo.root(),
+            table,
+        ))
+        .expect("def");
         let mut live: Vec<String> =
             t.global_secondary_indexes().iter().filter_map(|g| g.index_name().map(str::to_owned)).collect();
         let mut wanted: Vec<String> = def.global_secondary_indexes.iter().map(|g| g.index_name.clone()).collect();
@@ -570,8 +573,11 @@ async fn hand_made_table(w: &mut World, table: String, env: Env) {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, SseSpecification, SseType,
     };
-    let def =
-        stagegate::schema::TableDefinition::load(&stagegate::schema::table_file(&w.workdir(), &table)).expect("def");
+    let def = stagegate::resources::schema::TableDefinition::load(&stagegate::resources::schema::table_file(
+        &w.workdir(),
+        &table,
+    ))
+    .expect("def");
     let key = &def.key_schema[0].attribute_name;
     let c = w.clients(env.0).await;
     c.dynamodb
@@ -682,7 +688,7 @@ async fn wait_for_lock(
     store: &StateStore,
     c: &Component,
     child: &mut std::process::Child,
-) -> stagegate::state::LockInfo {
+) -> stagegate::engine::state::LockInfo {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(lock) = store.current_lock(c).await.expect("read lock")

@@ -2,8 +2,8 @@
 
 use cucumber::{then, when};
 use stagegate::aws::DEFAULT_REGION;
-use stagegate::drill::{DrillReport, drill};
-use stagegate::repo::Repo;
+use stagegate::foundation::repo::Repo;
+use stagegate::practice::drill::{DrillReport, drill};
 
 use super::{Env, World};
 

@@ -3,10 +3,10 @@
 use cucumber::{given, then, when};
 use jiff::{SignedDuration, Timestamp};
 use stagegate::Environment;
-use stagegate::gate::{Approval, GateRequest, GateVerdict, Verdict, evaluate};
-use stagegate::policy::Pipeline;
-use stagegate::repo::Repo;
-use stagegate::tickets::{FileTickets, TicketId};
+use stagegate::foundation::policy::Pipeline;
+use stagegate::foundation::repo::Repo;
+use stagegate::foundation::tickets::{FileTickets, TicketId};
+use stagegate::release::gate::{Approval, GateRequest, GateVerdict, Verdict, evaluate};
 
 use super::World;
 
@@ -116,17 +116,18 @@ async fn approved_before(w: &mut World, who: String, minutes: i64) {
 
 #[given(expr = "it was triggered by {string}")]
 async fn triggered(w: &mut World, trigger: String) {
-    w.gate.request().trigger = stagegate::gate::trigger(&trigger).expect("a valid trigger");
+    w.gate.request().trigger = stagegate::release::gate::trigger(&trigger).expect("a valid trigger");
 }
 
 #[given(expr = "it is confirmed with {string}")]
 async fn confirmed_with(w: &mut World, typed: String) {
-    w.gate.request().confirmation = Some(stagegate::gate::confirmation(&typed).expect("a well-formed confirmation"));
+    w.gate.request().confirmation =
+        Some(stagegate::release::gate::confirmation(&typed).expect("a well-formed confirmation"));
 }
 
 #[given(expr = "the commit is on branch {string}")]
 async fn on_branch(w: &mut World, branch: String) {
-    w.gate.request().branch = Some(stagegate::gate::branch(&branch).expect("a branch name"));
+    w.gate.request().branch = Some(stagegate::release::gate::branch(&branch).expect("a branch name"));
 }
 
 #[given(expr = "it names the change ticket {string}")]
@@ -192,7 +193,7 @@ fi"#,
 
 #[when(expr = "a gate request is made with {word} {string}")]
 async fn bad_request(w: &mut World, flag: String, value: String) {
-    use stagegate::gate;
+    use stagegate::release::gate;
     let refused = match flag.as_str() {
         "--change-ticket" => value.parse::<TicketId>().err().map(|e| e.to_string()),
         "--confirm" => gate::confirmation(&value).err().map(|e| e.to_string()),

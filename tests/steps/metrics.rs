@@ -4,10 +4,10 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use jiff::{SignedDuration, Timestamp};
 use stagegate::Environment;
-use stagegate::dashboard::Dashboard;
-use stagegate::ledger::{self, CheckKind, CheckRecord, DeploymentRecord, Outcome, RecordKind, TestResults};
-use stagegate::metrics::{Metric, Verdict, Window};
-use stagegate::template::html::HtmlDocument;
+use stagegate::checks::template::html::HtmlDocument;
+use stagegate::observe::dashboard::Dashboard;
+use stagegate::observe::metrics::{Metric, Verdict, Window};
+use stagegate::release::ledger::{self, CheckKind, CheckRecord, DeploymentRecord, Outcome, RecordKind, TestResults};
 
 use super::{Env, World};
 
@@ -163,7 +163,7 @@ async fn rollback_timed(w: &mut World, env: Env) {
     let k = m.kpi(Metric::TimeToRollback);
     assert!(k.basis.starts_with("1 of 1 rollbacks"), "{k:?}");
     match k.value {
-        Some(stagegate::metrics::Value::Duration { ms }) => {
+        Some(stagegate::observe::metrics::Value::Duration { ms }) => {
             assert!(ms > 0 && ms < SignedDuration::from_mins(15).as_millis() as i64, "{k:?}")
         }
         other => panic!("no time to rollback: {other:?}"),
@@ -222,7 +222,7 @@ async fn charts(w: &mut World, n: usize) {
         assert!(page.contains(&format!("<figcaption>{caption}</figcaption>")), "{caption}");
     }
     // Each chart has a bar in every environment's colour (zero wide when it has nothing).
-    for colour in stagegate::dashboard::ENVIRONMENT_COLOURS {
+    for colour in stagegate::observe::dashboard::ENVIRONMENT_COLOURS {
         assert_eq!(page.matches(&format!("fill=\"{colour}\"")).count(), n, "{colour}");
     }
 }

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 
 use stagegate::Environment;
 use stagegate::aws::{AwsClients, DEFAULT_REGION};
-use stagegate::state::{Component, LockInfo, StateError, StateStore, StoredState};
+use stagegate::engine::state::{Component, LockInfo, StateError, StateStore, StoredState};
 
 use crate::harness::{Harness, Lease};
 
@@ -61,29 +61,29 @@ pub struct World {
     /// This scenario's working copy of the sample repo.
     repo: Option<tempfile::TempDir>,
     /// The last plans made (one per environment).
-    plans: Vec<stagegate::plan::Plan>,
+    plans: Vec<stagegate::engine::plan::Plan>,
     /// The last apply: its report, or why it was refused.
-    outcome: Option<Result<stagegate::apply::ApplyReport, String>>,
+    outcome: Option<Result<stagegate::engine::apply::ApplyReport, String>>,
     /// The gate being evaluated.
     gate: gates::GateScenario,
     /// Deployments run in this scenario, in order.
-    deployments: Vec<stagegate::deploy::DeployOutcome>,
+    deployments: Vec<stagegate::release::deploy::DeployOutcome>,
     /// The last verification.
-    verify: Option<stagegate::verify::VerifyReport>,
+    verify: Option<stagegate::release::verify::VerifyReport>,
     /// A previewed rollback's checkout of its tag.
-    rollback_checkout: Option<stagegate::rollback::TagCheckout>,
+    rollback_checkout: Option<stagegate::release::rollback::TagCheckout>,
     /// The last rollback drill.
-    drill: Option<stagegate::drill::DrillReport>,
+    drill: Option<stagegate::practice::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
     stage1: validation::Stage1,
     /// The last report: KPIs and dashboard.
-    dashboard: Option<stagegate::dashboard::Dashboard>,
+    dashboard: Option<stagegate::observe::dashboard::Dashboard>,
     /// Workflow conformance: the workflows linted and what was found.
     workflows: workflows::WorkflowLint,
     /// The Slack sink and what it received.
     slack: notify::Slack,
     /// The last lock monitor report.
-    lock_report: Option<stagegate::monitor::LockReport>,
+    lock_report: Option<stagegate::observe::monitor::LockReport>,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
     /// Cost estimates and the PR comment carrying one.

@@ -5,11 +5,11 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use stagegate::Environment;
 use stagegate::aws::DEFAULT_REGION;
-use stagegate::monitor::{TableReading, monitor};
-use stagegate::notify::human;
-use stagegate::policy::Pipeline;
-use stagegate::repo::Repo;
-use stagegate::state::{LockInfo, OPERATION_APPLY};
+use stagegate::engine::state::{LockInfo, OPERATION_APPLY};
+use stagegate::foundation::policy::Pipeline;
+use stagegate::foundation::repo::Repo;
+use stagegate::observe::monitor::{TableReading, monitor};
+use stagegate::release::notify::human;
 
 use super::{Env, World, component};
 
@@ -28,7 +28,7 @@ impl World {
             .expect("the lock item is written");
     }
 
-    fn lock_report(&self) -> &stagegate::monitor::LockReport {
+    fn lock_report(&self) -> &stagegate::observe::monitor::LockReport {
         self.lock_report.as_ref().expect("the monitor ran")
     }
 }

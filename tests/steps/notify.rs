@@ -12,8 +12,8 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use serde_json::Value;
 use stagegate::Environment;
-use stagegate::notify::{DeliveryStatus, Event, Notice, Notifier, Webhook, route};
-use stagegate::policy::Pipeline;
+use stagegate::foundation::policy::Pipeline;
+use stagegate::release::notify::{DeliveryStatus, Event, Notice, Notifier, Webhook, route};
 
 use super::World;
 
@@ -233,7 +233,7 @@ async fn no_url(w: &mut World) {
     regex = r"^(deployment started|deployment completed|deployment failed|approval required|rollback executed|a state lock held too long) is routed for (DEV|SIT|PROD)$"
 )]
 async fn routed(w: &mut World, event: String, env: String) {
-    let policy = Pipeline::load(&stagegate::repo::Repo::sample_path()).expect("the sample policy");
+    let policy = Pipeline::load(&stagegate::foundation::repo::Repo::sample_path()).expect("the sample policy");
     let d = jiff::SignedDuration::from_secs(60);
     let who = "release-bot".to_owned();
     let event = match event.as_str() {

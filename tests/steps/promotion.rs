@@ -3,14 +3,14 @@
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use stagegate::Environment;
-use stagegate::apply::ApplyOptions;
 use stagegate::aws::DEFAULT_REGION;
-use stagegate::deploy::{DeployOutcome, Deployment};
-use stagegate::gate::Approval;
-use stagegate::ledger;
-use stagegate::policy::Pipeline;
-use stagegate::repo::Repo;
-use stagegate::tickets::FileTickets;
+use stagegate::engine::apply::ApplyOptions;
+use stagegate::foundation::policy::Pipeline;
+use stagegate::foundation::repo::Repo;
+use stagegate::foundation::tickets::FileTickets;
+use stagegate::release::deploy::{DeployOutcome, Deployment};
+use stagegate::release::gate::Approval;
+use stagegate::release::ledger;
 
 use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
 use super::{World, git};

@@ -3,18 +3,18 @@
 use cucumber::{given, then, when};
 use serde_json::json;
 use stagegate::Environment;
-use stagegate::apply::ApplyOptions;
 use stagegate::aws::DEFAULT_REGION;
-use stagegate::deploy::Deployment;
-use stagegate::desired::DesiredEnvironment;
-use stagegate::gate::Approval;
-use stagegate::ledger::{self, RecordKind};
-use stagegate::plan::Plan;
-use stagegate::policy::Pipeline;
-use stagegate::repo::Repo;
-use stagegate::rollback::{LAST_GOOD, TagCheckout, last_good, preview, rollback};
-use stagegate::tickets::FileTickets;
-use stagegate::verify::verify;
+use stagegate::engine::apply::ApplyOptions;
+use stagegate::engine::desired::DesiredEnvironment;
+use stagegate::engine::plan::Plan;
+use stagegate::foundation::policy::Pipeline;
+use stagegate::foundation::repo::Repo;
+use stagegate::foundation::tickets::FileTickets;
+use stagegate::release::deploy::Deployment;
+use stagegate::release::gate::Approval;
+use stagegate::release::ledger::{self, RecordKind};
+use stagegate::release::rollback::{LAST_GOOD, TagCheckout, last_good, preview, rollback};
+use stagegate::release::verify::verify;
 
 use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
 use super::{Env, World, component, git};
@@ -74,7 +74,7 @@ impl World {
         };
         let mut req =
             request(env, "release-bot", &checkout.commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
-        req.confirmation = Some(stagegate::gate::confirmation(typed).expect("a well-formed confirmation"));
+        req.confirmation = Some(stagegate::release::gate::confirmation(typed).expect("a well-formed confirmation"));
         req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
         if env == Environment::Prod && ticket {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
@@ -88,7 +88,7 @@ impl World {
 
     async fn pitr_of_tenants(&mut self) -> bool {
         let clients = self.clients(Environment::Dev).await;
-        let t = stagegate::live::read_table(&clients, "tenants").await.expect("read").expect("the table");
+        let t = stagegate::engine::live::read_table(&clients, "tenants").await.expect("read").expect("the table");
         t.attributes["point_in_time_recovery"] == json!(true)
     }
 }
@@ -122,7 +122,7 @@ async fn last_good_is(w: &mut World, tag: String) {
     let dir = w.checkout_dir();
     let store = w.store(Environment::Dev).await;
     assert_eq!(last_good(&store, &dir).await.expect("ledger"), Some(tag.clone()));
-    assert_eq!(stagegate::tags::tag_commit(&dir, &tag).expect("the tag"), w.first_commit());
+    assert_eq!(stagegate::release::tags::tag_commit(&dir, &tag).expect("the tag"), w.first_commit());
 }
 
 #[when(regex = r#"^DEV is rolled back to "last-good" by "release-bot" approved by (.+), confirmed with "([a-z-]+)"$"#)]
@@ -259,14 +259,15 @@ async fn rolled_back_to_version(
     };
     let commit = git(&dir, &["rev-parse", "HEAD"]);
     let mut req = request(env, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
-    req.confirmation = Some(stagegate::gate::confirmation(&typed).expect("a well-formed confirmation"));
+    req.confirmation = Some(stagegate::release::gate::confirmation(&typed).expect("a well-formed confirmation"));
     req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
     if env == Environment::Prod {
         req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
     }
-    let outcome = stagegate::rollback::to_state_version(&deployment, &c, &version, &req, &ApplyOptions::default())
-        .await
-        .expect("the rollback ran");
+    let outcome =
+        stagegate::release::rollback::to_state_version(&deployment, &c, &version, &req, &ApplyOptions::default())
+            .await
+            .expect("the rollback ran");
     w.deployments.push(outcome);
 }
 
@@ -280,7 +281,7 @@ async fn serial_and_lineage(w: &mut World, env: Env, name: String, serial: u64) 
 #[then(expr = "point-in-time recovery of {string} is on again in {env}")]
 async fn on_again(w: &mut World, table: String, env: Env) {
     let clients = w.clients(env.0).await;
-    let t = stagegate::live::read_table(&clients, &table).await.expect("read").expect("the table");
+    let t = stagegate::engine::live::read_table(&clients, &table).await.expect("read").expect("the table");
     assert_eq!(t.attributes["point_in_time_recovery"], json!(true));
 }
 
@@ -328,7 +329,7 @@ impl World {
         git(&dir, &["worktree", "add", "--detach", "--quiet", tree.to_str().expect("utf-8"), &commit]);
         let desired = DesiredEnvironment::load(&Repo::open(&tree).expect("tree"), env).expect("desired");
         let clients = self.clients(env).await;
-        let plan = stagegate::plan::plan_environment(&clients, &desired, Some(commit), jiff::Timestamp::now())
+        let plan = stagegate::engine::plan::plan_environment(&clients, &desired, Some(commit), jiff::Timestamp::now())
             .await
             .expect("a plan");
         let report = verify(&clients, &desired).await.expect("verify");
@@ -372,10 +373,10 @@ async fn rolled_back_to_release(
     let env: Environment = env.parse().expect("an environment");
     let commit = w.release_commit(&release);
     let dir = w.checkout_dir();
-    let tags = stagegate::tags::deployment_tags(&dir, env).expect("tags");
+    let tags = stagegate::release::tags::deployment_tags(&dir, env).expect("tags");
     let tag = tags
         .iter()
-        .find(|t| stagegate::tags::tag_commit(&dir, t).expect("a tag") == commit)
+        .find(|t| stagegate::release::tags::tag_commit(&dir, t).expect("a tag") == commit)
         .unwrap_or_else(|| panic!("no {env} tag of release {release} in {tags:?}"));
     let (checkout, plan) = w.preview_rollback(env, tag).await;
     w.run_rollback(&checkout, plan, &approvers, &typed, ticket != "no change ticket").await;

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use cucumber::{given, then, when};
 use stagegate::Environment;
-use stagegate::policy::Pipeline;
-use stagegate::repo::Repo;
+use stagegate::foundation::policy::Pipeline;
+use stagegate::foundation::repo::Repo;
 
 use super::World;
 

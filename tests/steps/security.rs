@@ -7,12 +7,12 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use serde_json::{Value, json};
 use stagegate::Environment;
-use stagegate::apply::{ApplyOptions, apply};
 use stagegate::aws::{ActionRecorder, AwsClients, DEFAULT_REGION, RecordedCall};
-use stagegate::desired::DesiredEnvironment;
-use stagegate::iam::{self, PolicyKind};
-use stagegate::plan::plan_environment;
-use stagegate::state::StateStore;
+use stagegate::checks::iam::{self, PolicyKind};
+use stagegate::engine::apply::{ApplyOptions, apply};
+use stagegate::engine::desired::DesiredEnvironment;
+use stagegate::engine::plan::plan_environment;
+use stagegate::engine::state::StateStore;
 
 use super::validation::copy_dir;
 use super::{Env, World};
@@ -129,7 +129,8 @@ fn recorded_summary(w: &mut World, env: Env, step: &Step) {
 #[when("the repo is scanned against those operations")]
 fn scanned_against(w: &mut World) {
     let env = w.recorded.env.expect("recorded operations");
-    let report = stagegate::scan::scan_with_actions(w.stage1.root(), Some((env, &w.recorded.calls))).expect("a repo");
+    let report =
+        stagegate::checks::scan::scan_with_actions(w.stage1.root(), Some((env, &w.recorded.calls))).expect("a repo");
     w.stage1.scanned(report);
 }
 

@@ -4,10 +4,10 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use serde_json::json;
 use stagegate::Environment;
-use stagegate::repo::Repo;
-use stagegate::state::{
+use stagegate::engine::state::{
     Component, LockInfo, OPERATION_APPLY, StateError, StateResource, StateStore, TerraformState, md5_hex,
 };
+use stagegate::foundation::repo::Repo;
 
 use super::{Env, World, component};
 
@@ -332,7 +332,11 @@ async fn restore_by_serial(w: &mut World, env: Env, serial: u64, name: String) {
     let old = store.read_version(&c, &version).await.expect("the version");
     w.remembered.insert(
         format!("serial {serial}"),
-        stagegate::state::StoredState { md5: md5_hex(&old.to_bytes()), state: old, version_id: Some(version.clone()) },
+        stagegate::engine::state::StoredState {
+            md5: md5_hex(&old.to_bytes()),
+            state: old,
+            version_id: Some(version.clone()),
+        },
     );
     w.refusal = restore(&store, &c, &version).await.err();
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use cucumber::{given, then, when};
 use serde_json::Value;
-use stagegate::scan::ScanReport;
+use stagegate::checks::scan::ScanReport;
 
 use super::{Env, World};
 
@@ -136,13 +136,13 @@ fn template_edit(w: &mut World, template: String, old: String, new: String) {
 
 #[when("the repo is validated")]
 fn validated(w: &mut World) {
-    w.stage1.outcome = Some(match stagegate::validate::validate(w.stage1.root()) {
+    w.stage1.outcome = Some(match stagegate::checks::validate::validate(w.stage1.root()) {
         Ok(r) => Outcome {
             exit: r.exit_code(),
             findings: r.diagnostics.iter().map(|d| (d.rule.to_owned(), d.location(), d.path.clone())).collect(),
             scan: None,
         },
-        Err(_) => Outcome { exit: stagegate::error::exit::BAD_INPUT, findings: Vec::new(), scan: None },
+        Err(_) => Outcome { exit: stagegate::foundation::exit::BAD_INPUT, findings: Vec::new(), scan: None },
     });
 }
 
@@ -153,7 +153,7 @@ fn formatting(w: &mut World, how: String) {
         "applied" => true,
         other => panic!("formatting is checked or applied, not {other}"),
     };
-    let report = stagegate::fmt::fmt(w.stage1.root(), write).expect("a repo");
+    let report = stagegate::checks::fmt::fmt(w.stage1.root(), write).expect("a repo");
     let findings: Vec<_> = report.diagnostics().iter().map(|d| (d.rule.to_owned(), d.location(), None)).collect();
     let exit = u8::from(!report.problems.is_empty() || (!write && !report.changed.is_empty()));
     w.stage1.outcome = Some(Outcome { exit, findings, scan: None });
@@ -161,7 +161,7 @@ fn formatting(w: &mut World, how: String) {
 
 #[when("the repo is scanned")]
 fn scanned(w: &mut World) {
-    let report = stagegate::scan::scan(w.stage1.root()).expect("a repo");
+    let report = stagegate::checks::scan::scan(w.stage1.root()).expect("a repo");
     w.stage1.scanned(report);
 }
 
@@ -173,7 +173,7 @@ fn rendered(w: &mut World, template: String) {
         &std::fs::read_to_string(root.join(format!("templates/{template}.sample.json"))).expect("sample"),
     )
     .expect("sample JSON");
-    w.stage1.rendered = Some(stagegate::template::render::render(&text, &data).expect("the template renders"));
+    w.stage1.rendered = Some(stagegate::checks::template::render::render(&text, &data).expect("the template renders"));
 }
 
 #[then("the check passes")]

@@ -1,9 +1,9 @@
 //! Steps for the post-deploy invariants (features/verify).
 
 use cucumber::{then, when};
-use stagegate::desired::DesiredEnvironment;
-use stagegate::repo::Repo;
-use stagegate::verify::{VerifyReport, verify};
+use stagegate::engine::desired::DesiredEnvironment;
+use stagegate::foundation::repo::Repo;
+use stagegate::release::verify::{VerifyReport, verify};
 
 use super::{Env, World};
 
@@ -92,9 +92,11 @@ async fn tiered(w: &mut World, env: Env) {
     let dir = w.repo.as_ref().expect("a checkout").path().to_path_buf();
     let repo = Repo::open(&dir).expect("the checkout");
     let desired = DesiredEnvironment::load(&repo, env.0).expect("desired");
-    let tier = stagegate::policy::Pipeline::load(&dir).expect("policy").environment(env.0).post_deploy_tests;
+    let tier =
+        stagegate::foundation::policy::Pipeline::load(&dir).expect("policy").environment(env.0).post_deploy_tests;
     let clients = w.clients(env.0).await;
-    w.verify = Some(stagegate::verify::post_deploy_tests(&clients, &desired, tier, &dir).await.expect("tests ran"));
+    w.verify =
+        Some(stagegate::release::verify::post_deploy_tests(&clients, &desired, tier, &dir).await.expect("tests ran"));
 }
 
 #[then(expr = "they include {int} {word} checks, all passing, saying {string}")]

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use cucumber::{given, then, when};
 use serde_json::Value;
-use stagegate::workflows::{Finding, WORKFLOWS_DIR, WorkflowError, WorkflowReport, lint};
+use stagegate::checks::workflows::{Finding, WORKFLOWS_DIR, WorkflowError, WorkflowReport, lint};
 
 use super::World;
 

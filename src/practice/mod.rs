@@ -1,0 +1,4 @@
+//! Rehearsals of the whole pipeline and the rollback drill, on an emulator.
+
+pub mod drill;
+pub mod rehearse;

@@ -1,0 +1,328 @@
+//! `stagegate deploy`: gate → lock → apply → post-deploy tests → tag → record. A closed gate
+//! changes nothing; everything after the gate is recorded, success or failure.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::Environment;
+use crate::Error;
+use crate::aws::AwsClients;
+use crate::emulator::Endpoint;
+use crate::engine::apply::{ApplyOptions, ApplyReport, apply};
+use crate::engine::desired::DesiredEnvironment;
+use crate::engine::plan::{Plan, plan_environment};
+use crate::engine::state::{StateError, StateStore};
+use crate::foundation::policy::Pipeline;
+use crate::foundation::repo::Repo;
+use crate::foundation::tickets::TicketSource;
+use crate::release::gate::{GateRequest, GateVerdict, evaluate};
+use crate::release::ledger::{self, DeploymentRecord, Outcome, RecordKind, TestResults};
+use crate::release::notify::{Delivery, Event, Notice, Notifier};
+
+#[derive(Debug, Serialize)]
+pub struct DeployOutcome {
+    pub verdict: GateVerdict,
+    pub report: Option<ApplyReport>,
+    pub tests: Option<TestResults>,
+    pub tag: Option<String>,
+    pub record: Option<DeploymentRecord>,
+    /// What became of each notification; a failed one never fails the deployment.
+    pub notifications: Vec<Delivery>,
+}
+
+/// The gate's verdict lines, then what the deployment did.
+impl std::fmt::Display for DeployOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.verdict)?;
+        for c in self.report.iter().flat_map(|r| &r.components) {
+            writeln!(f, "{c}")?;
+        }
+        if let Some(t) = &self.tests {
+            writeln!(f, "post-deploy tests {}: {}", if t.passed { "passed" } else { "FAILED" }, t.summary)?;
+        }
+        if let Some(tag) = &self.tag {
+            writeln!(f, "tagged {tag}")?;
+        }
+        if let Some(r) = &self.record {
+            writeln!(f, "recorded {:?} {} ({:?})", r.kind, r.id, r.result)?;
+        }
+        for n in &self.notifications {
+            writeln!(f, "{n}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A gate request from simulated approvers who satisfy the policy (rehearse and drill): the
+/// required number of the environment's reviewers, all approving at `at`.
+pub fn simulated_request(
+    policy: &Pipeline,
+    env: Environment,
+    deployer: &str,
+    ticket: &str,
+    commit: &str,
+    at: jiff::Timestamp,
+    rollback: bool,
+) -> GateRequest {
+    let p = policy.environment(env);
+    GateRequest {
+        env,
+        deployer: deployer.into(),
+        approvals: p
+            .reviewers
+            .iter()
+            .take(p.required_approvals.0 as usize)
+            .map(|r| crate::release::gate::Approval { who: r.clone(), at: Some(at) })
+            .collect(),
+        confirmation: Some(format!("{}-{}", if rollback { "rollback" } else { "deploy" }, env.name())),
+        change_ticket: Some(ticket.parse().expect("a generated ticket id matches the pattern")),
+        branch: Some("main".into()),
+        commit: Some(commit.into()),
+        trigger: "manual".into(),
+        at,
+        rollback,
+        // Nothing is sent during a rehearsal or drill; the webhook is taken as configured.
+        slack_configured: true,
+    }
+}
+
+impl DeployOutcome {
+    /// A deployment the gate refused: nothing ran.
+    pub fn refused(verdict: GateVerdict) -> DeployOutcome {
+        DeployOutcome { verdict, report: None, tests: None, tag: None, record: None, notifications: Vec::new() }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.record.as_ref().is_some_and(DeploymentRecord::is_green)
+    }
+}
+
+/// Everything a deployment runs against.
+pub struct Deployment<'a> {
+    pub endpoint: &'a Endpoint,
+    pub region: &'a str,
+    pub repo: &'a Repo,
+    pub policy: &'a Pipeline,
+    pub tickets: &'a dyn TicketSource,
+    /// Where notifications go; none during rehearsals and drills.
+    pub notifier: Option<&'a Notifier>,
+}
+
+impl Deployment<'_> {
+    /// The records of the environment before `env` in the promotion order, read with that
+    /// environment's own credentials (R25). A backend that does not exist yet has none.
+    pub async fn evidence(&self, env: Environment) -> Result<Vec<DeploymentRecord>, Error> {
+        let Some(prev) = self.policy.previous(env) else { return Ok(Vec::new()) };
+        let store = StateStore::new(AwsClients::for_environment(self.endpoint, prev, self.region).await, prev);
+        match ledger::records(&store).await {
+            Ok(r) => Ok(r),
+            Err(StateError::Aws { detail, .. }) if detail.contains("NoSuchBucket") => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Runs the gate and, when it opens, the deployment.
+    pub async fn run(
+        &self,
+        req: &GateRequest,
+        plan: Option<Plan>,
+        options: &ApplyOptions,
+    ) -> Result<DeployOutcome, Error> {
+        self.run_after_detection(req, plan, options, None).await
+    }
+
+    /// [`Deployment::run`] for a rollback that answers a problem detected at `detected`
+    /// (kept in the record, for mean time to rollback).
+    pub async fn run_after_detection(
+        &self,
+        req: &GateRequest,
+        plan: Option<Plan>,
+        options: &ApplyOptions,
+        detected: Option<jiff::Timestamp>,
+    ) -> Result<DeployOutcome, Error> {
+        let evidence = self.evidence(req.env).await?;
+        let verdict = evaluate(self.policy, self.tickets, Some(&evidence), req);
+        if !verdict.passed() {
+            let mut outcome = DeployOutcome::refused(verdict);
+            if let Some(notice) = approval_required(self.policy, req, &outcome.verdict) {
+                outcome.notifications = self.notify(&notice).await;
+            }
+            return Ok(outcome);
+        }
+        let started = Instant::now();
+        let mut notifications = Vec::new();
+        if !req.rollback {
+            let event = Event::DeploymentStarted {
+                deployer: req.deployer.clone(),
+                commit: req.commit.clone().unwrap_or_default(),
+                change_ticket: req.change_ticket.as_ref().map(ToString::to_string),
+            };
+            notifications.extend(self.notify(&Notice { env: req.env, event }).await);
+        }
+        let commit = req.commit.clone().unwrap_or_default();
+        let clients = AwsClients::for_environment(self.endpoint, req.env, self.region).await;
+        let store = StateStore::new(clients.clone(), req.env);
+        store.bootstrap().await?;
+        let desired = DesiredEnvironment::load(self.repo, req.env)?;
+        let plan = match plan {
+            Some(p) => p,
+            None => plan_environment(&clients, &desired, Some(commit.clone()), req.at).await?,
+        };
+        let applied = apply(&store, &plan, self.repo, req.at, options).await;
+        let (report, error) = match applied {
+            Ok(r) => {
+                let failed: Vec<String> = r
+                    .components
+                    .iter()
+                    .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.component)))
+                    .collect();
+                (Some(r), (!failed.is_empty()).then(|| failed.join("; ")))
+            }
+            Err(e) => (None, Some(e.to_string())),
+        };
+        // Post-deploy tests: the invariants hold, and the environment matches the repo,
+        // resource by resource.
+        let tests = match &error {
+            Some(_) => None,
+            None => {
+                let tier = self.policy.environment(req.env).post_deploy_tests;
+                let invariants = crate::release::verify::post_deploy_tests(&clients, &desired, tier, self.repo.root())
+                    .await
+                    .map_err(crate::engine::plan::PlanError::Live)?;
+                let again = plan_environment(&clients, &desired, Some(commit.clone()), req.at).await?;
+                let resources: usize = again.components.iter().map(|c| c.resources.len()).sum();
+                let differing: Vec<String> = again
+                    .components
+                    .iter()
+                    .flat_map(|c| &c.resources)
+                    .filter(|r| r.action != crate::engine::plan::Action::NoOp)
+                    .map(|r| r.address.clone())
+                    .collect();
+                let broken: Vec<String> = invariants
+                    .failures()
+                    .iter()
+                    .map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail))
+                    .collect();
+                let mut summary = format!("{tier:?} tests: {} checks pass", invariants.checks.len() - broken.len());
+                if !broken.is_empty() {
+                    summary.push_str(&format!("; broken: {}", broken.join("; ")));
+                }
+                if differing.is_empty() {
+                    summary.push_str(&format!("; all {resources} resources match the repo"));
+                } else {
+                    summary.push_str(&format!("; differ from the repo: {}", differing.join(", ")));
+                }
+                Some(TestResults { passed: differing.is_empty() && broken.is_empty(), summary })
+            }
+        };
+        let green = error.is_none() && tests.as_ref().is_some_and(|t| t.passed);
+        let tag = if green {
+            let message = format!("Deployment to {} by {}", req.env.name(), req.deployer);
+            Some(
+                crate::release::tags::tag_deployment(
+                    self.repo.root(),
+                    req.env,
+                    &commit,
+                    req.at,
+                    &req.deployer,
+                    &message,
+                )
+                .map_err(|e| Error::Usage(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let committed = committed_at(self.repo.root(), &commit);
+        let record = DeploymentRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: if req.rollback { RecordKind::Rollback } else { RecordKind::Deploy },
+            environment: req.env,
+            commit,
+            deployer: req.deployer.clone(),
+            approvers: req.approvals.iter().map(|a| a.who.clone()).collect(),
+            trigger: req.trigger.clone(),
+            started: req.at,
+            recorded: jiff::Timestamp::now(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            result: if error.is_none() { Outcome::Succeeded } else { Outcome::Failed },
+            tests: tests.clone(),
+            tag: tag.clone(),
+            error,
+            committed,
+            detected,
+        };
+        ledger::append(&store, &record).await?;
+        notifications.extend(self.notify(&finished(&record, &plan, req)).await);
+        Ok(DeployOutcome { verdict, report, tests, tag, record: Some(record), notifications })
+    }
+
+    async fn notify(&self, notice: &Notice) -> Vec<Delivery> {
+        match self.notifier {
+            Some(n) => n.notify(notice).await,
+            None => Vec::new(),
+        }
+    }
+}
+
+/// When `commit` landed on main: git's committer date (the merge commit's, for a merge).
+fn committed_at(repo_root: &std::path::Path, commit: &str) -> Option<jiff::Timestamp> {
+    if commit.is_empty() {
+        return None;
+    }
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(repo_root)
+        .args(["show", "--no-patch", "--format=%cI", commit, "--"])
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().parse().ok()).flatten()
+}
+
+/// The notice for a recorded deployment or rollback (LLD 7.8.2).
+fn finished(record: &DeploymentRecord, plan: &Plan, req: &GateRequest) -> Notice {
+    let duration = jiff::SignedDuration::from_millis(i64::try_from(record.duration_ms).unwrap_or(i64::MAX));
+    let reason = || match (&record.error, &record.tests) {
+        (Some(e), _) => e.clone(),
+        (None, Some(t)) => format!("post-deploy tests failed: {}", t.summary),
+        (None, None) => "no post-deploy tests ran".to_owned(),
+    };
+    let event = match record.kind {
+        RecordKind::Rollback => Event::RollbackExecuted {
+            by: record.deployer.clone(),
+            target: record.commit.clone(),
+            duration,
+            passed: record.is_green(),
+            tag: record.tag.clone(),
+        },
+        RecordKind::Deploy if record.is_green() => Event::DeploymentCompleted {
+            deployer: record.deployer.clone(),
+            duration,
+            resources: crate::release::notify::resource_summary(plan),
+            tag: record.tag.clone(),
+        },
+        RecordKind::Deploy => Event::DeploymentFailed { deployer: record.deployer.clone(), duration, reason: reason() },
+    };
+    Notice { env: req.env, event }
+}
+
+/// A gate closed only for want of approvals asks the environment's reviewers for them (7.6.3).
+fn approval_required(policy: &Pipeline, req: &GateRequest, verdict: &GateVerdict) -> Option<Notice> {
+    let failures = verdict.failures();
+    let only_approvals = !failures.is_empty() && failures.iter().all(|r| matches!(r.rule, "R16" | "R17" | "R18"));
+    only_approvals.then(|| Notice {
+        env: req.env,
+        event: Event::ApprovalRequired {
+            requested_by: req.deployer.clone(),
+            approvers_needed: policy.environment(req.env).required_approvals.0,
+            approved_by: req.approvals.iter().map(|a| a.who.clone()).collect(),
+            run_url: run_url(),
+        },
+    })
+}
+
+/// The GitHub Actions run this process belongs to, when it runs in one.
+fn run_url() -> Option<String> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    Some(format!("{}/{}/actions/runs/{}", var("GITHUB_SERVER_URL")?, var("GITHUB_REPOSITORY")?, var("GITHUB_RUN_ID")?))
+}
