@@ -6,6 +6,7 @@ pub mod component;
 pub mod config;
 pub mod environment;
 pub mod exit;
+pub mod git;
 pub mod policy;
 pub mod repo;
 pub mod tickets;

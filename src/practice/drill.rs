@@ -17,14 +17,13 @@ use crate::aws::AwsClients;
 use crate::emulator::Endpoint;
 use crate::engine::apply::ApplyOptions;
 use crate::engine::desired::DesiredEnvironment;
-use crate::engine::state::StateStore;
 use crate::foundation::policy::{Pipeline, Rto};
 use crate::foundation::repo::Repo;
 use crate::foundation::tickets::{ChangeTicket, FileTickets};
 use crate::release::deploy::Deployment;
 use crate::release::deploy::simulated_request;
 use crate::release::gate::evaluate;
-use crate::release::rollback::{TagCheckout, last_good, preview};
+use crate::release::rollback::{LAST_GOOD, TagRollback};
 
 const DRILL_TICKET: &str = "CHG0000002";
 use crate::release::verify::verify;
@@ -77,9 +76,8 @@ pub async fn drill(
     let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
     let at = crate::practice::rehearse::inside_every_window(now);
     let tickets = FileTickets::with(vec![ChangeTicket::generated(DRILL_TICKET, "stagegate rollback drill", at)]);
-    let deployment =
-        Deployment { endpoint, region, repo: &checkout, policy: &policy, tickets: &tickets, notifier: None };
-    let good = crate::engine::plan::current_commit(checkout.root()).unwrap_or_default();
+    let deployment = Deployment::new(endpoint, region, &checkout, &policy, &tickets);
+    let good = crate::foundation::git::current_commit(checkout.root()).unwrap_or_default();
     promote(&deployment, DRILL_TICKET, env, &good, at).await?;
     drill_promoted(&deployment, DRILL_TICKET, env, at).await
 }
@@ -122,7 +120,6 @@ pub async fn drill_promoted(
     let mut phases = Vec::new();
     let mut phase = |name: &'static str, since: Instant| phases.push(Phase { name, ms: since.elapsed().as_millis() });
     let clients = AwsClients::for_environment(endpoint, env, region).await;
-    let store = StateStore::new(clients.clone(), env);
     let started = Instant::now();
     let desired_now = DesiredEnvironment::load(checkout, env)?;
     let broken = verify(&clients, &desired_now).await.map_err(crate::engine::plan::PlanError::Live)?;
@@ -135,16 +132,11 @@ pub async fn drill_promoted(
     }
 
     let started = Instant::now();
-    let tag = last_good(&store, checkout.root())
-        .await?
-        .ok_or_else(|| Error::Failed(format!("{} has no good deployment to roll back to", env.label())))?;
-    let tag_tree = TagCheckout::new(checkout.root(), &tag)?;
-    let tree = Repo::open(&tag_tree.root())?;
-    let plan = preview(deployment, env, &tree, &tag_tree.commit, at).await?;
+    let rollback = TagRollback::prepare(deployment, env, LAST_GOOD, at).await?;
     phase("plan", started);
 
     let started = Instant::now();
-    let req = simulated_request(policy, env, "drill-bot", ticket, &tag_tree.commit, at, true);
+    let req = simulated_request(policy, env, "drill-bot", ticket, rollback.commit(), at, true);
     let verdict = evaluate(policy, tickets, None, &req);
     phase("gate", started);
     if !verdict.passed() {
@@ -155,19 +147,12 @@ pub async fn drill_promoted(
     // The rollback is recorded as starting at `at`; the detection is placed as long before it
     // as it really was, so the record carries detection → recovery on its own clock.
     let lead = jiff::SignedDuration::try_from(detected_at.elapsed()).unwrap_or(jiff::SignedDuration::ZERO);
-    let outcome = crate::release::rollback::rollback_after_detection(
-        deployment,
-        &tree,
-        &req,
-        plan,
-        &ApplyOptions::default(),
-        at.checked_sub(lead).ok(),
-    )
-    .await?;
+    let tag = rollback.tag.clone();
+    let desired_then = DesiredEnvironment::load(rollback.tree(), env)?;
+    let outcome = rollback.execute(deployment, &req, &ApplyOptions::default(), at.checked_sub(lead).ok()).await?;
     phase("apply", started);
 
     let started = Instant::now();
-    let desired_then = DesiredEnvironment::load(&tree, env)?;
     let after = verify(&clients, &desired_then).await.map_err(crate::engine::plan::PlanError::Live)?;
     phase("verify", started);
     if !after.passed() || !outcome.succeeded() {
@@ -196,15 +181,6 @@ fn break_environment(root: &std::path::Path, env: Environment) -> Result<String,
     let text = std::fs::read_to_string(&path).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
     let broken = text.replace("enable_point_in_time_recovery = true", "enable_point_in_time_recovery = false");
     std::fs::write(&path, broken).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["-c", "user.name=stagegate", "-c", "user.email=stagegate@localhost", "-c", "commit.gpgsign=false"])
-        .args(["commit", "--quiet", "--all", "--no-verify", "--message", "drill: point-in-time recovery off"])
-        .output()
-        .map_err(|e| Error::Infrastructure(format!("git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Infrastructure(format!("git commit: {}", String::from_utf8_lossy(&out.stderr).trim())));
-    }
-    Ok(crate::engine::plan::current_commit(root).unwrap_or_default())
+    crate::foundation::git::commit_all(root, "drill: point-in-time recovery off")
+        .map_err(|e| Error::Infrastructure(e.to_string()))
 }

@@ -99,6 +99,7 @@ impl DeployOutcome {
 }
 
 /// Everything a deployment runs against.
+#[derive(Clone, Copy)]
 pub struct Deployment<'a> {
     pub endpoint: &'a Endpoint,
     pub region: &'a str,
@@ -109,12 +110,41 @@ pub struct Deployment<'a> {
     pub notifier: Option<&'a Notifier>,
 }
 
-impl Deployment<'_> {
+impl<'a> Deployment<'a> {
+    /// A deployment of `repo` under `policy`, sending no notifications.
+    pub fn new(
+        endpoint: &'a Endpoint,
+        region: &'a str,
+        repo: &'a Repo,
+        policy: &'a Pipeline,
+        tickets: &'a dyn TicketSource,
+    ) -> Deployment<'a> {
+        Deployment { endpoint, region, repo, policy, tickets, notifier: None }
+    }
+
+    /// The same deployment, notifying through `notifier`.
+    pub fn with_notifier(self, notifier: Option<&'a Notifier>) -> Deployment<'a> {
+        Deployment { notifier, ..self }
+    }
+
+    /// The same deployment, of another tree of the repo (a tag's checkout).
+    pub fn at<'t>(&self, tree: &'t Repo) -> Deployment<'t>
+    where
+        'a: 't,
+    {
+        Deployment { repo: tree, ..*self }
+    }
+
+    /// The state backend of `env`, reached with `env`'s own credentials.
+    pub async fn state_store(&self, env: Environment) -> StateStore {
+        StateStore::new(AwsClients::for_environment(self.endpoint, env, self.region).await, env)
+    }
+
     /// The records of the environment before `env` in the promotion order, read with that
     /// environment's own credentials (R25). A backend that does not exist yet has none.
     pub async fn evidence(&self, env: Environment) -> Result<Vec<DeploymentRecord>, Error> {
         let Some(prev) = self.policy.previous(env) else { return Ok(Vec::new()) };
-        let store = StateStore::new(AwsClients::for_environment(self.endpoint, prev, self.region).await, prev);
+        let store = self.state_store(prev).await;
         match ledger::records(&store).await {
             Ok(r) => Ok(r),
             Err(StateError::Aws { detail, .. }) if detail.contains("NoSuchBucket") => Ok(Vec::new()),
@@ -233,7 +263,7 @@ impl Deployment<'_> {
         } else {
             None
         };
-        let committed = committed_at(self.repo.root(), &commit);
+        let committed = crate::foundation::git::committed_at(self.repo.root(), &commit);
         let record = DeploymentRecord {
             id: uuid::Uuid::new_v4().to_string(),
             kind: if req.rollback { RecordKind::Rollback } else { RecordKind::Deploy },
@@ -263,20 +293,6 @@ impl Deployment<'_> {
             None => Vec::new(),
         }
     }
-}
-
-/// When `commit` landed on main: git's committer date (the merge commit's, for a merge).
-fn committed_at(repo_root: &std::path::Path, commit: &str) -> Option<jiff::Timestamp> {
-    if commit.is_empty() {
-        return None;
-    }
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(repo_root)
-        .args(["show", "--no-patch", "--format=%cI", commit, "--"])
-        .output()
-        .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().parse().ok()).flatten()
 }
 
 /// The notice for a recorded deployment or rollback (LLD 7.8.2).

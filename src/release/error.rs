@@ -26,6 +26,8 @@ pub enum Error {
     Apply(#[from] crate::engine::apply::ApplyError),
     #[error(transparent)]
     Clock(#[from] crate::foundation::clock::BadInstant),
+    #[error(transparent)]
+    Rollback(#[from] crate::release::rollback::RollbackError),
     #[error("{0}")]
     Usage(String),
     /// A rehearsal, drill or rollback whose outcome failed (exit 1).
@@ -46,6 +48,7 @@ impl Error {
             Error::Desired(_) | Error::Clock(_) => exit::BAD_INPUT,
             Error::Failed(_) => exit::RULE_FAILED,
             Error::Infrastructure(_) => exit::INFRASTRUCTURE,
+            Error::Rollback(e) => e.exit_code(),
             Error::Plan(crate::engine::plan::PlanError::State(e)) => e.exit_code(),
             Error::Plan(crate::engine::plan::PlanError::Live(_)) => exit::INFRASTRUCTURE,
             Error::Plan(crate::engine::plan::PlanError::Refused { .. }) => exit::RULE_FAILED,

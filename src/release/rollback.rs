@@ -4,7 +4,6 @@
 //! post-deploy tests run, and the rollback is tagged and recorded like a deployment.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -16,6 +15,7 @@ use crate::engine::apply::ApplyOptions;
 use crate::engine::desired::DesiredEnvironment;
 use crate::engine::plan::{Plan, plan_environment};
 use crate::engine::state::StateStore;
+use crate::foundation::git::{self, Worktree};
 use crate::foundation::repo::Repo;
 use crate::release::deploy::{DeployOutcome, Deployment};
 use crate::release::gate::GateRequest;
@@ -27,24 +27,43 @@ pub const LAST_GOOD: &str = "last-good";
 static DEPLOY_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^deploy-(dev|sit|prod)-[0-9]{8}-[0-9]{6}(-[0-9]{2})?$").expect("a valid pattern"));
 
+/// Why a rollback could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum RollbackError {
+    #[error("--to-tag: {tag:?} is not a deployment tag of {} (deploy-{}-YYYYMMDD-HHMMSS) or {LAST_GOOD}", env.label(), env.name())]
+    NotADeploymentTag { env: Environment, tag: String },
+    #[error("--to-tag last-good: {} has no deployment whose tests passed", env.label())]
+    NoGoodDeployment { env: Environment },
+    #[error("--to-tag {tag}: {source}")]
+    UnknownTag { tag: String, source: git::GitError },
+    #[error("reading the deployment tags: {0}")]
+    Tags(crate::release::tags::TagError),
+    #[error("checking the tag out: {0}")]
+    Checkout(git::GitError),
+}
+
+impl RollbackError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RollbackError::NotADeploymentTag { .. }
+            | RollbackError::NoGoodDeployment { .. }
+            | RollbackError::UnknownTag { .. }
+            | RollbackError::Tags(_) => crate::foundation::exit::BAD_INPUT,
+            RollbackError::Checkout(_) => crate::foundation::exit::INFRASTRUCTURE,
+        }
+    }
+}
+
 /// Checks a tag name before it goes anywhere near git.
 pub fn checked_tag(env: Environment, tag: &str) -> Result<String, Error> {
     let ok = DEPLOY_TAG.captures(tag).is_some_and(|c| &c[1] == env.name());
-    if ok {
-        Ok(tag.to_owned())
-    } else {
-        Err(Error::Usage(format!(
-            "--to-tag: {tag:?} is not a deployment tag of {} (deploy-{}-YYYYMMDD-HHMMSS) or {LAST_GOOD}",
-            env.label(),
-            env.name()
-        )))
-    }
+    if ok { Ok(tag.to_owned()) } else { Err(RollbackError::NotADeploymentTag { env, tag: tag.into() }.into()) }
 }
 
 /// The newest `deploy-{env}-*` tag whose recorded post-deploy tests passed (R36).
 pub async fn last_good(store: &StateStore, repo: &Path) -> Result<Option<String>, Error> {
     let env = store.environment();
-    let tags = crate::release::tags::deployment_tags(repo, env).map_err(|e| Error::Usage(e.to_string()))?;
+    let tags = crate::release::tags::deployment_tags(repo, env).map_err(RollbackError::Tags)?;
     let records = ledger::records(store).await?;
     Ok(tags.into_iter().rev().find(|t| records.iter().any(|r| r.tag.as_deref() == Some(t.as_str()) && r.is_green())))
 }
@@ -52,46 +71,78 @@ pub async fn last_good(store: &StateStore, repo: &Path) -> Result<Option<String>
 /// A checkout of the tag's tree beside the repo (a detached git worktree), removed on drop.
 #[derive(Debug)]
 pub struct TagCheckout {
-    repo: PathBuf,
-    dir: tempfile::TempDir,
+    worktree: Worktree,
     pub commit: String,
 }
 
 impl TagCheckout {
     pub fn new(repo: &Path, tag: &str) -> Result<TagCheckout, Error> {
         let commit =
-            crate::release::tags::tag_commit(repo, tag).map_err(|e| Error::Usage(format!("--to-tag {tag}: {e}")))?;
-        let dir = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(repo)
-            .args(["worktree", "add", "--detach", "--quiet"])
-            .arg(dir.path().join("tree"))
-            .arg(&commit)
-            .output()
-            .map_err(|e| Error::Infrastructure(format!("git worktree: {e}")))?;
-        if !out.status.success() {
-            return Err(Error::Infrastructure(format!(
-                "git worktree add {tag}: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        Ok(TagCheckout { repo: repo.to_path_buf(), dir, commit })
+            git::tag_commit(repo, tag).map_err(|e| RollbackError::UnknownTag { tag: tag.into(), source: e })?;
+        let worktree = Worktree::add(repo, &commit).map_err(RollbackError::Checkout)?;
+        Ok(TagCheckout { worktree, commit })
     }
 
     pub fn root(&self) -> PathBuf {
-        self.dir.path().join("tree")
+        self.worktree.root()
     }
 }
 
-impl Drop for TagCheckout {
-    fn drop(&mut self) {
-        let _ = Command::new("git")
-            .arg("-C")
-            .arg(&self.repo)
-            .args(["worktree", "remove", "--force"])
-            .arg(self.root())
-            .output();
+/// A rollback to a deployment tag, prepared and not yet run: the tag resolved (`last-good` or
+/// a named tag), its tree checked out, and the plan that returns the environment to it
+/// previewed. [`TagRollback::execute`] applies exactly that plan (F09).
+#[derive(Debug)]
+pub struct TagRollback {
+    pub tag: String,
+    checkout: TagCheckout,
+    tree: Repo,
+    pub plan: Plan,
+}
+
+impl TagRollback {
+    /// Resolves `target` (a `deploy-{env}-*` tag or [`LAST_GOOD`]) in the deployment's repo and
+    /// previews the rollback of `env` to it at `at`.
+    pub async fn prepare(
+        deployment: &Deployment<'_>,
+        env: Environment,
+        target: &str,
+        at: jiff::Timestamp,
+    ) -> Result<TagRollback, Error> {
+        let repo = deployment.repo.root();
+        let tag = if target == LAST_GOOD {
+            last_good(&deployment.state_store(env).await, repo).await?.ok_or(RollbackError::NoGoodDeployment { env })?
+        } else {
+            checked_tag(env, target)?
+        };
+        let checkout = TagCheckout::new(repo, &tag)?;
+        let tree = Repo::open(&checkout.root())?;
+        let plan = preview(deployment, env, &tree, &checkout.commit, at).await?;
+        Ok(TagRollback { tag, checkout, tree, plan })
+    }
+
+    /// The commit the tag points at.
+    pub fn commit(&self) -> &str {
+        &self.checkout.commit
+    }
+
+    /// The tag's tree, as the rollback applies it.
+    pub fn tree(&self) -> &Repo {
+        &self.tree
+    }
+
+    /// Runs the gate on `req` (for the tag's commit) and, when it opens, applies the previewed
+    /// plan from the tag's tree; the record keeps `detected`, when the problem was detected,
+    /// so that detection → recovery can be measured (R49).
+    pub async fn execute(
+        self,
+        deployment: &Deployment<'_>,
+        req: &GateRequest,
+        options: &ApplyOptions,
+        detected: Option<jiff::Timestamp>,
+    ) -> Result<DeployOutcome, Error> {
+        let mut req = req.clone();
+        req.commit = Some(self.checkout.commit.clone());
+        deployment.at(&self.tree).run_after_detection(&req, Some(self.plan), options, detected).await
     }
 }
 
@@ -108,39 +159,6 @@ pub async fn preview(
     Ok(plan_environment(&clients, &desired, Some(commit.to_owned()), at).await?)
 }
 
-/// Runs the gate and, when it opens, applies exactly `plan` (the previewed one) from the
-/// tag's checkout; records the result as a rollback.
-pub async fn rollback(
-    deployment: &Deployment<'_>,
-    checkout: &Repo,
-    req: &GateRequest,
-    plan: Plan,
-    options: &ApplyOptions,
-) -> Result<DeployOutcome, Error> {
-    rollback_after_detection(deployment, checkout, req, plan, options, None).await
-}
-
-/// [`rollback`] of a problem detected at `detected`, which the record keeps so that
-/// detection → recovery can be measured (R49).
-pub async fn rollback_after_detection(
-    deployment: &Deployment<'_>,
-    checkout: &Repo,
-    req: &GateRequest,
-    plan: Plan,
-    options: &ApplyOptions,
-    detected: Option<jiff::Timestamp>,
-) -> Result<DeployOutcome, Error> {
-    let at_tag = Deployment {
-        endpoint: deployment.endpoint,
-        region: deployment.region,
-        repo: checkout,
-        policy: deployment.policy,
-        tickets: deployment.tickets,
-        notifier: deployment.notifier,
-    };
-    at_tag.run_after_detection(req, Some(plan), options, detected).await
-}
-
 /// Rollback to a state version (R33): behind the rollback gate, the version becomes the
 /// component's current state (lineage kept, serial raised, digest updated), then the repo is
 /// planned, previewed and exactly that plan applied, so the infrastructure matches again.
@@ -155,13 +173,9 @@ pub async fn to_state_version(
     if !verdict.passed() {
         return Ok(DeployOutcome::refused(verdict));
     }
-    let store =
-        StateStore::new(AwsClients::for_environment(deployment.endpoint, req.env, deployment.region).await, req.env);
+    let store = deployment.state_store(req.env).await;
     let info = format!("stagegate rollback to state version {version_id}");
-    let lock = store.lock(component, crate::engine::state::OPERATION_APPLY, &req.deployer, &info).await?;
-    let restored = store.restore(component, version_id, &lock).await;
-    store.unlock(component, &lock.id).await?;
-    restored?;
+    store.restore_locked(component, version_id, &req.deployer, &info).await?;
     let commit = req.commit.clone().unwrap_or_default();
     let plan = preview(deployment, req.env, deployment.repo, &commit, req.at).await?;
     deployment.run(req, Some(plan), options).await

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -14,8 +13,8 @@ use crate::Environment;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TagError {
-    #[error("{repo}: git {args} failed: {detail}")]
-    Git { repo: String, args: String, detail: String },
+    #[error(transparent)]
+    Git(#[from] crate::foundation::git::GitError),
     #[error("deploy-{env}-{second}: 100 deployments in one second; refusing to tag")]
     Exhausted { env: String, second: String },
 }
@@ -38,28 +37,7 @@ pub fn next_name(env: Environment, at: Timestamp, existing: &BTreeSet<String>) -
 }
 
 fn git(repo: &Path, args: &[&str]) -> Result<String, TagError> {
-    git_as(repo, args, None)
-}
-
-/// Runs git without a shell; `tagger` becomes the tag's author (the deployer).
-fn git_as(repo: &Path, args: &[&str], tagger: Option<&str>) -> Result<String, TagError> {
-    let mut cmd = Command::new("git");
-    if let Some(who) = tagger {
-        cmd.env("GIT_COMMITTER_NAME", who).env("GIT_COMMITTER_EMAIL", format!("{who}@users.noreply.github.com"));
-    }
-    let out = cmd.arg("-C").arg(repo).args(args).output().map_err(|e| TagError::Git {
-        repo: repo.display().to_string(),
-        args: args.join(" "),
-        detail: e.to_string(),
-    })?;
-    if !out.status.success() {
-        return Err(TagError::Git {
-            repo: repo.display().to_string(),
-            args: args.join(" "),
-            detail: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        });
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    Ok(crate::foundation::git::run(repo, args)?)
 }
 
 /// The environment's deployment tags, oldest first.
@@ -83,11 +61,6 @@ pub fn tag_deployment(
     let existing: BTreeSet<String> = deployment_tags(repo, env)?.into_iter().collect();
     let name = next_name(env, at, &existing)?;
     // No -f: git refuses to overwrite, so a race with another tagger fails instead of clobbering.
-    git_as(repo, &["tag", "--annotate", &name, "--message", message, commit], Some(tagger))?;
+    crate::foundation::git::run_as(repo, &["tag", "--annotate", &name, "--message", message, commit], tagger)?;
     Ok(name)
-}
-
-/// The commit a tag points at.
-pub fn tag_commit(repo: &Path, tag: &str) -> Result<String, TagError> {
-    Ok(git(repo, &["rev-list", "-n", "1", tag])?.trim().to_owned())
 }

@@ -70,8 +70,8 @@ pub struct World {
     deployments: Vec<stagegate::release::deploy::DeployOutcome>,
     /// The last verification.
     verify: Option<stagegate::release::verify::VerifyReport>,
-    /// A previewed rollback's checkout of its tag.
-    rollback_checkout: Option<stagegate::release::rollback::TagCheckout>,
+    /// A previewed rollback, not yet run.
+    rollback: Option<stagegate::release::rollback::TagRollback>,
     /// The last rollback drill.
     drill: Option<stagegate::practice::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.

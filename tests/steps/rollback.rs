@@ -6,14 +6,13 @@ use stagegate::Environment;
 use stagegate::aws::DEFAULT_REGION;
 use stagegate::engine::apply::ApplyOptions;
 use stagegate::engine::desired::DesiredEnvironment;
-use stagegate::engine::plan::Plan;
 use stagegate::foundation::policy::Pipeline;
 use stagegate::foundation::repo::Repo;
 use stagegate::foundation::tickets::FileTickets;
 use stagegate::release::deploy::Deployment;
 use stagegate::release::gate::Approval;
 use stagegate::release::ledger::{self, RecordKind};
-use stagegate::release::rollback::{LAST_GOOD, TagCheckout, last_good, preview, rollback};
+use stagegate::release::rollback::{LAST_GOOD, TagRollback, last_good};
 use stagegate::release::verify::verify;
 
 use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
@@ -28,58 +27,38 @@ impl World {
         git(&self.checkout_dir(), &["rev-list", "--max-parents=0", "HEAD"])
     }
 
-    /// Previews a rollback of `env` to `tag` and keeps the plan and the tag's checkout.
-    async fn preview_rollback(&mut self, env: Environment, tag: &str) -> (TagCheckout, Plan) {
+    /// The deployment of this scenario's checkout, under its own policy and tickets.
+    async fn with_deployment<T>(&mut self, notify: bool, work: impl AsyncFnOnce(Deployment<'_>) -> T) -> T {
         let dir = self.checkout_dir();
-        let store = self.store(env).await;
-        let tag = if tag == LAST_GOOD {
-            last_good(&store, &dir).await.expect("ledger").expect("a last good tag")
-        } else {
-            tag.to_owned()
-        };
-        let checkout = TagCheckout::new(&dir, &tag).expect("the tag checks out");
-        let tree = Repo::open(&checkout.root()).expect("the tag's tree");
+        let repo = Repo::open(&dir).expect("the checkout");
         let endpoint = self.endpoint().await;
         let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
-        let deployment = Deployment {
-            endpoint: &endpoint,
-            region: DEFAULT_REGION,
-            repo: &tree,
-            policy: &policy,
-            tickets: &tickets,
-            notifier: None,
-        };
-        let plan = preview(&deployment, env, &tree, &checkout.commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"))
-            .await
-            .expect("a preview");
-        (checkout, plan)
+        let notifier = if notify { self.notifier(&policy) } else { None };
+        let deployment =
+            Deployment::new(&endpoint, DEFAULT_REGION, &repo, &policy, &tickets).with_notifier(notifier.as_ref());
+        work(deployment).await
+    }
+
+    /// Previews a rollback of `env` to `tag` (or last-good), as `stagegate rollback` does.
+    async fn preview_rollback(&mut self, env: Environment, tag: &str) -> TagRollback {
+        let at = INSIDE_EVERY_WINDOW.parse().expect("an instant");
+        self.with_deployment(false, async |d| TagRollback::prepare(&d, env, tag, at).await.expect("a preview")).await
     }
 
     /// Runs a previewed rollback of `plan`'s environment inside every window; PROD's request names
     /// the in-window change ticket unless `ticket` is false.
-    async fn run_rollback(&mut self, checkout: &TagCheckout, plan: Plan, approvers: &str, typed: &str, ticket: bool) {
-        let env = plan.environment;
-        let dir = self.checkout_dir();
-        let tree = Repo::open(&checkout.root()).expect("the tag's tree");
-        let endpoint = self.endpoint().await;
-        let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
-        let notifier = self.notifier(&policy);
-        let deployment = Deployment {
-            endpoint: &endpoint,
-            region: DEFAULT_REGION,
-            repo: &tree,
-            policy: &policy,
-            tickets: &tickets,
-            notifier: notifier.as_ref(),
-        };
+    async fn run_rollback(&mut self, rollback: TagRollback, approvers: &str, typed: &str, ticket: bool) {
+        let env = rollback.plan.environment;
         let mut req =
-            request(env, "release-bot", &checkout.commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
+            request(env, "release-bot", rollback.commit(), INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
         req.confirmation = Some(stagegate::release::gate::confirmation(typed).expect("a well-formed confirmation"));
         req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
         if env == Environment::Prod && ticket {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
         }
-        let outcome = rollback(&deployment, &tree, &req, plan, &ApplyOptions::default()).await;
+        let outcome = self
+            .with_deployment(true, async |d| rollback.execute(&d, &req, &ApplyOptions::default(), None).await)
+            .await;
         match outcome {
             Ok(o) => self.deployments.push(o),
             Err(e) => self.outcome = Some(Err(e.to_string())),
@@ -122,13 +101,13 @@ async fn last_good_is(w: &mut World, tag: String) {
     let dir = w.checkout_dir();
     let store = w.store(Environment::Dev).await;
     assert_eq!(last_good(&store, &dir).await.expect("ledger"), Some(tag.clone()));
-    assert_eq!(stagegate::release::tags::tag_commit(&dir, &tag).expect("the tag"), w.first_commit());
+    assert_eq!(stagegate::foundation::git::tag_commit(&dir, &tag).expect("the tag"), w.first_commit());
 }
 
 #[when(regex = r#"^DEV is rolled back to "last-good" by "release-bot" approved by (.+), confirmed with "([a-z-]+)"$"#)]
 async fn rolled_back(w: &mut World, approvers: String, typed: String) {
-    let (checkout, plan) = w.preview_rollback(Environment::Dev, LAST_GOOD).await;
-    w.run_rollback(&checkout, plan, &approvers, &typed, true).await;
+    let rollback = w.preview_rollback(Environment::Dev, LAST_GOOD).await;
+    w.run_rollback(rollback, &approvers, &typed, true).await;
 }
 
 #[then("the rollback succeeded with its post-deploy tests passed")]
@@ -173,9 +152,8 @@ async fn still_off(w: &mut World, _table: String) {
 
 #[given(expr = "the rollback of DEV to {string} has been previewed")]
 async fn previewed(w: &mut World, tag: String) {
-    let (checkout, plan) = w.preview_rollback(Environment::Dev, &tag).await;
-    w.plans.push(plan);
-    w.rollback_checkout = Some(checkout);
+    let rollback = w.preview_rollback(Environment::Dev, &tag).await;
+    w.rollback = Some(rollback);
 }
 
 #[given("the tenants state changed after the preview")]
@@ -186,10 +164,8 @@ async fn state_changed(w: &mut World) {
 
 #[when("the previewed rollback is applied")]
 async fn apply_previewed(w: &mut World) {
-    let checkout = w.rollback_checkout.take().expect("a previewed rollback");
-    let plan = w.plans.pop().expect("the previewed plan");
-    w.run_rollback(&checkout, plan, "\"lead-developer\"", "rollback-dev", true).await;
-    w.rollback_checkout = Some(checkout);
+    let rollback = w.rollback.take().expect("a previewed rollback");
+    w.run_rollback(rollback, "\"lead-developer\"", "rollback-dev", true).await;
 }
 
 #[then(expr = "the rollback fails with {string} and changes nothing")]
@@ -246,17 +222,6 @@ async fn rolled_back_to_version(
     let version = super::state::restore_serial(&store, &c, serial).await.expect("versions");
     let lineage = store.read_version(&c, &version).await.expect("the version").lineage;
     w.item = Some([("lineage".to_owned(), lineage)].into());
-    let repo = Repo::open(&dir).expect("the checkout");
-    let endpoint = w.endpoint().await;
-    let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
-    let deployment = Deployment {
-        endpoint: &endpoint,
-        region: DEFAULT_REGION,
-        repo: &repo,
-        policy: &policy,
-        tickets: &tickets,
-        notifier: None,
-    };
     let commit = git(&dir, &["rev-parse", "HEAD"]);
     let mut req = request(env, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
     req.confirmation = Some(stagegate::release::gate::confirmation(&typed).expect("a well-formed confirmation"));
@@ -264,10 +229,13 @@ async fn rolled_back_to_version(
     if env == Environment::Prod {
         req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
     }
-    let outcome =
-        stagegate::release::rollback::to_state_version(&deployment, &c, &version, &req, &ApplyOptions::default())
-            .await
-            .expect("the rollback ran");
+    let options = ApplyOptions::default();
+    let outcome = w
+        .with_deployment(false, async |d| {
+            stagegate::release::rollback::to_state_version(&d, &c, &version, &req, &options).await
+        })
+        .await
+        .expect("the rollback ran");
     w.deployments.push(outcome);
 }
 
@@ -376,10 +344,10 @@ async fn rolled_back_to_release(
     let tags = stagegate::release::tags::deployment_tags(&dir, env).expect("tags");
     let tag = tags
         .iter()
-        .find(|t| stagegate::release::tags::tag_commit(&dir, t).expect("a tag") == commit)
+        .find(|t| stagegate::foundation::git::tag_commit(&dir, t).expect("a tag") == commit)
         .unwrap_or_else(|| panic!("no {env} tag of release {release} in {tags:?}"));
-    let (checkout, plan) = w.preview_rollback(env, tag).await;
-    w.run_rollback(&checkout, plan, &approvers, &typed, ticket != "no change ticket").await;
+    let rollback = w.preview_rollback(env, tag).await;
+    w.run_rollback(rollback, &approvers, &typed, ticket != "no change ticket").await;
 }
 
 #[then(regex = r"^(DEV|SIT|PROD) (?:still )?matches release (v\d+)$")]

@@ -63,3 +63,31 @@ impl StateError {
         }
     }
 }
+
+impl StateStore {
+    /// `env`'s state backend, reached with `env`'s own credentials.
+    pub async fn for_environment(
+        endpoint: &crate::emulator::Endpoint,
+        env: crate::Environment,
+        region: &str,
+    ) -> StateStore {
+        StateStore::new(crate::aws::AwsClients::for_environment(endpoint, env, region).await, env)
+    }
+
+    /// Makes `version_id` the component's current state under its lock, taken for `who` and
+    /// released on every path; a failed restore is reported before a failed unlock.
+    pub async fn restore_locked(
+        &self,
+        c: &Component,
+        version_id: &str,
+        who: &str,
+        info: &str,
+    ) -> Result<StoredState, StateError> {
+        let lock = self.lock(c, OPERATION_APPLY, who, info).await?;
+        let restored = self.restore(c, version_id, &lock).await;
+        let released = self.unlock(c, &lock.id).await;
+        let restored = restored?;
+        released?;
+        Ok(restored)
+    }
+}
