@@ -11,7 +11,7 @@ use crate::foundation::policy::Pipeline;
 use crate::foundation::repo::Repo;
 use crate::foundation::tickets::{FileTickets, TicketId};
 use crate::release::deploy::Deployment;
-use crate::release::gate::{self, Approval, BadInput, GateRequest};
+use crate::release::gate::{self, Approval, GateRequest};
 use crate::release::notify::Notifier;
 
 use super::Global;
@@ -104,26 +104,20 @@ pub struct GateArgs {
 
 impl GateArgs {
     fn request(&self, repo: &Repo, rollback: bool) -> Result<GateRequest, Error> {
-        let bad = |e: BadInput| Error::Usage(e.to_string());
-        let approvals = self.approvals.iter().map(|a| a.parse::<Approval>().map_err(bad)).collect::<Result<_, _>>()?;
+        let approvals = self.approvals.iter().map(|a| a.parse::<Approval>()).collect::<Result<_, _>>()?;
         let commit = match &self.commit {
-            Some(c) => Some(gate::commit(c).map_err(bad)?),
+            Some(c) => Some(gate::commit(c)?),
             None => crate::foundation::git::current_commit(repo.root()),
         };
         Ok(GateRequest {
             env: self.env,
-            deployer: gate::github_handle("--deployer", &self.deployer).map_err(bad)?,
+            deployer: gate::github_handle("--deployer", &self.deployer)?,
             approvals,
-            confirmation: self.confirmation.as_deref().map(gate::confirmation).transpose().map_err(bad)?,
-            change_ticket: self
-                .change_ticket
-                .as_deref()
-                .map(str::parse::<TicketId>)
-                .transpose()
-                .map_err(|e| Error::Usage(e.to_string()))?,
-            branch: self.branch.as_deref().map(gate::branch).transpose().map_err(bad)?,
+            confirmation: self.confirmation.as_deref().map(gate::confirmation).transpose()?,
+            change_ticket: self.change_ticket.as_deref().map(str::parse::<TicketId>).transpose()?,
+            branch: self.branch.as_deref().map(gate::branch).transpose()?,
             commit,
-            trigger: gate::trigger(&self.trigger).map_err(bad)?,
+            trigger: gate::trigger(&self.trigger)?,
             at: instant(self.at.clone())?,
             rollback,
             slack_configured: false,
@@ -143,10 +137,9 @@ pub struct Setup {
 impl Setup {
     pub fn load(repo: Option<PathBuf>) -> Result<Setup, Error> {
         let repo = open_repo(repo)?;
-        let usage = |e: &dyn std::fmt::Display| Error::Usage(e.to_string());
-        let policy = Pipeline::load(repo.root()).map_err(|e| usage(&e))?;
-        let tickets = FileTickets::load(repo.root()).map_err(|e| usage(&e))?;
-        let notifier = Notifier::from_env(&policy).map_err(|e| usage(&e))?;
+        let policy = Pipeline::load(repo.root())?;
+        let tickets = FileTickets::load(repo.root())?;
+        let notifier = Notifier::from_env(&policy)?;
         Ok(Setup { repo, policy, tickets, notifier })
     }
 

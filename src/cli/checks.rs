@@ -63,7 +63,7 @@ pub struct LintArgs {
 }
 
 pub async fn validate(g: &Global, a: ValidateArgs) -> Result<u8, Error> {
-    let report = crate::checks::validate::validate(&a.repo).map_err(|e| Error::Usage(e.to_string()))?;
+    let report = crate::checks::validate::validate(&a.repo)?;
     match g.format {
         Format::Text => emit(&report.to_string()),
         Format::Json | Format::Sarif => emit(&format!("{:#}\n", report.to_json())),
@@ -79,7 +79,7 @@ pub async fn validate(g: &Global, a: ValidateArgs) -> Result<u8, Error> {
 }
 
 pub fn fmt(g: &Global, a: FmtArgs) -> Result<u8, Error> {
-    let report = crate::checks::fmt::fmt(&a.repo, !a.check).map_err(|e| Error::Usage(e.to_string()))?;
+    let report = crate::checks::fmt::fmt(&a.repo, !a.check)?;
     let findings = report.diagnostics();
     let text: String = match g.format {
         Format::Text if a.check => findings.iter().map(|d| format!("{d}\n")).collect(),
@@ -101,15 +101,18 @@ pub fn fmt(g: &Global, a: FmtArgs) -> Result<u8, Error> {
 pub async fn scan(g: &Global, a: ScanArgs) -> Result<u8, Error> {
     let calls = match &a.actions {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::Usage(format!("--actions {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|source| Error::File {
+                flag: "--actions",
+                path: path.clone(),
+                source,
+            })?;
             crate::checks::iam::parse_recorded_actions(&path.display().to_string(), &text)
-                .map_err(|e| Error::Usage(format!("--actions {e}")))?
+                .map_err(Error::RecordedActions)?
         }
         None => Vec::new(),
     };
     let applied = a.env.map(|env| (env, calls.as_slice()));
-    let report = crate::checks::scan::scan_with_actions(&a.repo, applied).map_err(|e| Error::Usage(e.to_string()))?;
+    let report = crate::checks::scan::scan_with_actions(&a.repo, applied)?;
     match g.format {
         Format::Text => emit(&report.to_string()),
         Format::Json => emit(&format!("{:#}\n", report.to_json())),
@@ -125,11 +128,7 @@ pub async fn scan(g: &Global, a: ScanArgs) -> Result<u8, Error> {
 pub fn cost(g: &Global, a: CostArgs) -> Result<u8, Error> {
     let repo = open_repo(a.repo)?;
     let envs = a.env.map_or_else(|| Environment::ALL.to_vec(), |e| vec![e]);
-    let estimates = envs
-        .into_iter()
-        .map(|e| crate::engine::cost::estimate(&repo, e))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Usage(e.to_string()))?;
+    let estimates = envs.into_iter().map(|e| crate::engine::cost::estimate(&repo, e)).collect::<Result<Vec<_>, _>>()?;
     match g.format {
         Format::Text => estimates.iter().for_each(|e| print!("{e}")),
         Format::Json | Format::Sarif => {
@@ -140,7 +139,7 @@ pub fn cost(g: &Global, a: CostArgs) -> Result<u8, Error> {
 }
 
 pub fn lint_workflows(g: &Global, a: LintArgs) -> Result<u8, Error> {
-    let report = crate::checks::workflows::lint(&a.repo).map_err(|e| Error::Usage(e.to_string()))?;
+    let report = crate::checks::workflows::lint(&a.repo)?;
     match g.format {
         Format::Text => emit(&report.to_string()),
         Format::Json => emit(&format!("{:#}\n", report.to_json())),

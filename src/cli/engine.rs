@@ -140,8 +140,7 @@ pub async fn plan(g: &Global, a: PlanArgs) -> Result<u8, Error> {
     for plan in &plans {
         match (a.markdown, g.format) {
             (true, _) => {
-                let cost =
-                    crate::engine::cost::estimate(&repo, plan.environment).map_err(|e| Error::Usage(e.to_string()))?;
+                let cost = crate::engine::cost::estimate(&repo, plan.environment)?;
                 println!("{}", crate::engine::cost::plan_comment(plan, &cost))
             }
             (false, Format::Json | Format::Sarif) => {
@@ -223,10 +222,10 @@ pub async fn apply(g: &Global, a: ApplyArgs) -> Result<u8, Error> {
 }
 
 /// Writes `value` as pretty JSON to the file `flag` names, when it names one.
-fn write_json(flag: &str, path: Option<&std::path::Path>, value: &impl serde::Serialize) -> Result<(), Error> {
+fn write_json(flag: &'static str, path: Option<&std::path::Path>, value: &impl serde::Serialize) -> Result<(), Error> {
     let Some(path) = path else { return Ok(()) };
     let text = serde_json::to_vec_pretty(value).expect("recorded calls serialise");
-    std::fs::write(path, text).map_err(|e| Error::Usage(format!("{flag} {}: {e}", path.display())))
+    std::fs::write(path, text).map_err(|source| Error::File { flag, path: path.to_owned(), source })
 }
 
 pub async fn state(g: &Global, action: StateAction) -> Result<u8, Error> {

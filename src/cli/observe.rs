@@ -99,5 +99,9 @@ pub(super) fn html_destination(path: &Path) -> Result<(), Error> {
 }
 
 pub(super) fn write_html(path: &Path, dashboard: &Dashboard) -> Result<(), Error> {
-    std::fs::write(path, dashboard.html()).map_err(|e| Error::Usage(format!("--html {}: {e}", path.display())))
+    std::fs::write(path, dashboard.html()).map_err(|source| Error::File {
+        flag: "--html",
+        path: path.to_owned(),
+        source,
+    })
 }

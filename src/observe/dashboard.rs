@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::Environment;
 use crate::Error;
-use crate::aws::AwsClients;
 use crate::emulator::Endpoint;
 use crate::engine::state::{StateError, StateStore};
 use crate::foundation::clock::in_pipeline_zone;
@@ -59,7 +58,7 @@ impl Dashboard {
         let mut records = Vec::new();
         let mut checks = Vec::new();
         for env in Environment::ALL {
-            let store = StateStore::new(AwsClients::for_environment(endpoint, env, region).await, env);
+            let store = StateStore::for_environment(endpoint, env, region).await;
             records.extend(absent_is_empty(ledger::records(&store).await)?);
             if env == Environment::Dev {
                 checks = absent_is_empty(ledger::checks(&store).await)?;

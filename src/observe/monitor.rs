@@ -6,7 +6,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::Environment;
-use crate::aws::AwsClients;
 use crate::emulator::Endpoint;
 use crate::engine::state::{LockEntry, StateStore};
 use crate::release::notify::{Delivery, Event, Notice, Notifier, human};
@@ -142,7 +141,7 @@ pub async fn monitor(
 ) -> LockReport {
     let mut environments = Vec::new();
     for &env in envs {
-        let store = StateStore::new(AwsClients::for_environment(endpoint, env, region).await, env);
+        let store = StateStore::for_environment(endpoint, env, region).await;
         let reading = match store.lock_entries().await {
             Ok(Some(entries)) => assess(env, entries, now, max_age),
             Ok(None) => TableReading::Missing,

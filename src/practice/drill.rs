@@ -73,7 +73,7 @@ pub async fn drill(
 ) -> Result<DrillReport, Error> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
     let checkout = crate::practice::rehearse::scratch_checkout(repo, scratch.path())?;
-    let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+    let policy = Pipeline::load(checkout.root())?;
     let at = crate::practice::rehearse::inside_every_window(now);
     let tickets = FileTickets::with(vec![ChangeTicket::generated(DRILL_TICKET, "stagegate rollback drill", at)]);
     let deployment = Deployment::new(endpoint, region, &checkout, &policy, &tickets);
@@ -178,9 +178,9 @@ pub async fn drill_promoted(
 /// The bad commit: point-in-time recovery off in the drilled environment's file only.
 fn break_environment(root: &std::path::Path, env: Environment) -> Result<String, Error> {
     let path = crate::foundation::config::EnvironmentFile::path(root, env);
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let text =
+        std::fs::read_to_string(&path).map_err(|source| Error::File { flag: "--repo", path: path.clone(), source })?;
     let broken = text.replace("enable_point_in_time_recovery = true", "enable_point_in_time_recovery = false");
-    std::fs::write(&path, broken).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-    crate::foundation::git::commit_all(root, "drill: point-in-time recovery off")
-        .map_err(|e| Error::Infrastructure(e.to_string()))
+    std::fs::write(&path, broken).map_err(|source| Error::File { flag: "--repo", path: path.clone(), source })?;
+    Ok(crate::foundation::git::commit_all(root, "drill: point-in-time recovery off")?)
 }

@@ -107,9 +107,9 @@ impl<'a> Rehearsal<'a> {
     ) -> Result<RehearsalReport, Error> {
         let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
         let checkout = scratch_checkout(self.repo, scratch.path())?;
-        let commit = crate::engine::plan::current_commit(checkout.root());
+        let commit = crate::foundation::git::current_commit(checkout.root());
         // Stage 1 first: a repo with findings is not promoted anywhere.
-        let validation = crate::checks::validate::validate(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+        let validation = crate::checks::validate::validate(checkout.root())?;
         if !validation.diagnostics.is_empty() {
             return Err(Error::Failed(format!(
                 "validation found {} problems:\n{validation}",
@@ -120,17 +120,10 @@ impl<'a> Rehearsal<'a> {
         progress.set_message("planning DEV, SIT and PROD");
         let timed =
             plan_environments(self.endpoint, self.region, &checkout, &Environment::ALL, commit.clone(), at).await?;
-        let policy = Pipeline::load(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+        let policy = Pipeline::load(checkout.root())?;
         let ticket = ChangeTicket::generated(REHEARSAL_TICKET, "stagegate rehearsal", at);
         let tickets = FileTickets::with(vec![ticket]);
-        let deployment = Deployment {
-            endpoint: self.endpoint,
-            region: self.region,
-            repo: &checkout,
-            policy: &policy,
-            tickets: &tickets,
-            notifier: None,
-        };
+        let deployment = Deployment::new(self.endpoint, self.region, &checkout, &policy, &tickets);
         let mut plans = Vec::new();
         let mut promotions = Vec::new();
         for (plan, took) in timed {
@@ -149,7 +142,7 @@ impl<'a> Rehearsal<'a> {
             promotions.push(self.promote(&deployment, plan, commit.clone().unwrap_or_default(), at).await?);
         }
         // The security scan of the rehearsed commit, before the drill commits a bad one.
-        let scan = crate::checks::scan::scan(checkout.root()).map_err(|e| Error::Usage(e.to_string()))?;
+        let scan = crate::checks::scan::scan(checkout.root())?;
         let blocking = scan.active().filter(|f| f.rule.severity.fails()).count();
         progress.set_message("PROD rollback drill");
         let drill =
@@ -180,7 +173,7 @@ impl<'a> Rehearsal<'a> {
     ) -> Result<crate::observe::dashboard::Dashboard, Error> {
         use crate::release::ledger::{CheckKind, CheckRecord, append_check};
         let dev = Environment::Dev;
-        let store = StateStore::new(AwsClients::for_environment(self.endpoint, dev, self.region).await, dev);
+        let store = StateStore::for_environment(self.endpoint, dev, self.region).await;
         append_check(&store, &CheckRecord::new(CheckKind::Validation, commit.clone(), at, true, 0)).await?;
         append_check(&store, &CheckRecord::new(CheckKind::SecurityScan, commit, at, blocking == 0, blocking)).await?;
         let window = crate::observe::metrics::Window::last_days(at, crate::observe::metrics::DEFAULT_DAYS);
@@ -270,24 +263,9 @@ impl<'a> Rehearsal<'a> {
 pub(crate) fn scratch_checkout(repo: &Repo, dir: &std::path::Path) -> Result<Repo, Error> {
     let fail = |what: String| Error::Infrastructure(format!("preparing the rehearsal checkout: {what}"));
     copy_tree(repo.root(), dir).map_err(|e| fail(e.to_string()))?;
-    let source = crate::engine::plan::current_commit(repo.root()).unwrap_or_else(|| "a working tree".into());
+    let source = crate::foundation::git::current_commit(repo.root()).unwrap_or_else(|| "a working tree".into());
     let message = format!("stagegate rehearsal of {source}");
-    for args in [
-        vec!["init", "--quiet", "--initial-branch=main"],
-        vec!["add", "--all"],
-        vec!["commit", "--quiet", "--no-verify", "--message", &message],
-    ] {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=stagegate", "-c", "user.email=stagegate@localhost", "-c", "commit.gpgsign=false"])
-            .args(&args)
-            .output()
-            .map_err(|e| fail(format!("git: {e}")))?;
-        if !out.status.success() {
-            return Err(fail(format!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
-        }
-    }
+    crate::foundation::git::init_with_everything(dir, &message).map_err(|e| fail(e.to_string()))?;
     Ok(Repo::open(dir)?)
 }
 

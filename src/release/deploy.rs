@@ -137,7 +137,7 @@ impl<'a> Deployment<'a> {
 
     /// The state backend of `env`, reached with `env`'s own credentials.
     pub async fn state_store(&self, env: Environment) -> StateStore {
-        StateStore::new(AwsClients::for_environment(self.endpoint, env, self.region).await, env)
+        StateStore::for_environment(self.endpoint, env, self.region).await
     }
 
     /// The records of the environment before `env` in the promotion order, read with that
@@ -249,17 +249,14 @@ impl<'a> Deployment<'a> {
         let green = error.is_none() && tests.as_ref().is_some_and(|t| t.passed);
         let tag = if green {
             let message = format!("Deployment to {} by {}", req.env.name(), req.deployer);
-            Some(
-                crate::release::tags::tag_deployment(
-                    self.repo.root(),
-                    req.env,
-                    &commit,
-                    req.at,
-                    &req.deployer,
-                    &message,
-                )
-                .map_err(|e| Error::Usage(e.to_string()))?,
-            )
+            Some(crate::release::tags::tag_deployment(
+                self.repo.root(),
+                req.env,
+                &commit,
+                req.at,
+                &req.deployer,
+                &message,
+            )?)
         } else {
             None
         };

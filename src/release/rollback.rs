@@ -88,7 +88,7 @@ impl TagCheckout {
     }
 }
 
-/// A rollback to a deployment tag, prepared and not yet run: the tag resolved (`last-good` or
+/// R32: a rollback to a deployment tag, prepared and not yet run: the tag resolved (`last-good` or
 /// a named tag), its tree checked out, and the plan that returns the environment to it
 /// previewed. [`TagRollback::execute`] applies exactly that plan (F09).
 #[derive(Debug)]

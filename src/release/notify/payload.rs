@@ -76,7 +76,7 @@ fn handle(who: &str) -> String {
     if who.starts_with('@') { who.to_owned() } else { format!("@{who}") }
 }
 
-/// The Block Kit message for a notice.
+/// R45: the Block Kit message for a notice, with the fields LLD 7.6.3 and 7.8.2 show.
 pub fn message(notice: &Notice) -> Message {
     let env = notice.env;
     let label = env.label();
