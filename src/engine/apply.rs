@@ -248,7 +248,7 @@ async fn record(
     let live = read_resources(store.clients(), &wanted).await.map_err(|e| StateError::Aws {
         operation: "read back",
         resource: cp.component.clone(),
-        detail: e.to_string(),
+        detail: e.to_string().into(),
     })?;
     let resources = live
         .into_iter()

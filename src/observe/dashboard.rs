@@ -17,7 +17,7 @@ use crate::release::ledger::{self, CheckRecord, DeploymentRecord, Outcome, Recor
 fn absent_is_empty<T>(read: Result<Vec<T>, StateError>) -> Result<Vec<T>, Error> {
     match read {
         Ok(r) => Ok(r),
-        Err(StateError::Aws { detail, .. }) if detail.contains("NoSuchBucket") => Ok(Vec::new()),
+        Err(e) if e.is_missing_bucket() => Ok(Vec::new()),
         Err(e) => Err(e.into()),
     }
 }

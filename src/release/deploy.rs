@@ -12,7 +12,7 @@ use crate::emulator::Endpoint;
 use crate::engine::apply::{ApplyOptions, ApplyReport, apply};
 use crate::engine::desired::DesiredEnvironment;
 use crate::engine::plan::{Plan, plan_environment};
-use crate::engine::state::{StateError, StateStore};
+use crate::engine::state::StateStore;
 use crate::foundation::policy::Pipeline;
 use crate::foundation::repo::Repo;
 use crate::foundation::tickets::TicketSource;
@@ -147,7 +147,7 @@ impl<'a> Deployment<'a> {
         let store = self.state_store(prev).await;
         match ledger::records(&store).await {
             Ok(r) => Ok(r),
-            Err(StateError::Aws { detail, .. }) if detail.contains("NoSuchBucket") => Ok(Vec::new()),
+            Err(e) if e.is_missing_bucket() => Ok(Vec::new()),
             Err(e) => Err(e.into()),
         }
     }

@@ -7,7 +7,6 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::Environment;
-use crate::aws::describe_sdk;
 use crate::engine::state::{StateError, StateStore};
 
 /// Where the records live in the state bucket.
@@ -165,7 +164,11 @@ async fn put_json(store: &StateStore, key: String, body: Vec<u8>) -> Result<(), 
         .body(ByteStream::from(body))
         .send()
         .await
-        .map_err(|e| StateError::Aws { operation: "PutObject", resource: key, detail: describe_sdk(&e) })?;
+        .map_err(|e| StateError::Aws {
+            operation: "PutObject",
+            resource: key,
+            detail: crate::aws::AwsError::from_sdk(&e),
+        })?;
     Ok(())
 }
 
@@ -177,7 +180,7 @@ async fn read_all<T: serde::de::DeserializeOwned>(store: &StateStore, prefix: &s
         let page = page.map_err(|e| StateError::Aws {
             operation: "ListObjectsV2",
             resource: prefix.to_owned(),
-            detail: describe_sdk(&e),
+            detail: crate::aws::AwsError::from_sdk(&e),
         })?;
         keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
     }
@@ -187,12 +190,12 @@ async fn read_all<T: serde::de::DeserializeOwned>(store: &StateStore, prefix: &s
         let got = s3.get_object().bucket(store.bucket()).key(&key).send().await.map_err(|e| StateError::Aws {
             operation: "GetObject",
             resource: key.clone(),
-            detail: describe_sdk(&e),
+            detail: crate::aws::AwsError::from_sdk(&e),
         })?;
         let bytes = got.body.collect().await.map_err(|e| StateError::Aws {
             operation: "GetObject",
             resource: key.clone(),
-            detail: e.to_string(),
+            detail: e.to_string().into(),
         })?;
         let record = serde_json::from_slice(&bytes.into_bytes())
             .map_err(|e| StateError::Malformed { path: format!("{}/{key}", store.bucket()), reason: e.to_string() })?;

@@ -44,10 +44,15 @@ pub enum StateError {
     )]
     NoBackend { env: String, bucket: String, table: String, account: String },
     #[error("{operation} {resource}: {detail}")]
-    Aws { operation: &'static str, resource: String, detail: String },
+    Aws { operation: &'static str, resource: String, detail: crate::aws::AwsError },
 }
 
 impl StateError {
+    /// The state bucket addressed does not exist: an environment never bootstrapped.
+    pub fn is_missing_bucket(&self) -> bool {
+        matches!(self, StateError::Aws { detail, .. } if detail.is_no_such_bucket())
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             StateError::Locked { .. }

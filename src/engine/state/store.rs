@@ -16,7 +16,6 @@ use tokio::sync::OnceCell;
 
 use super::{Component, LockInfo, StateError, TerraformState, md5_hex, restore_onto};
 use crate::Environment;
-use crate::aws::describe_sdk;
 use crate::aws::{AwsClients, bucket_settings};
 
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -67,7 +66,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    StateError::Aws { operation, resource: resource.to_owned(), detail: describe_sdk(e) }
+    StateError::Aws { operation, resource: resource.to_owned(), detail: crate::aws::AwsError::from_sdk(e) }
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -134,7 +133,7 @@ impl StateStore {
                 let actual = self.clients.caller_account().await.map_err(|detail| StateError::Aws {
                     operation: "GetCallerIdentity",
                     resource: "sts".into(),
-                    detail,
+                    detail: detail.into(),
                 })?;
                 let expected = self.env.account_id();
                 if actual == expected {
@@ -233,7 +232,7 @@ impl StateStore {
                 return Err(StateError::Aws {
                     operation: "DescribeTable",
                     resource: t.clone(),
-                    detail: format!("not ACTIVE after {} s", TABLE_ACTIVE_TIMEOUT.as_secs()),
+                    detail: format!("not ACTIVE after {} s", TABLE_ACTIVE_TIMEOUT.as_secs()).into(),
                 });
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -251,9 +250,9 @@ impl StateStore {
             Err(e) => return Err(aws_err("HeadBucket", b, &e)),
         }
         if report.bucket_exists {
-            report.versioning_enabled = crate::aws::bucket_versioning_enabled(s3, b)
-                .await
-                .map_err(|detail| StateError::Aws { operation: "GetBucketVersioning", resource: b.clone(), detail })?;
+            report.versioning_enabled = crate::aws::bucket_versioning_enabled(s3, b).await.map_err(|detail| {
+                StateError::Aws { operation: "GetBucketVersioning", resource: b.clone(), detail: detail.into() }
+            })?;
             // moto answers 404 where AWS answers defaults: absent means off here.
             if let Ok(enc) = s3.get_bucket_encryption().bucket(b).send().await {
                 report.encryption = enc
@@ -480,7 +479,7 @@ impl StateStore {
         let bytes = out.body.collect().await.map_err(|e| StateError::Aws {
             operation: "GetObject",
             resource: key.clone(),
-            detail: e.to_string(),
+            detail: e.to_string().into(),
         })?;
         Ok(Some((bytes.into_bytes().to_vec(), version)))
     }
