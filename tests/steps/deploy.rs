@@ -62,11 +62,10 @@ impl World {
         recorder: Option<ActionRecorder>,
     ) {
         let endpoint = self.endpoint().await;
-        let clients = match recorder {
-            Some(r) => AwsClients::recording(&endpoint, env, DEFAULT_REGION, r).await,
-            None => AwsClients::for_environment(&endpoint, env, DEFAULT_REGION).await,
+        let store = match recorder {
+            Some(r) => StateStore::new(AwsClients::recording(&endpoint, env, DEFAULT_REGION, r).await, env),
+            None => StateStore::for_environment(&endpoint, env, DEFAULT_REGION).await,
         };
-        let store = StateStore::new(clients, env);
         store.bootstrap().await.expect("bootstrap");
         let plan = match plan {
             Some(p) => p,
@@ -618,10 +617,9 @@ async fn records_hand_made(w: &mut World, name: String) {
 async fn two_runs(w: &mut World) {
     let endpoint = w.endpoint().await;
     let repo = w.working_copy();
-    let clients = AwsClients::for_environment(&endpoint, Environment::Dev, DEFAULT_REGION).await;
+    let store = StateStore::for_environment(&endpoint, Environment::Dev, DEFAULT_REGION).await;
     let desired = DesiredEnvironment::load(&repo, Environment::Dev).expect("desired");
-    let plan = plan_environment(&clients, &desired, Some(COMMIT.into()), now()).await.expect("plan");
-    let store = StateStore::new(clients, Environment::Dev);
+    let plan = plan_environment(store.clients(), &desired, Some(COMMIT.into()), now()).await.expect("plan");
     let run = |who: &str| ApplyOptions { who: who.into(), ..Default::default() };
     let (alice, bob) = (run("alice@ci"), run("bob@ci"));
     let (a, b) = tokio::join!(apply(&store, &plan, &repo, now(), &alice), apply(&store, &plan, &repo, now(), &bob));

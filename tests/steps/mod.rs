@@ -110,7 +110,7 @@ impl World {
 
     /// `target`'s state backend, reached with `env`'s own credentials.
     pub async fn store(&mut self, env: Environment) -> StateStore {
-        StateStore::new(self.clients(env).await, env)
+        StateStore::for_environment(&self.endpoint().await, env, DEFAULT_REGION).await
     }
 
     /// The endpoint of this scenario's emulator.

@@ -3,12 +3,8 @@
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use stagegate::Environment;
-use stagegate::aws::DEFAULT_REGION;
 use stagegate::engine::apply::ApplyOptions;
-use stagegate::foundation::policy::Pipeline;
-use stagegate::foundation::repo::Repo;
-use stagegate::foundation::tickets::FileTickets;
-use stagegate::release::deploy::{DeployOutcome, Deployment};
+use stagegate::release::deploy::DeployOutcome;
 use stagegate::release::gate::Approval;
 use stagegate::release::ledger;
 
@@ -21,10 +17,6 @@ impl World {
     }
 
     pub(super) async fn deploy(&mut self, env: Environment, approvers: &str, trigger: &str) {
-        let dir = self.repo.as_ref().expect("a checkout").path().to_path_buf();
-        let repo = Repo::open(&dir).expect("the checkout");
-        let policy = Pipeline::load(&dir).expect("the policy");
-        let tickets = FileTickets::load(&dir).expect("the tickets");
         let mut req = request(
             env,
             "release-bot",
@@ -39,20 +31,15 @@ impl World {
         if env == Environment::Prod {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
         }
-        let notifier = self.notifier(&policy);
-        if let Some(n) = &notifier {
-            req.slack_configured = n.configured(env);
-        }
-        let endpoint = self.endpoint().await;
-        let deployment = Deployment {
-            endpoint: &endpoint,
-            region: DEFAULT_REGION,
-            repo: &repo,
-            policy: &policy,
-            tickets: &tickets,
-            notifier: notifier.as_ref(),
-        };
-        let outcome = deployment.run(&req, None, &ApplyOptions::default()).await.expect("the deployment ran");
+        let outcome = self
+            .with_deployment(true, async |d| {
+                if let Some(n) = d.notifier {
+                    req.slack_configured = n.configured(env);
+                }
+                d.run(&req, None, &ApplyOptions::default()).await
+            })
+            .await
+            .expect("the deployment ran");
         self.deployments.push(outcome);
     }
 

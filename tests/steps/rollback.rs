@@ -28,7 +28,7 @@ impl World {
     }
 
     /// The deployment of this scenario's checkout, under its own policy and tickets.
-    async fn with_deployment<T>(&mut self, notify: bool, work: impl AsyncFnOnce(Deployment<'_>) -> T) -> T {
+    pub(super) async fn with_deployment<T>(&mut self, notify: bool, work: impl AsyncFnOnce(Deployment<'_>) -> T) -> T {
         let dir = self.checkout_dir();
         let repo = Repo::open(&dir).expect("the checkout");
         let endpoint = self.endpoint().await;
