@@ -123,14 +123,14 @@ async fn applied_recording(w: &mut World, env: Env) {
     let recorder = ActionRecorder::default();
     w.apply_plan(env.0, None, now(), Some(recorder.clone())).await;
     w.report();
-    w.item = Some(recorder.summary().into_iter().map(|(k, v)| (k, v.to_string())).collect());
+    w.recorded = super::security::RecordedApply::of(env.0, &recorder);
 }
 
 #[then("the recorded operations include:")]
 async fn recorded_ops(w: &mut World, step: &Step) {
-    let recorded = w.item.as_ref().expect("recorded operations");
+    let recorded = w.recorded.operations();
     for op in super::state::column(step) {
-        assert!(recorded.contains_key(&op), "{op} not in {:?}", recorded.keys().collect::<Vec<_>>());
+        assert!(recorded.contains(op.as_str()), "{op} not in {recorded:?}");
     }
 }
 
@@ -219,11 +219,11 @@ async fn plan_action(w: &mut World, verb: String, address: String) {
     };
     let r = w.last_plan().resource(&address).unwrap_or_else(|| panic!("{address} not in the plan"));
     assert_eq!(r.action, action, "{}", w.last_plan());
-    w.item = Some([("address".to_owned(), address)].into());
+    w.focus = Some(address);
 }
 
 fn focused(w: &World) -> &stagegate::engine::plan::ResourceChange {
-    let address = &w.item.as_ref().expect("a resource in focus")["address"];
+    let address = w.focus.as_deref().expect("a resource in focus");
     w.last_plan().resource(address).expect("in the plan")
 }
 
@@ -252,7 +252,7 @@ async fn marked_drift(w: &mut World) {
 
 #[then("every other resource of the plan is unchanged")]
 async fn others_unchanged(w: &mut World) {
-    let focus = w.item.as_ref().expect("a resource in focus")["address"].clone();
+    let focus = w.focus.clone().expect("a resource in focus");
     for r in w.last_plan().components.iter().flat_map(|c| &c.resources) {
         assert!(r.address == focus || r.action == Action::NoOp, "{} is {:?}", r.address, r.action);
     }
@@ -628,19 +628,14 @@ async fn two_runs(w: &mut World) {
     assert_eq!((ok.len(), refused.len()), (1, 1), "one apply proceeds, one is refused");
     w.outcome = refused.into_iter().next();
     w.plans = vec![plan];
-    w.item = Some(
-        ok.into_iter()
-            .next()
-            .and_then(Result::ok)
-            .map(|r| r.components.iter().map(|c| (c.component.clone(), c.operations.join("; "))).collect())
-            .expect("the winner's report"),
-    );
+    w.winning_apply = Some(ok.into_iter().next().and_then(Result::ok).expect("the winner's report"));
 }
 
 #[then(expr = "exactly one apply changed {string}")]
 async fn one_changed(w: &mut World, name: String) {
-    let winner = w.item.as_ref().expect("the winner");
-    assert!(winner.get(&name).is_some_and(|ops| ops.contains("create index")), "{winner:?}");
+    let winner = w.winning_apply.as_ref().expect("the winner");
+    let ops = winner.components.iter().find(|c| c.component == name).map(|c| c.operations.join("; "));
+    assert!(ops.is_some_and(|ops| ops.contains("create index")), "{winner:?}");
 }
 
 #[then("the other was refused, naming the lock holder or the stale plan")]

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 
 use stagegate::Environment;
 use stagegate::aws::{AwsClients, DEFAULT_REGION};
-use stagegate::engine::state::{Component, LockInfo, StateError, StateStore, StoredState};
+use stagegate::engine::state::{Component, LockInfo, StateError, StateStore, StoredState, TerraformState};
 
 use crate::harness::{Harness, Lease};
 
@@ -54,16 +54,22 @@ pub struct World {
     locks: HashMap<String, LockInfo>,
     /// States remembered before a change, by component.
     remembered: HashMap<String, StoredState>,
+    /// State versions about to be restored, by serial.
+    restored: HashMap<u64, TerraformState>,
     /// The last refusal, for the step that checks it.
     refusal: Option<StateError>,
     /// The last lock item read from a lock table.
-    item: Option<HashMap<String, String>>,
+    lock_item: Option<state::LockItem>,
     /// This scenario's working copy of the sample repo.
     repo: Option<tempfile::TempDir>,
     /// The last plans made (one per environment).
     plans: Vec<stagegate::engine::plan::Plan>,
     /// The last apply: its report, or why it was refused.
     outcome: Option<Result<stagegate::engine::apply::ApplyReport, String>>,
+    /// The address of the resource the last plan step checked, for the steps about that change.
+    focus: Option<String>,
+    /// Of two applies run at the same moment, the report of the one that proceeded.
+    winning_apply: Option<stagegate::engine::apply::ApplyReport>,
     /// The gate being evaluated.
     gate: gates::GateScenario,
     /// Deployments run in this scenario, in order.
@@ -72,6 +78,8 @@ pub struct World {
     verify: Option<stagegate::release::verify::VerifyReport>,
     /// A previewed rollback, not yet run.
     rollback: Option<stagegate::release::rollback::TagRollback>,
+    /// The lineage of the state version the last rollback to a version went back to.
+    restored_lineage: Option<String>,
     /// The last rollback drill.
     drill: Option<stagegate::practice::drill::DrillReport>,
     /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
@@ -88,7 +96,7 @@ pub struct World {
     canary: secrets::Canary,
     /// Cost estimates and the PR comment carrying one.
     costs: cost::Costs,
-    /// The calls of an apply, for the deployer role's permissions.
+    /// The calls of an apply, for the deployer role's permissions and the operations it performs.
     recorded: security::RecordedApply,
 }
 

@@ -221,7 +221,7 @@ async fn rolled_back_to_version(
     let c = component(&name);
     let version = super::state::restore_serial(&store, &c, serial).await.expect("versions");
     let lineage = store.read_version(&c, &version).await.expect("the version").lineage;
-    w.item = Some([("lineage".to_owned(), lineage)].into());
+    w.restored_lineage = Some(lineage);
     let commit = git(&dir, &["rev-parse", "HEAD"]);
     let mut req = request(env, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
     req.confirmation = Some(stagegate::release::gate::confirmation(&typed).expect("a well-formed confirmation"));
@@ -242,7 +242,7 @@ async fn rolled_back_to_version(
 #[then(expr = "the {env} state of {string} is at serial {int} with the lineage it had at serial 1")]
 async fn serial_and_lineage(w: &mut World, env: Env, name: String, serial: u64) {
     let state = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state").state;
-    let lineage = w.item.as_ref().expect("the version's lineage")["lineage"].clone();
+    let lineage = w.restored_lineage.clone().expect("the version's lineage");
     assert_eq!((state.serial, state.lineage), (serial, lineage));
 }
 

@@ -1,6 +1,7 @@
 //! Steps for the deployer roles (features/security): their trust and permissions policies
 //! under iam/, scanned, and checked against the calls a real apply makes.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use cucumber::gherkin::Step;
@@ -22,6 +23,19 @@ use super::{Env, World};
 pub struct RecordedApply {
     env: Option<Environment>,
     calls: Vec<RecordedCall>,
+}
+
+impl RecordedApply {
+    /// What `recorder` saw of an apply to `env`.
+    pub(super) fn of(env: Environment, recorder: &ActionRecorder) -> RecordedApply {
+        RecordedApply { env: Some(env), calls: recorder.calls() }
+    }
+
+    /// Every distinct operation the recorded apply performed, sorted.
+    pub(super) fn operations(&self) -> BTreeSet<&str> {
+        assert!(self.env.is_some(), "no apply was recorded");
+        self.calls.iter().map(|c| c.action.as_str()).collect()
+    }
 }
 
 fn fixtures() -> &'static Path {
@@ -48,7 +62,7 @@ impl World {
         let plan = plan_environment(&clients, &desired, None, at).await.expect("a plan");
         let store = StateStore::new(clients, env);
         apply(&store, &plan, &repo, at, &ApplyOptions::default()).await.expect("the apply succeeds");
-        self.recorded = RecordedApply { env: Some(env), calls: recorder.calls() };
+        self.recorded = RecordedApply::of(env, &recorder);
     }
 
     /// `(IAM action, resource)` of every recorded call `policies`' permissions do not allow;

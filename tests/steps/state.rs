@@ -11,6 +11,13 @@ use stagegate::foundation::repo::Repo;
 
 use super::{Env, World, component};
 
+/// An item of a lock table, as Terraform writes it.
+#[derive(Debug)]
+pub struct LockItem {
+    /// The `Info` attribute, Terraform's lock info as JSON, if the item has one.
+    info: Option<String>,
+}
+
 /// Column 0 of a data table, without its header row.
 pub fn column(step: &Step) -> Vec<String> {
     let table = step.table.as_ref().expect("the step has a data table");
@@ -249,13 +256,13 @@ async fn force_unlock_refused(w: &mut World) {
 #[then(expr = "the {env} lock table holds the item {string}")]
 async fn lock_item(w: &mut World, env: Env, lock_id: String) {
     let store = w.store(env.0).await;
-    let item = store.lock_item(&lock_id).await.expect("get item").expect("the item exists");
-    w.item = Some(item);
+    let mut item = store.lock_item(&lock_id).await.expect("get item").expect("the item exists");
+    w.lock_item = Some(LockItem { info: item.remove("Info") });
 }
 
 #[then(regex = r"^its Info is JSON with exactly the fields (.+)$")]
 async fn info_fields(w: &mut World, list: String) {
-    let info = w.item.as_ref().and_then(|i| i.get("Info")).expect("an Info attribute");
+    let info = w.lock_item.as_ref().and_then(|i| i.info.as_deref()).expect("an Info attribute");
     let value: serde_json::Value = serde_json::from_str(info).expect("Info is JSON");
     let mut fields: Vec<&str> = value.as_object().expect("an object").keys().map(String::as_str).collect();
     let mut wanted: Vec<&str> = list.split([',', ' ']).filter(|f| !f.is_empty() && *f != "and").collect();
@@ -266,7 +273,7 @@ async fn info_fields(w: &mut World, list: String) {
 
 #[then(expr = "its Info says Who {string}, Operation {string} and Path {string}")]
 async fn info_values(w: &mut World, who: String, operation: String, path: String) {
-    let info = w.item.as_ref().and_then(|i| i.get("Info")).expect("an Info attribute");
+    let info = w.lock_item.as_ref().and_then(|i| i.info.as_deref()).expect("an Info attribute");
     let lock: LockInfo = serde_json::from_str(info).expect("LockInfo JSON");
     assert!(lock.created_at().is_some(), "Created is not RFC 3339: {}", lock.created);
     assert_eq!((lock.who, lock.operation, lock.path), (who, operation, path));
@@ -330,14 +337,7 @@ async fn restore_by_serial(w: &mut World, env: Env, serial: u64, name: String) {
     let c = component(&name);
     let version = restore_serial(&store, &c, serial).await.expect("versions");
     let old = store.read_version(&c, &version).await.expect("the version");
-    w.remembered.insert(
-        format!("serial {serial}"),
-        stagegate::engine::state::StoredState {
-            md5: md5_hex(&old.to_bytes()),
-            state: old,
-            version_id: Some(version.clone()),
-        },
-    );
+    w.restored.insert(serial, old);
     w.refusal = restore(&store, &c, &version).await.err();
 }
 
@@ -357,7 +357,7 @@ async fn restore(store: &StateStore, c: &Component, version: &str) -> Result<(),
 #[then(expr = "the {env} state of {string} has the lineage and resources of the version with serial {int}")]
 async fn same_as_version(w: &mut World, env: Env, name: String, serial: u64) {
     let now = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state");
-    let old = &w.remembered.get(&format!("serial {serial}")).expect("the restored version").state;
+    let old = w.restored.get(&serial).expect("the restored version");
     assert_eq!(now.state.lineage, old.lineage);
     assert_eq!(now.state.resources, old.resources);
 }
