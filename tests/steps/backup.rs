@@ -7,28 +7,27 @@ use super::{Env, World, component};
 
 #[given(expr = "the {env} environment file of the working copy sets {string} to {int}")]
 async fn tfvars_number(w: &mut World, env: Env, variable: String, value: u32) {
-    let path =
-        w.repo.as_ref().expect("a working copy").path().join("environments").join(format!("{}.tfvars", env.0.name()));
+    let path = w.workdir().join("environments").join(format!("{}.tfvars", env.0.name()));
     let text = std::fs::read_to_string(&path).expect("the environment file");
     std::fs::write(&path, format!("{text}\n{variable} = {value}\n")).expect("write");
 }
 
 #[then(expr = "check {word} {string} passes saying {string}")]
 async fn check_passes(w: &mut World, requirement: String, subject: String, says: String) {
-    let report = w.verify.as_ref().expect("the environment was verified");
+    let report = w.verified();
     let c = report.checks.iter().find(|c| c.subject == subject).unwrap_or_else(|| panic!("no {subject}: {report}"));
     assert!(c.passed && c.requirement == requirement && c.detail.contains(&says), "{c:?}");
 }
 
 #[then(expr = "every other check passes but those {int}")]
 async fn others_pass(w: &mut World, n: usize) {
-    let report = w.verify.as_ref().expect("the environment was verified");
+    let report = w.verified();
     assert_eq!(report.failures().len(), n, "{report}");
 }
 
 #[then("no check concerns a backup plan")]
 async fn no_backup_check(w: &mut World) {
-    let report = w.verify.as_ref().expect("the environment was verified");
+    let report = w.verified();
     assert!(report.checks.iter().all(|c| !c.subject.starts_with("backup ")), "{report}");
 }
 

@@ -16,7 +16,7 @@ pub struct Costs {
 
 impl World {
     fn estimate(&self) -> &CostEstimate {
-        match self.costs.estimate.as_ref().expect("an estimate was made") {
+        match self.stage1.costs.estimate.as_ref().expect("an estimate was made") {
             Ok(e) => e,
             Err(e) => panic!("the estimate was refused: {e}"),
         }
@@ -30,7 +30,7 @@ fn money(v: f64) -> String {
 #[when(expr = "the cost of {env} is estimated")]
 async fn estimated(w: &mut World, env: Env) {
     let repo = Repo::open(&w.workdir()).expect("the working copy");
-    w.costs.estimate = Some(estimate(&repo, env.0).map_err(|e| e.to_string()));
+    w.stage1.costs.estimate = Some(estimate(&repo, env.0).map_err(|e| e.to_string()));
 }
 
 #[then(regex = r"^the estimate is (\$[0-9.]+) per month$")]
@@ -91,7 +91,7 @@ async fn usage_changed(w: &mut World, change: String) {
 
 #[then(expr = "the estimate is refused with {string}")]
 async fn refused(w: &mut World, message: String) {
-    match w.costs.estimate.as_ref().expect("an estimate was made") {
+    match w.stage1.costs.estimate.as_ref().expect("an estimate was made") {
         Ok(e) => panic!("estimated: {e}"),
         Err(e) => assert!(e.contains(&message), "{e}"),
     }
@@ -99,14 +99,14 @@ async fn refused(w: &mut World, message: String) {
 
 #[when("the PR comment of that plan is written with its cost estimate")]
 async fn comment(w: &mut World) {
-    let plan = w.plans.last().expect("a plan");
+    let plan = w.release.plans.last().expect("a plan");
     let repo = Repo::open(&w.workdir()).expect("the working copy");
     let cost = estimate(&repo, plan.environment).expect("an estimate");
-    w.costs.comment = Some(plan_comment(plan, &cost));
+    w.stage1.costs.comment = Some(plan_comment(plan, &cost));
 }
 
 #[then(expr = "the PR comment says {string}")]
 async fn says(w: &mut World, text: String) {
-    let comment = w.costs.comment.as_ref().expect("a comment");
+    let comment = w.stage1.costs.comment.as_ref().expect("a comment");
     assert!(comment.contains(&text), "{comment}");
 }

@@ -33,7 +33,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 impl World {
     pub(super) fn workdir(&self) -> PathBuf {
-        self.repo.as_ref().expect("a working copy of the sample repo").path().to_path_buf()
+        self.infra.checkout.as_ref().expect("a working copy of the sample repo").path().to_path_buf()
     }
 
     pub(super) fn working_copy(&self) -> Repo {
@@ -62,35 +62,34 @@ impl World {
         recorder: Option<ActionRecorder>,
     ) {
         let endpoint = self.endpoint().await;
-        let clients = match recorder {
-            Some(r) => AwsClients::recording(&endpoint, env, DEFAULT_REGION, r).await,
-            None => AwsClients::for_environment(&endpoint, env, DEFAULT_REGION).await,
+        let store = match recorder {
+            Some(r) => StateStore::new(AwsClients::recording(&endpoint, env, DEFAULT_REGION, r).await, env),
+            None => StateStore::for_environment(&endpoint, env, DEFAULT_REGION).await,
         };
-        let store = StateStore::new(clients, env);
         store.bootstrap().await.expect("bootstrap");
         let plan = match plan {
             Some(p) => p,
             None => match self.plan(env, at).await {
                 Ok(p) => p,
                 Err(e) => {
-                    self.outcome = Some(Err(e));
+                    self.release.outcome = Some(Err(e));
                     return;
                 }
             },
         };
         let result = apply(&store, &plan, &self.working_copy(), at, &ApplyOptions::default()).await;
-        self.outcome = Some(result.map_err(|e| e.to_string()));
+        self.release.outcome = Some(result.map_err(|e| e.to_string()));
     }
 
     fn report(&self) -> &stagegate::engine::apply::ApplyReport {
-        match self.outcome.as_ref().expect("an apply ran") {
+        match self.release.outcome.as_ref().expect("an apply ran") {
             Ok(r) => r,
             Err(e) => panic!("the apply was refused: {e}"),
         }
     }
 
     fn last_plan(&self) -> &Plan {
-        self.plans.last().expect("a plan was made")
+        self.release.plans.last().expect("a plan was made")
     }
 
     fn stored_plan_path(&self) -> PathBuf {
@@ -110,7 +109,7 @@ fn at(s: &str) -> jiff::Timestamp {
 pub async fn working_copy(w: &mut World) {
     let dir = tempfile::tempdir().expect("a temp dir");
     copy_dir(&Repo::sample_path(), dir.path());
-    w.repo = Some(dir);
+    w.infra.checkout = Some(dir);
 }
 
 #[given(expr = "the working copy has been applied to {env}")]
@@ -124,14 +123,14 @@ async fn applied_recording(w: &mut World, env: Env) {
     let recorder = ActionRecorder::default();
     w.apply_plan(env.0, None, now(), Some(recorder.clone())).await;
     w.report();
-    w.item = Some(recorder.summary().into_iter().map(|(k, v)| (k, v.to_string())).collect());
+    w.stage1.recorded = super::security::RecordedApply::of(env.0, &recorder);
 }
 
 #[then("the recorded operations include:")]
 async fn recorded_ops(w: &mut World, step: &Step) {
-    let recorded = w.item.as_ref().expect("recorded operations");
+    let recorded = w.stage1.recorded.operations();
     for op in super::state::column(step) {
-        assert!(recorded.contains_key(&op), "{op} not in {:?}", recorded.keys().collect::<Vec<_>>());
+        assert!(recorded.contains(op.as_str()), "{op} not in {recorded:?}");
     }
 }
 
@@ -142,29 +141,29 @@ async fn plan_all(w: &mut World) {
     let plans = plan_environments(&endpoint, DEFAULT_REGION, &repo, &Environment::ALL, Some(COMMIT.into()), now())
         .await
         .expect("plans");
-    w.plans = plans.into_iter().map(|(plan, _)| plan).collect();
+    w.release.plans = plans.into_iter().map(|(plan, _)| plan).collect();
 }
 
 #[when(expr = "the working copy is planned for {env}")]
 async fn plan_one(w: &mut World, env: Env) {
     match w.plan(env.0, now()).await {
-        Ok(p) => w.plans.push(p),
-        Err(e) => w.outcome = Some(Err(e)),
+        Ok(p) => w.release.plans.push(p),
+        Err(e) => w.release.outcome = Some(Err(e)),
     }
 }
 
 #[then("there is one plan each for DEV, SIT and PROD, all of the same commit")]
 async fn one_each(w: &mut World) {
-    let envs: Vec<Environment> = w.plans.iter().map(|p| p.environment).collect();
+    let envs: Vec<Environment> = w.release.plans.iter().map(|p| p.environment).collect();
     assert_eq!(envs, Environment::ALL);
-    assert!(w.plans.iter().all(|p| p.commit.as_deref() == Some(COMMIT)));
+    assert!(w.release.plans.iter().all(|p| p.commit.as_deref() == Some(COMMIT)));
 }
 
 #[then(
     expr = "each plan creates {int} resources: 3 tables, the templates bucket with its 3 settings, and 4 templates, and SIT's and PROD's {int} more for the backup plan"
 )]
 async fn each_creates(w: &mut World, n: usize, backup: usize) {
-    for p in &w.plans {
+    for p in &w.release.plans {
         let backup = if p.environment == Environment::Dev { 0 } else { backup };
         assert_eq!(p.counts().get(&Action::Create).copied(), Some(n + backup), "{p}");
         let kinds = |k: &str| p.components.iter().flat_map(|c| &c.resources).filter(|r| r.kind == k).count();
@@ -220,11 +219,11 @@ async fn plan_action(w: &mut World, verb: String, address: String) {
     };
     let r = w.last_plan().resource(&address).unwrap_or_else(|| panic!("{address} not in the plan"));
     assert_eq!(r.action, action, "{}", w.last_plan());
-    w.item = Some([("address".to_owned(), address)].into());
+    w.release.focus = Some(address);
 }
 
 fn focused(w: &World) -> &stagegate::engine::plan::ResourceChange {
-    let address = &w.item.as_ref().expect("a resource in focus")["address"];
+    let address = w.release.focus.as_deref().expect("a resource in focus");
     w.last_plan().resource(address).expect("in the plan")
 }
 
@@ -253,7 +252,7 @@ async fn marked_drift(w: &mut World) {
 
 #[then("every other resource of the plan is unchanged")]
 async fn others_unchanged(w: &mut World) {
-    let focus = w.item.as_ref().expect("a resource in focus")["address"].clone();
+    let focus = w.release.focus.clone().expect("a resource in focus");
     for r in w.last_plan().components.iter().flat_map(|c| &c.resources) {
         assert!(r.address == focus || r.action == Action::NoOp, "{} is {:?}", r.address, r.action);
     }
@@ -268,7 +267,7 @@ async fn replaces_because(w: &mut World, address: String, why: String) {
 
 #[then(expr = "planning is refused for {string} because {string}")]
 async fn plan_refused(w: &mut World, address: String, why: String) {
-    let Some(Err(e)) = &w.outcome else { panic!("planning was not refused") };
+    let Some(Err(e)) = &w.release.outcome else { panic!("planning was not refused") };
     assert!(e.starts_with(&address) && e.contains(&why), "{e}");
 }
 
@@ -292,7 +291,7 @@ async fn comment_details(w: &mut World) {
 
 #[then(expr = "a new plan for {env} changes nothing")]
 async fn converged(w: &mut World, env: Env) {
-    if let Some(Ok(report)) = &w.outcome {
+    if let Some(Ok(report)) = &w.release.outcome {
         assert!(report.succeeded(), "{report:?}");
     }
     let plan = w.plan(env.0, now()).await.expect("a plan");
@@ -457,7 +456,7 @@ async fn store_plan_at(w: &mut World, instant: String) {
 async fn store_plan(w: &mut World, instant: jiff::Timestamp) {
     let plan = w.plan(Environment::Dev, instant).await.expect("a plan");
     plan.save(&w.stored_plan_path()).expect("stored");
-    w.plans.push(plan);
+    w.release.plans.push(plan);
 }
 
 #[when("the stored plan is applied")]
@@ -479,7 +478,7 @@ async fn apply_succeeds(w: &mut World) {
 
 #[then(expr = "the apply is refused with {string}")]
 async fn apply_refused(w: &mut World, wording: String) {
-    match w.outcome.as_ref().expect("an apply ran") {
+    match w.release.outcome.as_ref().expect("an apply ran") {
         Err(e) => assert!(e.contains(&wording), "{e}"),
         Ok(r) => panic!("the apply was not refused: {r:?}"),
     }
@@ -487,7 +486,7 @@ async fn apply_refused(w: &mut World, wording: String) {
 
 #[then(expr = "the apply is refused with {string} naming {string}")]
 async fn apply_refused_naming(w: &mut World, wording: String, holder: String) {
-    match w.outcome.as_ref().expect("an apply ran") {
+    match w.release.outcome.as_ref().expect("an apply ran") {
         Err(e) => assert!(e.contains(&wording) && e.contains(&holder), "{e}"),
         Ok(r) => panic!("the apply was not refused: {r:?}"),
     }
@@ -618,36 +617,30 @@ async fn records_hand_made(w: &mut World, name: String) {
 async fn two_runs(w: &mut World) {
     let endpoint = w.endpoint().await;
     let repo = w.working_copy();
-    let clients = AwsClients::for_environment(&endpoint, Environment::Dev, DEFAULT_REGION).await;
+    let store = StateStore::for_environment(&endpoint, Environment::Dev, DEFAULT_REGION).await;
     let desired = DesiredEnvironment::load(&repo, Environment::Dev).expect("desired");
-    let plan = plan_environment(&clients, &desired, Some(COMMIT.into()), now()).await.expect("plan");
-    let store = StateStore::new(clients, Environment::Dev);
+    let plan = plan_environment(store.clients(), &desired, Some(COMMIT.into()), now()).await.expect("plan");
     let run = |who: &str| ApplyOptions { who: who.into(), ..Default::default() };
     let (alice, bob) = (run("alice@ci"), run("bob@ci"));
     let (a, b) = tokio::join!(apply(&store, &plan, &repo, now(), &alice), apply(&store, &plan, &repo, now(), &bob));
     let results: Vec<Result<_, String>> = [a, b].into_iter().map(|r| r.map_err(|e| e.to_string())).collect();
     let (ok, refused): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     assert_eq!((ok.len(), refused.len()), (1, 1), "one apply proceeds, one is refused");
-    w.outcome = refused.into_iter().next();
-    w.plans = vec![plan];
-    w.item = Some(
-        ok.into_iter()
-            .next()
-            .and_then(Result::ok)
-            .map(|r| r.components.iter().map(|c| (c.component.clone(), c.operations.join("; "))).collect())
-            .expect("the winner's report"),
-    );
+    w.release.outcome = refused.into_iter().next();
+    w.release.plans = vec![plan];
+    w.release.winning_apply = Some(ok.into_iter().next().and_then(Result::ok).expect("the winner's report"));
 }
 
 #[then(expr = "exactly one apply changed {string}")]
 async fn one_changed(w: &mut World, name: String) {
-    let winner = w.item.as_ref().expect("the winner");
-    assert!(winner.get(&name).is_some_and(|ops| ops.contains("create index")), "{winner:?}");
+    let winner = w.release.winning_apply.as_ref().expect("the winner");
+    let ops = winner.components.iter().find(|c| c.component == name).map(|c| c.operations.join("; "));
+    assert!(ops.is_some_and(|ops| ops.contains("create index")), "{winner:?}");
 }
 
 #[then("the other was refused, naming the lock holder or the stale plan")]
 async fn other_refused(w: &mut World) {
-    let Some(Err(e)) = &w.outcome else { panic!("no refusal") };
+    let Some(Err(e)) = &w.release.outcome else { panic!("no refusal") };
     let locked = e.contains("Error acquiring the state lock") && e.contains("@ci");
     assert!(locked || e.contains("Saved plan is stale"), "{e}");
 }
@@ -680,7 +673,7 @@ async fn killed_apply(w: &mut World, name: String) {
     let lock = wait_for_lock(&store, &c, &mut child).await;
     child.kill().expect("killed");
     let _ = child.wait();
-    w.locks.insert("the killed run".into(), lock);
+    w.state.locks.insert("the killed run".into(), lock);
 }
 
 /// Polls until the child holds the component's lock (bounded: the child waits 120 s at most).
@@ -705,14 +698,14 @@ async fn wait_for_lock(
 
 #[then(expr = "the apply is refused with {string} naming the killed run's lock ID")]
 async fn refused_naming_killed(w: &mut World, wording: String) {
-    let id = w.locks.get("the killed run").expect("the killed run's lock").id.clone();
-    let Some(Err(e)) = &w.outcome else { panic!("not refused: {:?}", w.outcome) };
+    let id = w.state.locks.get("the killed run").expect("the killed run's lock").id.clone();
+    let Some(Err(e)) = &w.release.outcome else { panic!("not refused: {:?}", w.release.outcome) };
     assert!(e.contains(&wording) && e.contains(&id), "{e}");
 }
 
 #[when(expr = "the DEV lock of {string} is force-unlocked with the killed run's lock ID")]
 async fn unlock_killed(w: &mut World, name: String) {
-    let id = w.locks.remove("the killed run").expect("the killed run's lock").id;
+    let id = w.state.locks.remove("the killed run").expect("the killed run's lock").id;
     w.store(Environment::Dev).await.unlock(&component(&name), &id).await.expect("force-unlock");
 }
 

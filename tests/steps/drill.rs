@@ -2,29 +2,28 @@
 
 use cucumber::{then, when};
 use stagegate::aws::DEFAULT_REGION;
-use stagegate::foundation::repo::Repo;
 use stagegate::practice::drill::{DrillReport, drill};
 
 use super::{Env, World};
 
 fn report(w: &World) -> &DrillReport {
-    w.drill.as_ref().expect("a drill ran")
+    w.release.drill.as_ref().expect("a drill ran")
 }
 
 #[when(expr = "a rollback drill of {env} is run")]
 async fn run(w: &mut World, env: Env) {
     let endpoint = w.endpoint().await;
-    let repo = Repo::open(w.repo.as_ref().expect("a working copy").path()).expect("the working copy");
-    w.drill =
+    let repo = w.working_copy();
+    w.release.drill =
         Some(drill(&endpoint, DEFAULT_REGION, &repo, env.0, jiff::Timestamp::now()).await.expect("the drill ran"));
 }
 
 #[when(regex = r"^a rollback drill of (DEV|SIT|PROD) is run at (\d{4}-\d\d-\d\d \d\d:\d\d) SAST$")]
 async fn run_at(w: &mut World, env: Env, at: String) {
     let endpoint = w.endpoint().await;
-    let repo = Repo::open(w.repo.as_ref().expect("a working copy").path()).expect("the working copy");
+    let repo = w.working_copy();
     let now = super::metrics::sast(&at);
-    w.drill = Some(drill(&endpoint, DEFAULT_REGION, &repo, env.0, now).await.expect("the drill ran"));
+    w.release.drill = Some(drill(&endpoint, DEFAULT_REGION, &repo, env.0, now).await.expect("the drill ran"));
 }
 
 #[then(expr = "the drill detected {string}")]

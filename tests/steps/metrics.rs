@@ -51,7 +51,7 @@ impl World {
     }
 
     fn dashboard(&self) -> &Dashboard {
-        self.dashboard.as_ref().expect("a report was made")
+        self.observed.dashboard.as_ref().expect("a report was made")
     }
 
     fn box_lines(&self) -> Vec<String> {
@@ -104,7 +104,7 @@ async fn deployment_by(w: &mut World, deployer: String) {
 #[given(regex = r"^the checkout's commit was merged to main at (\d{4}-\d\d-\d\d \d\d:\d\d) SAST$")]
 async fn merged_at(w: &mut World, at: String) {
     let date = format!("{}:00+02:00", at.replace(' ', "T"));
-    let dir = w.repo.as_ref().expect("a checkout").path();
+    let dir = w.checkout_dir();
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -121,7 +121,7 @@ async fn report(w: &mut World, days: u32, at: String) {
     let endpoint = w.endpoint().await;
     let window = Window::last_days(sast(&at), days);
     let dashboard = Dashboard::load(&endpoint, stagegate::aws::DEFAULT_REGION, window).await;
-    w.dashboard = Some(dashboard.expect("the records are read"));
+    w.observed.dashboard = Some(dashboard.expect("the records are read"));
 }
 
 #[then("the KPIs are:")]

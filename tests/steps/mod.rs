@@ -17,13 +17,12 @@ mod validation;
 mod verify;
 mod workflows;
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use stagegate::Environment;
 use stagegate::aws::{AwsClients, DEFAULT_REGION};
-use stagegate::engine::state::{Component, LockInfo, StateError, StateStore, StoredState};
+use stagegate::engine::state::{Component, StateStore};
 
 use crate::harness::{Harness, Lease};
 
@@ -46,60 +45,42 @@ impl FromStr for Env {
     }
 }
 
-/// One scenario's world: an emulator leased on first use, and what the steps observed.
+/// One scenario's world: where it runs, and what its steps observed, by domain concept.
 #[derive(Debug, Default, cucumber::World)]
 pub struct World {
-    lease: Option<Lease>,
-    /// Locks taken in this scenario, by holder.
-    locks: HashMap<String, LockInfo>,
-    /// States remembered before a change, by component.
-    remembered: HashMap<String, StoredState>,
-    /// The last refusal, for the step that checks it.
-    refusal: Option<StateError>,
-    /// The last lock item read from a lock table.
-    item: Option<HashMap<String, String>>,
-    /// This scenario's working copy of the sample repo.
-    repo: Option<tempfile::TempDir>,
-    /// The last plans made (one per environment).
-    plans: Vec<stagegate::engine::plan::Plan>,
-    /// The last apply: its report, or why it was refused.
-    outcome: Option<Result<stagegate::engine::apply::ApplyReport, String>>,
+    /// The emulator leased on first use and this scenario's checkout of the sample repo.
+    infra: Infra,
+    /// State backends: locks taken, states remembered, the last refusal, the last lock item read.
+    state: state::StateScene,
+    /// Plans, applies, deployments, verifications, rollbacks and drills, in this scenario's order.
+    release: promotion::ReleaseScene,
+    /// Stage 1: the repo checked, the workflows linted, the cost estimated, an apply's calls.
+    stage1: validation::Stage1,
+    /// What the pipeline reported: the dashboard, the lock monitor's report, the Slack messages.
+    observed: monitor::Observations,
     /// The gate being evaluated.
     gate: gates::GateScenario,
-    /// Deployments run in this scenario, in order.
-    deployments: Vec<stagegate::release::deploy::DeployOutcome>,
-    /// The last verification.
-    verify: Option<stagegate::release::verify::VerifyReport>,
-    /// A previewed rollback, not yet run.
-    rollback: Option<stagegate::release::rollback::TagRollback>,
-    /// The last rollback drill.
-    drill: Option<stagegate::practice::drill::DrillReport>,
-    /// Stage 1: the repo copy validated, formatted or scanned, and what was found.
-    stage1: validation::Stage1,
-    /// The last report: KPIs and dashboard.
-    dashboard: Option<stagegate::observe::dashboard::Dashboard>,
-    /// Workflow conformance: the workflows linted and what was found.
-    workflows: workflows::WorkflowLint,
-    /// The Slack sink and what it received.
-    slack: notify::Slack,
-    /// The last lock monitor report.
-    lock_report: Option<stagegate::observe::monitor::LockReport>,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
-    /// Cost estimates and the PR comment carrying one.
-    costs: cost::Costs,
-    /// The calls of an apply, for the deployer role's permissions.
-    recorded: security::RecordedApply,
+}
+
+/// Where a scenario runs: an AWS emulator and a checkout of the sample repo, each made on demand.
+#[derive(Debug, Default)]
+pub struct Infra {
+    /// The emulator leased from the pool on first use, returned by the after hook.
+    emulator: Option<Lease>,
+    /// This scenario's working copy (or git checkout) of the sample repo.
+    checkout: Option<tempfile::TempDir>,
 }
 
 impl World {
     async fn lease(&mut self) -> &Lease {
-        if self.lease.is_none() {
+        if self.infra.emulator.is_none() {
             let harness = HARNESS.get().expect("the harness is installed before scenarios run");
             let lease = harness.lease().await.unwrap_or_else(|e| panic!("no emulator for this scenario: {e}"));
-            self.lease = Some(lease);
+            self.infra.emulator = Some(lease);
         }
-        self.lease.as_ref().expect("leased above")
+        self.infra.emulator.as_ref().expect("leased above")
     }
 
     /// Clients with `env`'s credentials on this scenario's emulator.
@@ -110,7 +91,7 @@ impl World {
 
     /// `target`'s state backend, reached with `env`'s own credentials.
     pub async fn store(&mut self, env: Environment) -> StateStore {
-        StateStore::new(self.clients(env).await, env)
+        StateStore::for_environment(&self.endpoint().await, env, DEFAULT_REGION).await
     }
 
     /// The endpoint of this scenario's emulator.
@@ -120,7 +101,7 @@ impl World {
 
     /// Returns the emulator to the pool (the after hook).
     pub async fn finish(&mut self) {
-        self.lease = None;
+        self.infra.emulator = None;
     }
 }
 

@@ -8,10 +8,23 @@ use stagegate::aws::DEFAULT_REGION;
 use stagegate::engine::state::{LockInfo, OPERATION_APPLY};
 use stagegate::foundation::policy::Pipeline;
 use stagegate::foundation::repo::Repo;
-use stagegate::observe::monitor::{TableReading, monitor};
+use stagegate::observe::dashboard::Dashboard;
+use stagegate::observe::monitor::{LockReport, TableReading, monitor};
 use stagegate::release::notify::human;
 
+use super::notify::Slack;
 use super::{Env, World, component};
+
+/// What the pipeline reported to people in a scenario.
+#[derive(Debug, Default)]
+pub struct Observations {
+    /// The last report: KPIs and dashboard.
+    pub(super) dashboard: Option<Dashboard>,
+    /// The last lock monitor report.
+    pub(super) lock_report: Option<LockReport>,
+    /// The Slack sink and what it received.
+    pub(super) slack: Slack,
+}
 
 impl World {
     async fn put_lock_item(&mut self, env: Environment, lock_id: &str, info: &str) {
@@ -28,8 +41,8 @@ impl World {
             .expect("the lock item is written");
     }
 
-    fn lock_report(&self) -> &stagegate::observe::monitor::LockReport {
-        self.lock_report.as_ref().expect("the monitor ran")
+    fn lock_report(&self) -> &LockReport {
+        self.observed.lock_report.as_ref().expect("the monitor ran")
     }
 }
 
@@ -66,7 +79,7 @@ async fn run_monitor(w: &mut World, at: &str, max_age: jiff::SignedDuration) {
     let endpoint = w.endpoint().await;
     let now = at.parse().expect("an RFC 3339 instant in the feature");
     let report = monitor(&endpoint, DEFAULT_REGION, &Environment::ALL, max_age, now, notifier.as_ref()).await;
-    w.lock_report = Some(report);
+    w.observed.lock_report = Some(report);
 }
 
 #[then("the monitor lists these locks:")]

@@ -87,13 +87,13 @@ fn path_of(channel: &str) -> String {
 impl World {
     /// A notifier whose webhooks point at this scenario's sink, when it has one.
     pub fn notifier(&self, policy: &Pipeline) -> Option<Notifier> {
-        let base = self.slack.base.as_ref()?;
+        let base = self.observed.slack.base.as_ref()?;
         let channels = Environment::ALL
             .into_iter()
             .map(|e| policy.environment(e).slack.clone())
             .chain(policy.notifications.channels.values().cloned());
         let webhooks = channels
-            .filter(|s| !self.slack.unset.contains(&s.webhook_secret))
+            .filter(|s| !self.observed.slack.unset.contains(&s.webhook_secret))
             .map(|s| {
                 let url = format!("{base}/services/{}/T0SECRET", path_of(&s.channel));
                 (s.webhook_secret.clone(), Webhook::parse(&s.webhook_secret, &url).expect("a sink URL"))
@@ -103,7 +103,7 @@ impl World {
     }
 
     fn messages(&self, channel: &str) -> Vec<Value> {
-        let r = self.slack.sink.received.lock().expect("received");
+        let r = self.observed.slack.sink.received.lock().expect("received");
         r.messages.get(&path_of(channel)).cloned().unwrap_or_default()
     }
 
@@ -138,26 +138,26 @@ async fn sink(w: &mut World) {
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let app = axum::Router::new()
         .route("/services/{channel}/{token}", post(|s, Path((c, _t)): Path<(String, String)>, b| hook(s, Path(c), b)))
-        .with_state(w.slack.sink.clone());
-    w.slack.task = Some(tokio::spawn(async move {
+        .with_state(w.observed.slack.sink.clone());
+    w.observed.slack.task = Some(tokio::spawn(async move {
         axum::serve(listener, app).await.expect("the sink serves");
     }));
-    w.slack.base = Some(base);
+    w.observed.slack.base = Some(base);
 }
 
 #[given(expr = "the webhook of {string} is not configured")]
 async fn unset(w: &mut World, secret: String) {
-    w.slack.unset.push(secret);
+    w.observed.slack.unset.push(secret);
 }
 
 #[given(expr = "the webhook of {string} answers HTTP 500 to its first {int} requests")]
 async fn flaky(w: &mut World, channel: String, n: usize) {
-    w.slack.sink.behaviour.lock().expect("behaviour").entry(path_of(&channel)).or_default().fail_first = n;
+    w.observed.slack.sink.behaviour.lock().expect("behaviour").entry(path_of(&channel)).or_default().fail_first = n;
 }
 
 #[given(expr = "the webhook of {string} never answers in time")]
 async fn hanging(w: &mut World, channel: String) {
-    w.slack.sink.behaviour.lock().expect("behaviour").entry(path_of(&channel)).or_default().delay =
+    w.observed.slack.sink.behaviour.lock().expect("behaviour").entry(path_of(&channel)).or_default().delay =
         Duration::from_secs(3);
 }
 
@@ -193,7 +193,7 @@ async fn has_duration(w: &mut World, text: String, channel: String) {
 #[then("the last deployment's notifications were:")]
 #[then("the last deployment's notifications, its start's then its completion's, were:")]
 async fn notifications_were(w: &mut World, step: &Step) {
-    let d = w.deployments.last().expect("a deployment");
+    let d = w.release.deployments.last().expect("a deployment");
     let got: Vec<Vec<String>> = d
         .notifications
         .iter()
@@ -213,7 +213,7 @@ async fn notifications_were(w: &mut World, step: &Step) {
 
 #[then("the failed notification's report does not contain the webhook's address")]
 async fn no_url(w: &mut World) {
-    let d = w.deployments.last().expect("a deployment");
+    let d = w.release.deployments.last().expect("a deployment");
     let failed: Vec<String> = d
         .notifications
         .iter()
@@ -224,7 +224,7 @@ async fn no_url(w: &mut World) {
         .collect();
     assert!(!failed.is_empty(), "a notification failed");
     let printed = format!("{d}\n{}", serde_json::to_string(d).expect("serialises"));
-    for secret in ["T0SECRET", "/services/", w.slack.base.as_deref().expect("a sink")] {
+    for secret in ["T0SECRET", "/services/", w.observed.slack.base.as_deref().expect("a sink")] {
         assert!(!printed.contains(secret), "{secret:?} printed in:\n{printed}");
     }
 }
@@ -257,11 +257,11 @@ async fn routed(w: &mut World, event: String, env: String) {
         },
     };
     let notice = Notice { env: env.parse().expect("an environment"), event };
-    w.slack.routed = route(&policy, &notice).iter().map(ToString::to_string).collect();
+    w.observed.slack.routed = route(&policy, &notice).iter().map(ToString::to_string).collect();
 }
 
 #[then(expr = "the alerts are {string}")]
 async fn alerts_are(w: &mut World, want: String) {
     let want: Vec<String> = if want == "none" { Vec::new() } else { want.split(", ").map(str::to_owned).collect() };
-    assert_eq!(w.slack.routed, want);
+    assert_eq!(w.observed.slack.routed, want);
 }

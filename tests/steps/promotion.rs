@@ -3,28 +3,47 @@
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use stagegate::Environment;
-use stagegate::aws::DEFAULT_REGION;
-use stagegate::engine::apply::ApplyOptions;
-use stagegate::foundation::policy::Pipeline;
-use stagegate::foundation::repo::Repo;
-use stagegate::foundation::tickets::FileTickets;
-use stagegate::release::deploy::{DeployOutcome, Deployment};
+use stagegate::engine::apply::{ApplyOptions, ApplyReport};
+use stagegate::engine::plan::Plan;
+use stagegate::practice::drill::DrillReport;
+use stagegate::release::deploy::DeployOutcome;
 use stagegate::release::gate::Approval;
 use stagegate::release::ledger;
+use stagegate::release::rollback::TagRollback;
+use stagegate::release::verify::VerifyReport;
 
 use super::gates::{IN_WINDOW_TICKET, INSIDE_EVERY_WINDOW, request};
 use super::{World, git};
 
+/// The pipeline's runs in a scenario, from plan to rollback, and what each produced.
+#[derive(Debug, Default)]
+pub struct ReleaseScene {
+    /// The last plans made (one per environment).
+    pub(super) plans: Vec<Plan>,
+    /// The last apply (or rollback): its report, or why it, or the plan before it, was refused.
+    pub(super) outcome: Option<Result<ApplyReport, String>>,
+    /// The address of the resource the last plan step checked, for the steps about that change.
+    pub(super) focus: Option<String>,
+    /// Of two applies run at the same moment, the report of the one that proceeded.
+    pub(super) winning_apply: Option<ApplyReport>,
+    /// Deployments (and rollbacks) run in this scenario, in order.
+    pub(super) deployments: Vec<DeployOutcome>,
+    /// The last verification or post-deploy tests of an environment.
+    pub(super) verification: Option<VerifyReport>,
+    /// A previewed rollback, not yet run.
+    pub(super) rollback: Option<TagRollback>,
+    /// The lineage of the state version the last rollback to a version went back to.
+    pub(super) restored_lineage: Option<String>,
+    /// The last rollback drill.
+    pub(super) drill: Option<DrillReport>,
+}
+
 impl World {
     fn checkout_commit(&self) -> String {
-        git(self.repo.as_ref().expect("a checkout").path(), &["rev-parse", "HEAD"])
+        git(&self.checkout_dir(), &["rev-parse", "HEAD"])
     }
 
     pub(super) async fn deploy(&mut self, env: Environment, approvers: &str, trigger: &str) {
-        let dir = self.repo.as_ref().expect("a checkout").path().to_path_buf();
-        let repo = Repo::open(&dir).expect("the checkout");
-        let policy = Pipeline::load(&dir).expect("the policy");
-        let tickets = FileTickets::load(&dir).expect("the tickets");
         let mut req = request(
             env,
             "release-bot",
@@ -39,32 +58,27 @@ impl World {
         if env == Environment::Prod {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
         }
-        let notifier = self.notifier(&policy);
-        if let Some(n) = &notifier {
-            req.slack_configured = n.configured(env);
-        }
-        let endpoint = self.endpoint().await;
-        let deployment = Deployment {
-            endpoint: &endpoint,
-            region: DEFAULT_REGION,
-            repo: &repo,
-            policy: &policy,
-            tickets: &tickets,
-            notifier: notifier.as_ref(),
-        };
-        let outcome = deployment.run(&req, None, &ApplyOptions::default()).await.expect("the deployment ran");
-        self.deployments.push(outcome);
+        let outcome = self
+            .with_deployment(true, async |d| {
+                if let Some(n) = d.notifier {
+                    req.slack_configured = n.configured(env);
+                }
+                d.run(&req, None, &ApplyOptions::default()).await
+            })
+            .await
+            .expect("the deployment ran");
+        self.release.deployments.push(outcome);
     }
 
     fn last_deployment(&self) -> &DeployOutcome {
-        self.deployments.last().expect("a deployment ran")
+        self.release.deployments.last().expect("a deployment ran")
     }
 }
 
 #[given("a git checkout of the sample repo with one commit on main")]
 async fn checkout(w: &mut World) {
     super::deploy::working_copy(w).await;
-    let dir = w.repo.as_ref().expect("a working copy").path().to_path_buf();
+    let dir = w.checkout_dir();
     git(&dir, &["init", "--quiet", "--initial-branch=main"]);
     git(&dir, &["add", "--all"]);
     git(&dir, &["commit", "--quiet", "--message", "Sample infra repo"]);
@@ -83,14 +97,14 @@ async fn deployed(w: &mut World, env: String, approvers: String, trigger: String
 
 #[then("every deployment succeeded with its post-deploy tests passed")]
 async fn all_green(w: &mut World) {
-    for d in &w.deployments {
+    for d in &w.release.deployments {
         assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.record);
     }
 }
 
 #[then("the checkout has these tags on its commit:")]
 async fn tags_on_commit(w: &mut World, step: &Step) {
-    let dir = w.repo.as_ref().expect("a checkout").path().to_path_buf();
+    let dir = w.checkout_dir();
     let commit = w.checkout_commit();
     let listed = git(&dir, &["tag", "--list", "deploy-*", "--points-at", &commit]);
     let tags: Vec<String> = listed.lines().map(str::to_owned).collect();
@@ -105,7 +119,7 @@ async fn tags_on_commit(w: &mut World, step: &Step) {
 )]
 async fn ledgers(w: &mut World) {
     let commit = w.checkout_commit();
-    let deployed: Vec<_> = w.deployments.iter().map(|d| d.record.clone()).collect();
+    let deployed: Vec<_> = w.release.deployments.iter().map(|d| d.record.clone()).collect();
     for (env, deployed) in Environment::ALL.into_iter().zip(deployed) {
         let records = ledger::records(&w.store(env).await).await.expect("the ledger");
         assert_eq!(records.len(), 1, "{env}");
@@ -146,7 +160,7 @@ async fn nothing_deployed(w: &mut World, env: String) {
     assert!(!report.bucket_exists && !report.lock_table_exists, "{report:?}");
     let tables = store.clients().dynamodb.list_tables().send().await.expect("list tables");
     assert!(tables.table_names().is_empty(), "{:?}", tables.table_names());
-    let dir = w.repo.as_ref().expect("a checkout").path().to_path_buf();
+    let dir = w.checkout_dir();
     assert_eq!(git(&dir, &["tag", "--list", &format!("deploy-{}-*", env.name())]), "");
 }
 

@@ -20,7 +20,7 @@ use super::{Env, World, component, git};
 
 impl World {
     pub(super) fn checkout_dir(&self) -> std::path::PathBuf {
-        self.repo.as_ref().expect("a checkout").path().to_path_buf()
+        self.infra.checkout.as_ref().expect("a checkout").path().to_path_buf()
     }
 
     fn first_commit(&self) -> String {
@@ -28,7 +28,7 @@ impl World {
     }
 
     /// The deployment of this scenario's checkout, under its own policy and tickets.
-    async fn with_deployment<T>(&mut self, notify: bool, work: impl AsyncFnOnce(Deployment<'_>) -> T) -> T {
+    pub(super) async fn with_deployment<T>(&mut self, notify: bool, work: impl AsyncFnOnce(Deployment<'_>) -> T) -> T {
         let dir = self.checkout_dir();
         let repo = Repo::open(&dir).expect("the checkout");
         let endpoint = self.endpoint().await;
@@ -60,8 +60,8 @@ impl World {
             .with_deployment(true, async |d| rollback.execute(&d, &req, &ApplyOptions::default(), None).await)
             .await;
         match outcome {
-            Ok(o) => self.deployments.push(o),
-            Err(e) => self.outcome = Some(Err(e.to_string())),
+            Ok(o) => self.release.deployments.push(o),
+            Err(e) => self.release.outcome = Some(Err(e.to_string())),
         }
     }
 
@@ -85,7 +85,7 @@ async fn pitr_off_commit(w: &mut World) {
 
 #[then(expr = "the last deployment failed its post-deploy tests naming {string}")]
 async fn failed_tests(w: &mut World, what: String) {
-    let d = w.deployments.last().expect("a deployment");
+    let d = w.release.deployments.last().expect("a deployment");
     let tests = d.tests.as_ref().expect("tests ran");
     assert!(!tests.passed && tests.summary.contains(&what), "{tests:?}");
     assert!(!d.succeeded());
@@ -93,7 +93,7 @@ async fn failed_tests(w: &mut World, what: String) {
 
 #[then("it was not tagged")]
 async fn not_tagged(w: &mut World) {
-    assert_eq!(w.deployments.last().expect("a deployment").tag, None);
+    assert_eq!(w.release.deployments.last().expect("a deployment").tag, None);
 }
 
 #[then(expr = "DEV's last good deployment is {string}, on the first commit")]
@@ -112,7 +112,7 @@ async fn rolled_back(w: &mut World, approvers: String, typed: String) {
 
 #[then("the rollback succeeded with its post-deploy tests passed")]
 async fn rollback_green(w: &mut World) {
-    let d = w.deployments.last().expect("a rollback");
+    let d = w.release.deployments.last().expect("a rollback");
     assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.tests);
 }
 
@@ -139,7 +139,7 @@ async fn rollback_recorded(w: &mut World, tag: String) {
 
 #[then(regex = r"^the rollback is refused by rule (R\d\d)$")]
 async fn rollback_refused(w: &mut World, rule: String) {
-    let d = w.deployments.last().expect("a rollback");
+    let d = w.release.deployments.last().expect("a rollback");
     let failures: Vec<_> = d.verdict.failures().into_iter().map(|r| r.rule).collect();
     assert_eq!(failures, vec![rule.as_str()], "{}", d.verdict);
     assert!(d.record.is_none());
@@ -153,7 +153,7 @@ async fn still_off(w: &mut World, _table: String) {
 #[given(expr = "the rollback of DEV to {string} has been previewed")]
 async fn previewed(w: &mut World, tag: String) {
     let rollback = w.preview_rollback(Environment::Dev, &tag).await;
-    w.rollback = Some(rollback);
+    w.release.rollback = Some(rollback);
 }
 
 #[given("the tenants state changed after the preview")]
@@ -164,13 +164,13 @@ async fn state_changed(w: &mut World) {
 
 #[when("the previewed rollback is applied")]
 async fn apply_previewed(w: &mut World) {
-    let rollback = w.rollback.take().expect("a previewed rollback");
+    let rollback = w.release.rollback.take().expect("a previewed rollback");
     w.run_rollback(rollback, "\"lead-developer\"", "rollback-dev", true).await;
 }
 
 #[then(expr = "the rollback fails with {string} and changes nothing")]
 async fn rollback_stale(w: &mut World, wording: String) {
-    let d = w.deployments.last().expect("a rollback ran");
+    let d = w.release.deployments.last().expect("a rollback ran");
     let record = d.record.as_ref().expect("a record of the failed rollback");
     assert!(record.error.as_deref().unwrap_or_default().contains(&wording), "{record:?}");
     assert!(d.report.is_none() && d.tag.is_none());
@@ -221,7 +221,7 @@ async fn rolled_back_to_version(
     let c = component(&name);
     let version = super::state::restore_serial(&store, &c, serial).await.expect("versions");
     let lineage = store.read_version(&c, &version).await.expect("the version").lineage;
-    w.item = Some([("lineage".to_owned(), lineage)].into());
+    w.release.restored_lineage = Some(lineage);
     let commit = git(&dir, &["rev-parse", "HEAD"]);
     let mut req = request(env, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
     req.confirmation = Some(stagegate::release::gate::confirmation(&typed).expect("a well-formed confirmation"));
@@ -236,13 +236,13 @@ async fn rolled_back_to_version(
         })
         .await
         .expect("the rollback ran");
-    w.deployments.push(outcome);
+    w.release.deployments.push(outcome);
 }
 
 #[then(expr = "the {env} state of {string} is at serial {int} with the lineage it had at serial 1")]
 async fn serial_and_lineage(w: &mut World, env: Env, name: String, serial: u64) {
     let state = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state").state;
-    let lineage = w.item.as_ref().expect("the version's lineage")["lineage"].clone();
+    let lineage = w.release.restored_lineage.clone().expect("the version's lineage");
     assert_eq!((state.serial, state.lineage), (serial, lineage));
 }
 
@@ -313,7 +313,7 @@ async fn release_promoted(w: &mut World, release: String, env: String) {
     w.commit_release(&release);
     for env in Environment::ALL.into_iter().take_while(|e| *e <= target) {
         w.deploy(env, reviewers(env), "manual").await;
-        let d = w.deployments.last().expect("a deployment");
+        let d = w.release.deployments.last().expect("a deployment");
         assert!(d.succeeded(), "{env}: {}\n{:?}", d.verdict, d.record);
     }
 }
@@ -324,7 +324,7 @@ async fn releases_deployed(w: &mut World, releases: String) {
         release_promoted(w, release.to_owned(), "DEV".into()).await;
     }
     let state = w.store(Environment::Dev).await.read(&component("tenants")).await.expect("read").expect("a state");
-    w.remembered.insert("tenants".into(), state);
+    w.state.remembered.insert("tenants".into(), state);
 }
 
 #[when(
@@ -357,11 +357,11 @@ async fn matches_release(w: &mut World, env: String, release: String) {
 
 #[then(regex = r"^DEV matches release (v\d+), with the tenants state's serial raised and its lineage kept$")]
 async fn matches_with_state(w: &mut World, release: String) {
-    let d = w.deployments.last().expect("a rollback");
+    let d = w.release.deployments.last().expect("a rollback");
     assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.record);
     w.assert_matches(Environment::Dev, &release).await;
     let state = w.store(Environment::Dev).await.read(&component("tenants")).await.expect("read").expect("a state");
-    let before = w.remembered.insert("tenants".into(), state.clone()).expect("a state remembered");
+    let before = w.state.remembered.insert("tenants".into(), state.clone()).expect("a state remembered");
     assert_eq!(state.state.lineage, before.state.lineage);
     assert!(state.state.serial > before.state.serial, "serial {} after {}", state.state.serial, before.state.serial);
 }

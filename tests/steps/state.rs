@@ -1,15 +1,39 @@
 //! Steps for the state bucket, lock table and state versions (features/state).
 
+use std::collections::HashMap;
+
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 use serde_json::json;
 use stagegate::Environment;
 use stagegate::engine::state::{
-    Component, LockInfo, OPERATION_APPLY, StateError, StateResource, StateStore, TerraformState, md5_hex,
+    Component, LockInfo, OPERATION_APPLY, StateError, StateResource, StateStore, StoredState, TerraformState, md5_hex,
 };
 use stagegate::foundation::repo::Repo;
 
 use super::{Env, World, component};
+
+/// What a scenario did to the state backends and what they answered.
+#[derive(Debug, Default)]
+pub struct StateScene {
+    /// Locks taken in this scenario, by holder.
+    pub(super) locks: HashMap<String, LockInfo>,
+    /// States remembered before a change, by component.
+    pub(super) remembered: HashMap<String, StoredState>,
+    /// State versions about to be restored, by serial.
+    restored: HashMap<u64, TerraformState>,
+    /// The last refusal of a lock, write, force-unlock or restore, for the step that checks it.
+    refusal: Option<StateError>,
+    /// The last lock item read from a lock table.
+    lock_item: Option<LockItem>,
+}
+
+/// An item of a lock table, as Terraform writes it.
+#[derive(Debug)]
+pub struct LockItem {
+    /// The `Info` attribute, Terraform's lock info as JSON, if the item has one.
+    info: Option<String>,
+}
 
 /// Column 0 of a data table, without its header row.
 pub fn column(step: &Step) -> Vec<String> {
@@ -61,7 +85,7 @@ async fn remember_all(w: &mut World, env: Env) {
     let repo = Repo::open(&Repo::sample_path()).expect("the sample repo");
     for c in repo.components().expect("components") {
         let stored = store.read(&c).await.expect("read").expect("a state");
-        w.remembered.insert(c.name().to_owned(), stored);
+        w.state.remembered.insert(c.name().to_owned(), stored);
     }
 }
 
@@ -156,7 +180,7 @@ async fn as_remembered(w: &mut World, env: Env, step: &Step) {
     let store = w.store(env.0).await;
     for name in column(step) {
         let now = store.read(&component(&name)).await.expect("read").expect("a state");
-        assert_eq!(Some(&now), w.remembered.get(&name), "{name} changed");
+        assert_eq!(Some(&now), w.state.remembered.get(&name), "{name} changed");
     }
 }
 
@@ -164,14 +188,14 @@ async fn as_remembered(w: &mut World, env: Env, step: &Step) {
 #[when(expr = "{string} locks the {env} component {string}")]
 async fn takes_lock(w: &mut World, who: String, env: Env, name: String) {
     let lock = w.store(env.0).await.lock(&component(&name), OPERATION_APPLY, &who, "").await.expect("lock");
-    w.locks.insert(who, lock);
+    w.state.locks.insert(who, lock);
 }
 
 #[then(expr = "{string} holds the {env} lock of component {string}")]
 async fn holds_lock(w: &mut World, who: String, env: Env, name: String) {
     let held = w.store(env.0).await.current_lock(&component(&name)).await.expect("read lock").expect("a lock");
     assert_eq!(held.who, who);
-    assert_eq!(Some(&held.id), w.locks.get(&who).map(|l| &l.id));
+    assert_eq!(Some(&held.id), w.state.locks.get(&who).map(|l| &l.id));
 }
 
 #[then(expr = "nobody holds the {env} lock of component {string}")]
@@ -187,25 +211,25 @@ async fn race(w: &mut World, a: String, b: String, env: Env, name: String) {
     for (who, result) in [(a, ra), (b, rb)] {
         match result {
             Ok(lock) => {
-                w.locks.insert(who, lock);
+                w.state.locks.insert(who, lock);
             }
-            Err(e) => w.refusal = Some(e),
+            Err(e) => w.state.refusal = Some(e),
         }
     }
 }
 
 #[then(expr = "exactly one of them holds the {env} lock of component {string}")]
 async fn exactly_one(w: &mut World, env: Env, name: String) {
-    assert_eq!(w.locks.len(), 1, "winners: {:?}", w.locks.keys().collect::<Vec<_>>());
+    assert_eq!(w.state.locks.len(), 1, "winners: {:?}", w.state.locks.keys().collect::<Vec<_>>());
     let held = w.store(env.0).await.current_lock(&component(&name)).await.expect("read").expect("held");
-    let (who, lock) = w.locks.iter().next().expect("one winner");
+    let (who, lock) = w.state.locks.iter().next().expect("one winner");
     assert_eq!((&held.who, &held.id), (who, &lock.id));
 }
 
 #[then(expr = "the other is refused with {string}, naming the holder and the lock ID")]
 async fn other_refused(w: &mut World, wording: String) {
-    let refusal = w.refusal.take().expect("one attempt was refused");
-    let (who, lock) = w.locks.iter().next().expect("one winner");
+    let refusal = w.state.refusal.take().expect("one attempt was refused");
+    let (who, lock) = w.state.locks.iter().next().expect("one winner");
     let message = refusal.to_string();
     assert!(matches!(refusal, StateError::Locked { .. }), "{message}");
     for needle in [wording.as_str(), who.as_str(), lock.id.as_str()] {
@@ -218,44 +242,44 @@ async fn write_without_lock(w: &mut World, who: String, env: Env, name: String) 
     let store = w.store(env.0).await;
     let forged = LockInfo::new(&store.lock_id(&component(&name)), OPERATION_APPLY, &who, "", jiff::Timestamp::now());
     let result = store.write(&component(&name), &TerraformState::new().next(Vec::new()), &forged).await;
-    w.refusal = result.err();
+    w.state.refusal = result.err();
 }
 
 #[then("the write is refused because the writer does not hold the lock")]
 async fn write_refused(w: &mut World) {
-    let refusal = w.refusal.take().expect("the write was refused");
+    let refusal = w.state.refusal.take().expect("the write was refused");
     assert!(matches!(refusal, StateError::LockNotHeld { .. }), "{refusal}");
 }
 
 #[when(expr = "the {env} lock of {string} is force-unlocked with the ID {string}")]
 async fn force_unlock_id(w: &mut World, env: Env, name: String, id: String) {
-    w.refusal = w.store(env.0).await.unlock(&component(&name), &id).await.err();
+    w.state.refusal = w.store(env.0).await.unlock(&component(&name), &id).await.err();
 }
 
 #[when(expr = "the {env} lock of {string} is force-unlocked with the lock ID {string} holds")]
 async fn force_unlock_holder(w: &mut World, env: Env, name: String, who: String) {
-    let id = w.locks.remove(&who).expect("that holder's lock").id;
+    let id = w.state.locks.remove(&who).expect("that holder's lock").id;
     w.store(env.0).await.unlock(&component(&name), &id).await.expect("force-unlock");
 }
 
 #[then("the force-unlock is refused, naming the lock ID that is held")]
 async fn force_unlock_refused(w: &mut World) {
-    let refusal = w.refusal.take().expect("the force-unlock was refused");
+    let refusal = w.state.refusal.take().expect("the force-unlock was refused");
     let StateError::LockIdMismatch { held, .. } = &refusal else { panic!("unexpected: {refusal}") };
     assert!(refusal.to_string().contains(&held.id));
-    assert_eq!(Some(&held.id), w.locks.values().next().map(|l| &l.id));
+    assert_eq!(Some(&held.id), w.state.locks.values().next().map(|l| &l.id));
 }
 
 #[then(expr = "the {env} lock table holds the item {string}")]
 async fn lock_item(w: &mut World, env: Env, lock_id: String) {
     let store = w.store(env.0).await;
-    let item = store.lock_item(&lock_id).await.expect("get item").expect("the item exists");
-    w.item = Some(item);
+    let mut item = store.lock_item(&lock_id).await.expect("get item").expect("the item exists");
+    w.state.lock_item = Some(LockItem { info: item.remove("Info") });
 }
 
 #[then(regex = r"^its Info is JSON with exactly the fields (.+)$")]
 async fn info_fields(w: &mut World, list: String) {
-    let info = w.item.as_ref().and_then(|i| i.get("Info")).expect("an Info attribute");
+    let info = w.state.lock_item.as_ref().and_then(|i| i.info.as_deref()).expect("an Info attribute");
     let value: serde_json::Value = serde_json::from_str(info).expect("Info is JSON");
     let mut fields: Vec<&str> = value.as_object().expect("an object").keys().map(String::as_str).collect();
     let mut wanted: Vec<&str> = list.split([',', ' ']).filter(|f| !f.is_empty() && *f != "and").collect();
@@ -266,7 +290,7 @@ async fn info_fields(w: &mut World, list: String) {
 
 #[then(expr = "its Info says Who {string}, Operation {string} and Path {string}")]
 async fn info_values(w: &mut World, who: String, operation: String, path: String) {
-    let info = w.item.as_ref().and_then(|i| i.get("Info")).expect("an Info attribute");
+    let info = w.state.lock_item.as_ref().and_then(|i| i.info.as_deref()).expect("an Info attribute");
     let lock: LockInfo = serde_json::from_str(info).expect("LockInfo JSON");
     assert!(lock.created_at().is_some(), "Created is not RFC 3339: {}", lock.created);
     assert_eq!((lock.who, lock.operation, lock.path), (who, operation, path));
@@ -330,21 +354,14 @@ async fn restore_by_serial(w: &mut World, env: Env, serial: u64, name: String) {
     let c = component(&name);
     let version = restore_serial(&store, &c, serial).await.expect("versions");
     let old = store.read_version(&c, &version).await.expect("the version");
-    w.remembered.insert(
-        format!("serial {serial}"),
-        stagegate::engine::state::StoredState {
-            md5: md5_hex(&old.to_bytes()),
-            state: old,
-            version_id: Some(version.clone()),
-        },
-    );
-    w.refusal = restore(&store, &c, &version).await.err();
+    w.state.restored.insert(serial, old);
+    w.state.refusal = restore(&store, &c, &version).await.err();
 }
 
 #[when(expr = "the {env} state version {string} of {string} is restored")]
 async fn restore_by_id(w: &mut World, env: Env, version: String, name: String) {
     let store = w.store(env.0).await;
-    w.refusal = restore(&store, &component(&name), &version).await.err();
+    w.state.refusal = restore(&store, &component(&name), &version).await.err();
 }
 
 async fn restore(store: &StateStore, c: &Component, version: &str) -> Result<(), StateError> {
@@ -357,20 +374,20 @@ async fn restore(store: &StateStore, c: &Component, version: &str) -> Result<(),
 #[then(expr = "the {env} state of {string} has the lineage and resources of the version with serial {int}")]
 async fn same_as_version(w: &mut World, env: Env, name: String, serial: u64) {
     let now = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state");
-    let old = &w.remembered.get(&format!("serial {serial}")).expect("the restored version").state;
+    let old = w.state.restored.get(&serial).expect("the restored version");
     assert_eq!(now.state.lineage, old.lineage);
     assert_eq!(now.state.resources, old.resources);
 }
 
 #[then("the restore is refused because the lineages differ")]
 async fn lineage_refused(w: &mut World) {
-    let refusal = w.refusal.take().expect("refused");
+    let refusal = w.state.refusal.take().expect("refused");
     assert!(matches!(refusal, StateError::LineageMismatch { .. }), "{refusal}");
 }
 
 #[then("the restore is refused because there is no such version")]
 async fn no_version_refused(w: &mut World) {
-    let refusal = w.refusal.take().expect("refused");
+    let refusal = w.state.refusal.take().expect("refused");
     assert!(matches!(refusal, StateError::NoSuchVersion { .. }), "{refusal}");
 }
 
@@ -382,12 +399,12 @@ async fn acts_as(w: &mut World, env: Env, account: String) {
 #[when(expr = "{env}'s credentials try to lock {env}'s component {string}")]
 async fn cross_lock(w: &mut World, from: Env, target: Env, name: String) {
     let store = StateStore::new(w.clients(from.0).await, target.0);
-    w.refusal = store.lock(&component(&name), OPERATION_APPLY, "intruder@ci", "").await.err();
+    w.state.refusal = store.lock(&component(&name), OPERATION_APPLY, "intruder@ci", "").await.err();
 }
 
 #[then(expr = "it is refused because the credentials belong to account {word} \\({word}), not {env}'s account {word}")]
 async fn wrong_account(w: &mut World, actual: String, label: String, env: Env, expected: String) {
-    let refusal = w.refusal.take().expect("refused");
+    let refusal = w.state.refusal.take().expect("refused");
     let StateError::WrongAccount { actual: a, expected: e, .. } = &refusal else { panic!("unexpected: {refusal}") };
     assert_eq!((a, e), (&actual, &expected));
     assert!(refusal.to_string().contains(&label) && refusal.to_string().contains(env.0.label()), "{refusal}");

@@ -7,11 +7,27 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 use stagegate::checks::scan::ScanReport;
 
+use super::cost::Costs;
+use super::security::RecordedApply;
+use super::workflows::WorkflowLint;
 use super::{Env, World};
+
+/// Stage 1 of the pipeline: the checks made on a change before it is deployed.
+#[derive(Debug, Default)]
+pub struct Stage1 {
+    /// The repo copy validated, formatted or scanned, and what was found.
+    pub(super) repo: CheckedRepo,
+    /// The workflows linted and what was found.
+    pub(super) workflows: WorkflowLint,
+    /// Cost estimates and the PR comment carrying one.
+    pub(super) costs: Costs,
+    /// The calls of an apply, for the deployer role's permissions and the operations it performs.
+    pub(super) recorded: RecordedApply,
+}
 
 /// A scenario's copy of an infra repo, and what the last command found in it.
 #[derive(Debug, Default)]
-pub struct Stage1 {
+pub struct CheckedRepo {
     repo: Option<tempfile::TempDir>,
     outcome: Option<Outcome>,
     rendered: Option<String>,
@@ -25,7 +41,7 @@ struct Outcome {
     scan: Option<ScanReport>,
 }
 
-impl Stage1 {
+impl CheckedRepo {
     pub(super) fn root(&self) -> &Path {
         self.repo.as_ref().expect("a Given step copied a repo").path()
     }
@@ -80,17 +96,17 @@ pub(super) fn copy_dir(from: &Path, to: &Path) {
 
 #[given("the sample repo")]
 fn sample_repo(w: &mut World) {
-    w.stage1.copy_of("repo");
+    w.stage1.repo.copy_of("repo");
 }
 
 #[given(expr = "the broken input {string}")]
 fn broken_input(w: &mut World, name: String) {
-    w.stage1.copy_of(&format!("broken/{name}"));
+    w.stage1.repo.copy_of(&format!("broken/{name}"));
 }
 
 #[given(expr = "table {string} declares attribute {string} of type {word} that no key uses")]
 fn unused_attribute(w: &mut World, table: String, name: String, kind: String) {
-    w.stage1.edit_json(&format!("schemas/{table}/table.json"), |t| {
+    w.stage1.repo.edit_json(&format!("schemas/{table}/table.json"), |t| {
         let defs = t["AttributeDefinitions"].as_array_mut().expect("AttributeDefinitions");
         defs.push(serde_json::json!({"AttributeName": name, "AttributeType": kind}));
     });
@@ -98,7 +114,7 @@ fn unused_attribute(w: &mut World, table: String, name: String, kind: String) {
 
 #[given(expr = "the {env} environment file sets {word} to {word}")]
 fn env_variable(w: &mut World, env: Env, name: String, value: String) {
-    w.stage1.edit(&format!("environments/{}.tfvars", env.0.name()), |text| {
+    w.stage1.repo.edit(&format!("environments/{}.tfvars", env.0.name()), |text| {
         let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
         match lines.iter_mut().find(|l| l.split('=').next().is_some_and(|k| k.trim() == name)) {
             Some(line) => *line = format!("{name} = {value}"),
@@ -110,7 +126,7 @@ fn env_variable(w: &mut World, env: Env, name: String, value: String) {
 
 #[given(expr = "the {env} environment file has an inline suppression of {word} reading {string}")]
 fn inline_suppression(w: &mut World, env: Env, rule: String, reason: String) {
-    w.stage1.edit(&format!("environments/{}.tfvars", env.0.name()), |text| {
+    w.stage1.repo.edit(&format!("environments/{}.tfvars", env.0.name()), |text| {
         format!("{text}# stagegate:ignore {rule} {reason}\n")
     });
 }
@@ -118,17 +134,17 @@ fn inline_suppression(w: &mut World, env: Env, rule: String, reason: String) {
 #[given(expr = "the scan suppressions accept {word} for {string} because {string}")]
 fn file_suppression(w: &mut World, rule: String, resource: String, reason: String) {
     let yaml = format!("suppressions:\n  - rule: {rule}\n    resource: {resource:?}\n    reason: {reason:?}\n");
-    std::fs::write(w.stage1.root().join("scan-suppressions.yml"), yaml).expect("write");
+    std::fs::write(w.stage1.repo.root().join("scan-suppressions.yml"), yaml).expect("write");
 }
 
 #[given(expr = "the {string} template's sample data sets {word} to {string}")]
 fn sample_value(w: &mut World, template: String, key: String, value: String) {
-    w.stage1.edit_json(&format!("templates/{template}.sample.json"), |v| v[&key] = Value::String(value));
+    w.stage1.repo.edit_json(&format!("templates/{template}.sample.json"), |v| v[&key] = Value::String(value));
 }
 
 #[given(expr = "the {string} template has {string} replaced by {string}")]
 fn template_edit(w: &mut World, template: String, old: String, new: String) {
-    w.stage1.edit(&format!("templates/{template}.html"), |text| {
+    w.stage1.repo.edit(&format!("templates/{template}.html"), |text| {
         assert!(text.contains(&old), "the {template} template has no {old:?}");
         text.replacen(&old, &new, 1)
     });
@@ -136,7 +152,7 @@ fn template_edit(w: &mut World, template: String, old: String, new: String) {
 
 #[when("the repo is validated")]
 fn validated(w: &mut World) {
-    w.stage1.outcome = Some(match stagegate::checks::validate::validate(w.stage1.root()) {
+    w.stage1.repo.outcome = Some(match stagegate::checks::validate::validate(w.stage1.repo.root()) {
         Ok(r) => Outcome {
             exit: r.exit_code(),
             findings: r.diagnostics.iter().map(|d| (d.rule.to_owned(), d.location(), d.path.clone())).collect(),
@@ -153,44 +169,45 @@ fn formatting(w: &mut World, how: String) {
         "applied" => true,
         other => panic!("formatting is checked or applied, not {other}"),
     };
-    let report = stagegate::checks::fmt::fmt(w.stage1.root(), write).expect("a repo");
+    let report = stagegate::checks::fmt::fmt(w.stage1.repo.root(), write).expect("a repo");
     let findings: Vec<_> = report.diagnostics().iter().map(|d| (d.rule.to_owned(), d.location(), None)).collect();
     let exit = u8::from(!report.problems.is_empty() || (!write && !report.changed.is_empty()));
-    w.stage1.outcome = Some(Outcome { exit, findings, scan: None });
+    w.stage1.repo.outcome = Some(Outcome { exit, findings, scan: None });
 }
 
 #[when("the repo is scanned")]
 fn scanned(w: &mut World) {
-    let report = stagegate::checks::scan::scan(w.stage1.root()).expect("a repo");
-    w.stage1.scanned(report);
+    let report = stagegate::checks::scan::scan(w.stage1.repo.root()).expect("a repo");
+    w.stage1.repo.scanned(report);
 }
 
 #[when(expr = "the {string} template is rendered with its sample data")]
 fn rendered(w: &mut World, template: String) {
-    let root = w.stage1.root();
+    let root = w.stage1.repo.root();
     let text = std::fs::read_to_string(root.join(format!("templates/{template}.html"))).expect("the template");
     let data: Value = serde_json::from_str(
         &std::fs::read_to_string(root.join(format!("templates/{template}.sample.json"))).expect("sample"),
     )
     .expect("sample JSON");
-    w.stage1.rendered = Some(stagegate::checks::template::render::render(&text, &data).expect("the template renders"));
+    w.stage1.repo.rendered =
+        Some(stagegate::checks::template::render::render(&text, &data).expect("the template renders"));
 }
 
 #[then("the check passes")]
 fn passes(w: &mut World) {
-    let o = w.stage1.outcome();
+    let o = w.stage1.repo.outcome();
     assert_eq!(o.exit, 0, "findings: {:?}", o.findings);
 }
 
 #[then("the check passes with no findings")]
 fn passes_clean(w: &mut World) {
-    let o = w.stage1.outcome();
+    let o = w.stage1.repo.outcome();
     assert_eq!((o.exit, o.findings.len()), (0, 0), "findings: {:?}", o.findings);
 }
 
 #[then(expr = "the check fails with {word} at {string}")]
 fn fails_at(w: &mut World, rule: String, location: String) {
-    let o = w.stage1.outcome();
+    let o = w.stage1.repo.outcome();
     assert_eq!(o.exit, 1, "findings: {:?}", o.findings);
     assert!(
         o.findings.iter().any(|(r, l, _)| *r == rule && *l == location),
@@ -201,7 +218,7 @@ fn fails_at(w: &mut World, rule: String, location: String) {
 
 #[then(expr = "the check fails with {word} at {string}, JSON path {string}")]
 fn fails_at_path(w: &mut World, rule: String, location: String, path: String) {
-    let o = w.stage1.outcome();
+    let o = w.stage1.repo.outcome();
     assert_eq!(o.exit, 1, "findings: {:?}", o.findings);
     let wanted = (rule, location, Some(path));
     assert!(o.findings.contains(&wanted), "no {wanted:?} in {:?}", o.findings);
@@ -209,12 +226,12 @@ fn fails_at_path(w: &mut World, rule: String, location: String, path: String) {
 
 #[then("the input is refused as unusable")]
 fn unusable(w: &mut World) {
-    assert_eq!(w.stage1.outcome().exit, 2);
+    assert_eq!(w.stage1.repo.outcome().exit, 2);
 }
 
 #[then(expr = "{word} is reported as {word}, like Trivy {word} and Checkov {word}")]
 fn scan_rule(w: &mut World, rule: String, severity: String, trivy: String, checkov: String) {
-    let report = w.stage1.outcome().scan.as_ref().expect("a scan ran");
+    let report = w.stage1.repo.outcome().scan.as_ref().expect("a scan ran");
     let f = report.active().find(|f| f.rule.id == rule).unwrap_or_else(|| panic!("no active {rule}"));
     assert_eq!(
         (f.rule.severity.label(), f.rule.trivy, f.rule.checkov),
@@ -224,32 +241,32 @@ fn scan_rule(w: &mut World, rule: String, severity: String, trivy: String, check
 
 #[then(expr = "{word} is suppressed because {string}")]
 fn suppressed(w: &mut World, rule: String, reason: String) {
-    let report = w.stage1.outcome().scan.as_ref().expect("a scan ran");
+    let report = w.stage1.repo.outcome().scan.as_ref().expect("a scan ran");
     let f = report.findings.iter().find(|f| f.rule.id == rule).unwrap_or_else(|| panic!("no {rule}"));
     assert_eq!(f.suppressed.as_ref().map(|s| s.reason.as_str()), Some(reason.as_str()));
 }
 
 #[then("the SARIF report conforms to SARIF 2.1.0")]
 fn sarif(w: &mut World) {
-    let sarif = w.stage1.outcome().scan.as_ref().expect("a scan ran").to_sarif();
+    let sarif = w.stage1.repo.outcome().scan.as_ref().expect("a scan ran").to_sarif();
     let schema: Value = serde_json::from_str(include_str!("../data/sarif-schema-2.1.0.json")).expect("schema");
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| e.to_string()).collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(
         sarif["runs"][0]["results"].as_array().map(Vec::len),
-        Some(w.stage1.outcome().scan.as_ref().unwrap().findings.len())
+        Some(w.stage1.repo.outcome().scan.as_ref().unwrap().findings.len())
     );
 }
 
 #[then(expr = "the rendered output contains {string}")]
 fn output_contains(w: &mut World, text: String) {
-    let out = w.stage1.rendered.as_deref().expect("a template was rendered");
+    let out = w.stage1.repo.rendered.as_deref().expect("a template was rendered");
     assert!(out.contains(&text), "{text:?} not in the output");
 }
 
 #[then(expr = "the rendered output does not contain {string}")]
 fn output_lacks(w: &mut World, text: String) {
-    let out = w.stage1.rendered.as_deref().expect("a template was rendered");
+    let out = w.stage1.repo.rendered.as_deref().expect("a template was rendered");
     assert!(!out.contains(&text), "{text:?} is in the output");
 }

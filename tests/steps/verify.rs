@@ -8,17 +8,16 @@ use stagegate::release::verify::{VerifyReport, verify};
 use super::{Env, World};
 
 impl World {
-    fn verified(&self) -> &VerifyReport {
-        self.verify.as_ref().expect("the environment was verified")
+    pub(super) fn verified(&self) -> &VerifyReport {
+        self.release.verification.as_ref().expect("the environment was verified")
     }
 }
 
 #[when(expr = "the {env} environment is verified")]
 async fn verified(w: &mut World, env: Env) {
-    let dir = w.repo.as_ref().expect("a working copy").path().to_path_buf();
-    let desired = DesiredEnvironment::load(&Repo::open(&dir).expect("the working copy"), env.0).expect("desired");
+    let desired = DesiredEnvironment::load(&w.working_copy(), env.0).expect("desired");
     let clients = w.clients(env.0).await;
-    w.verify = Some(verify(&clients, &desired).await.expect("verify ran"));
+    w.release.verification = Some(verify(&clients, &desired).await.expect("verify ran"));
 }
 
 #[then("every check passes")]
@@ -89,13 +88,13 @@ async fn overwrite_template(w: &mut World, key: String, bucket: String, env: Env
 
 #[when(expr = "the post-deploy tests of {env} run")]
 async fn tiered(w: &mut World, env: Env) {
-    let dir = w.repo.as_ref().expect("a checkout").path().to_path_buf();
+    let dir = w.checkout_dir();
     let repo = Repo::open(&dir).expect("the checkout");
     let desired = DesiredEnvironment::load(&repo, env.0).expect("desired");
     let tier =
         stagegate::foundation::policy::Pipeline::load(&dir).expect("policy").environment(env.0).post_deploy_tests;
     let clients = w.clients(env.0).await;
-    w.verify =
+    w.release.verification =
         Some(stagegate::release::verify::post_deploy_tests(&clients, &desired, tier, &dir).await.expect("tests ran"));
 }
 

@@ -85,12 +85,12 @@ fn edit_block(text: &str, header: &str, change: impl Fn(&str) -> Option<String>)
 
 #[given("the LLD's workflows")]
 fn lld_workflows(w: &mut World) {
-    w.workflows.copy_of("repo");
+    w.stage1.workflows.copy_of("repo");
 }
 
 #[given("the corrected workflows")]
 fn corrected_workflows(w: &mut World) {
-    w.workflows.copy_of("workflows-fixed");
+    w.stage1.workflows.copy_of("workflows-fixed");
 }
 
 #[given(regex = r"^(\S+\.yml) also starts on (push|pull_request|schedule)$")]
@@ -99,18 +99,18 @@ fn also_starts_on(w: &mut World, file: String, event: String) {
         "schedule" => "  schedule:\n    - cron: '0 3 * * 1'\n".to_owned(),
         other => format!("  {other}:\n    branches: [main]\n"),
     };
-    w.workflows.edit(&file, |t| t.replacen("\non:\n", &format!("\non:\n{trigger}"), 1));
+    w.stage1.workflows.edit(&file, |t| t.replacen("\non:\n", &format!("\non:\n{trigger}"), 1));
 }
 
 #[given(regex = r"^(\S+\.yml) no longer starts on (push|pull_request|workflow_run)$")]
 fn no_longer_starts_on(w: &mut World, file: String, event: String) {
-    w.workflows.edit(&file, |t| edit_block(&t, &format!("  {event}:"), |_| None));
+    w.stage1.workflows.edit(&file, |t| edit_block(&t, &format!("  {event}:"), |_| None));
 }
 
 #[given(regex = r"^the (\w+) input of (\S+\.yml) (is missing|is not required|is free text|offers only dev and prod)$")]
 fn input_deviates(w: &mut World, input: String, file: String, deviation: String) {
     let header = format!("      {input}:");
-    w.workflows.edit(&file, |t| {
+    w.stage1.workflows.edit(&file, |t| {
         edit_block(&t, &header, |line| match deviation.as_str() {
             "is missing" => None,
             "is not required" => (line.trim() != "required: true").then(|| line.to_owned()),
@@ -122,7 +122,7 @@ fn input_deviates(w: &mut World, input: String, file: String, deviation: String)
 
 #[given(regex = r"^the (\S+) job of (\S+\.yml) declares no environment$")]
 fn job_without_environment(w: &mut World, job: String, file: String) {
-    w.workflows.edit(&file, |t| {
+    w.stage1.workflows.edit(&file, |t| {
         let job_block = block(&t, &format!("  {job}:"));
         let lines: Vec<&str> = t.lines().collect();
         let env =
@@ -135,25 +135,26 @@ fn job_without_environment(w: &mut World, job: String, file: String) {
 #[given(regex = r"^the (\S+) job of (\S+\.yml) is granted (\S+: \w+) and (\S+: \w+)$")]
 fn job_granted(w: &mut World, job: String, file: String, first: String, second: String) {
     let header = format!("  {job}:\n");
-    w.workflows
+    w.stage1
+        .workflows
         .edit(&file, |t| t.replacen(&header, &format!("{header}    permissions:\n      {first}\n      {second}\n"), 1));
 }
 
 #[given(regex = r"^(\S+\.yml) is missing$")]
 fn workflow_missing(w: &mut World, file: String) {
-    std::fs::remove_file(w.workflows.path(&file)).expect("the workflow exists");
+    std::fs::remove_file(w.stage1.workflows.path(&file)).expect("the workflow exists");
 }
 
 #[given(regex = r"^(\S+\.yml) indents line (\d+) with a tab$")]
 fn tab_indent(w: &mut World, file: String, line: usize) {
-    w.workflows.edit(&file, |t| {
+    w.stage1.workflows.edit(&file, |t| {
         t.lines().enumerate().map(|(i, l)| if i + 1 == line { format!("\t{l}\n") } else { format!("{l}\n") }).collect()
     });
 }
 
 #[given("the change ticket check of terraform-apply.yml reads the input through env")]
 fn change_ticket_through_env(w: &mut World) {
-    w.workflows.edit("terraform-apply.yml", |t| {
+    w.stage1.workflows.edit("terraform-apply.yml", |t| {
         t.replacen(
             "        if: ${{ github.event.inputs.environment == 'prod' }}\n        run: |\n          if [ -z",
             "        if: ${{ github.event.inputs.environment == 'prod' }}\n        env:\n          CHANGE_TICKET: ${{ inputs.change_ticket }}\n        run: |\n          if [ -z",
@@ -166,68 +167,68 @@ fn change_ticket_through_env(w: &mut World) {
 
 #[given(regex = r"^the stored-plan condition of terraform-apply.yml reads (.+)$")]
 fn stored_plan_condition(w: &mut World, expression: String) {
-    w.workflows.edit("terraform-apply.yml", |t| {
+    w.stage1.workflows.edit("terraform-apply.yml", |t| {
         t.replace("if: ${{ github.event.inputs.use_stored_plan }}", &format!("if: ${{{{ {expression} }}}}"))
     });
 }
 
 #[when("the workflows are linted")]
 fn linted(w: &mut World) {
-    let dir = w.workflows.repo.as_ref().expect("a Given step copied the workflows").path().to_path_buf();
-    w.workflows.outcome = Some(lint(&dir));
+    let dir = w.stage1.workflows.repo.as_ref().expect("a Given step copied the workflows").path().to_path_buf();
+    w.stage1.workflows.outcome = Some(lint(&dir));
 }
 
 #[then("the workflows lint clean")]
 fn lint_clean(w: &mut World) {
-    let report = w.workflows.report();
+    let report = w.stage1.workflows.report();
     assert!(report.passed() && report.exit_code() == 0, "{report}");
     assert_eq!(report.workflows.len(), 6);
 }
 
 #[then(regex = r#"^the lint finds (SG-WF-\d{3}) at "([^"]+)"$"#)]
 fn finds(w: &mut World, rule: String, location: String) {
-    let found = w.workflows.at(&rule, &location).first().map(|f| (*f).clone());
-    let report = w.workflows.report();
+    let found = w.stage1.workflows.at(&rule, &location).first().map(|f| (*f).clone());
+    let report = w.stage1.workflows.report();
     assert!(found.is_some(), "no {rule} at {location} in:\n{report}");
     assert_eq!(report.exit_code(), 1);
-    w.workflows.last = found;
+    w.stage1.workflows.last = found;
 }
 
 #[then(regex = r#"^the lint finds no (SG-WF-\d{3}) at "([^"]+)"$"#)]
 fn finds_none_at(w: &mut World, rule: String, location: String) {
-    assert!(w.workflows.at(&rule, &location).is_empty(), "{}", w.workflows.report());
+    assert!(w.stage1.workflows.at(&rule, &location).is_empty(), "{}", w.stage1.workflows.report());
 }
 
 #[then(regex = r"^the lint finds no (SG-WF-\d{3}) in (\S+\.yml)$")]
 fn finds_none_in(w: &mut World, rule: String, file: String) {
-    let report = w.workflows.report();
+    let report = w.stage1.workflows.report();
     assert!(!report.findings.iter().any(|f| f.rule.id == rule && f.file.ends_with(&file)), "{report}");
 }
 
 #[then(regex = r#"^its (message|fix) says "([^"]+)"$"#)]
 fn it_says(w: &mut World, part: String, text: String) {
-    let f = w.workflows.last.as_ref().expect("a finding was matched");
+    let f = w.stage1.workflows.last.as_ref().expect("a finding was matched");
     let said = if part == "fix" { &f.fix } else { &f.message };
     assert!(said.contains(&text), "{part} {said:?} does not say {text:?}");
 }
 
 #[then(regex = r"^every `uses:` line of the workflows is reported as not pinned to a commit \((SG-WF-\d{3})\)$")]
 fn every_uses_unpinned(w: &mut World, rule: String) {
-    let report = w.workflows.report();
+    let report = w.stage1.workflows.report();
     for file in &report.workflows {
         let name = file.rsplit('/').next().expect("a file name");
-        let text = std::fs::read_to_string(w.workflows.path(name)).expect("readable");
+        let text = std::fs::read_to_string(w.stage1.workflows.path(name)).expect("readable");
         for (i, line) in
             text.lines().enumerate().filter(|(_, l)| l.trim_start().trim_start_matches("- ").starts_with("uses:"))
         {
-            assert!(!w.workflows.at(&rule, &format!("{name}:{}", i + 1)).is_empty(), "{name}:{} {line}", i + 1);
+            assert!(!w.stage1.workflows.at(&rule, &format!("{name}:{}", i + 1)).is_empty(), "{name}:{} {line}", i + 1);
         }
     }
 }
 
 #[then(expr = "the lint is refused as bad input naming {string}")]
 fn refused(w: &mut World, location: String) {
-    match w.workflows.outcome.as_ref().expect("a When step linted the workflows") {
+    match w.stage1.workflows.outcome.as_ref().expect("a When step linted the workflows") {
         Ok(report) => panic!("linted instead of refused:\n{report}"),
         Err(e) => assert!(e.to_string().contains(&location), "{e}"),
     }
@@ -235,7 +236,7 @@ fn refused(w: &mut World, location: String) {
 
 #[then(expr = "the workflow SARIF report conforms to SARIF 2.1.0 and places {word} at line {int}, column {int}")]
 fn sarif(w: &mut World, rule: String, line: i64, column: i64) {
-    let sarif = w.workflows.report().to_sarif();
+    let sarif = w.stage1.workflows.report().to_sarif();
     let schema: Value = serde_json::from_str(include_str!("../data/sarif-schema-2.1.0.json")).expect("schema");
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let errors: Vec<String> = validator.iter_errors(&sarif).map(|e| e.to_string()).collect();
