@@ -365,10 +365,7 @@ async fn restore_by_id(w: &mut World, env: Env, version: String, name: String) {
 }
 
 async fn restore(store: &StateStore, c: &Component, version: &str) -> Result<(), StateError> {
-    let lock = store.lock(c, OPERATION_APPLY, "oncall@ci", "restore").await?;
-    let result = store.restore(c, version, &lock).await;
-    store.unlock(c, &lock.id).await?;
-    result.map(|_| ())
+    store.restore_locked(c, version, "oncall@ci", "restore").await.map(|_| ())
 }
 
 #[then(expr = "the {env} state of {string} has the lineage and resources of the version with serial {int}")]

@@ -119,8 +119,8 @@ pub fn md5_hex(bytes: &[u8]) -> String {
     hex::encode(Md5::digest(bytes))
 }
 
-/// What `terraform state push -force` does with an old version: same lineage required, serial
-/// raised above the current one. Without a current state the old one is taken as it is.
+/// F03: an old version is restored with the same lineage and a serial raised above the current
+/// one (a plain `terraform state push` refuses the lower serial). Without a current state the old one is taken as it is.
 pub fn restore_onto(
     path: &str,
     old: TerraformState,
