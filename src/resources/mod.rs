@@ -10,7 +10,7 @@ pub mod price;
 pub mod table;
 pub mod vocabulary;
 
-/// Table definitions, where Stage 1 and the engine have always found them.
+/// Table definitions by the short name Stage 1, the engine and the tests use.
 pub use table::definition as schema;
 
 use std::collections::BTreeMap;
