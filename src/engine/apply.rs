@@ -7,33 +7,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, DeleteGlobalSecondaryIndexAction,
-    GlobalSecondaryIndex, GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, LocalSecondaryIndex,
-    PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType, SseSpecification, SseType,
-    TableStatus, Tag as DdbTag, TimeToLiveSpecification,
-};
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Tag as S3Tag, Tagging};
 use futures::FutureExt;
 use jiff::Timestamp;
-use md5::{Digest, Md5};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::aws::describe_sdk;
-use crate::aws::{AwsClients, bucket_settings};
-use crate::engine::desired::{
-    BUCKET, BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK, BUCKET_VERSIONING, OBJECT, Resource, TABLE,
-};
+use crate::aws::AwsClients;
+use crate::engine::desired::Resource;
 use crate::engine::live::read_resources;
 use crate::engine::plan::{Action, ComponentPlan, Plan, ResourceChange};
 use crate::engine::state::{Component, OPERATION_APPLY, StateError, StateResource, StateStore, TerraformState};
 use crate::foundation::repo::Repo;
-use crate::resources::schema::{self, TableDefinition};
-
-const WAIT_LIMIT: Duration = Duration::from_secs(600);
-const WAIT_EVERY: Duration = Duration::from_millis(200);
+use crate::resources::ApplyInputs;
+use crate::resources::object::{self, BodyError};
 
 /// How an apply runs.
 #[derive(Debug, Clone)]
@@ -206,20 +192,22 @@ async fn release(store: &StateStore, held: &[(Component, crate::engine::state::L
 fn template_bodies(plan: &Plan, repo: &Repo) -> Result<BTreeMap<String, Vec<u8>>, ApplyError> {
     let mut bodies = BTreeMap::new();
     for r in plan.components.iter().flat_map(|c| &c.resources) {
-        if r.kind != OBJECT || !matches!(r.action, Action::Create | Action::Update) {
-            continue;
+        match object::planned_body(r, repo.root()) {
+            Ok(Some(body)) => {
+                bodies.insert(r.name.clone(), body);
+            }
+            Ok(None) => {}
+            Err(BodyError::Unreadable { path, reason }) => {
+                return Err(StateError::Malformed {
+                    path,
+                    reason: format!("cannot read the template the plan uploads: {reason}"),
+                }
+                .into());
+            }
+            Err(BodyError::Changed { path, actual, planned }) => {
+                return Err(ApplyError::TemplateChanged { path, actual, planned });
+            }
         }
-        let path = repo.root().join("templates").join(&r.name);
-        let body = std::fs::read(&path).map_err(|e| StateError::Malformed {
-            path: path.display().to_string(),
-            reason: format!("cannot read the template the plan uploads: {e}"),
-        })?;
-        let actual = hex::encode(Md5::digest(&body));
-        let planned = r.after.get("etag").and_then(Value::as_str).unwrap_or_default().to_owned();
-        if actual != planned {
-            return Err(ApplyError::TemplateChanged { path: path.display().to_string(), actual, planned });
-        }
-        bodies.insert(r.name.clone(), body);
     }
     Ok(bodies)
 }
@@ -238,7 +226,7 @@ async fn record(
         .filter(|r| r.action != Action::Delete)
         .filter_map(|r| {
             Some(Resource {
-                kind: static_kind(&r.kind)?,
+                kind: crate::resources::kind(&r.kind)?,
                 name: r.name.clone(),
                 attributes: r.after.clone(),
                 body: None,
@@ -259,13 +247,6 @@ async fn record(
     Ok(next.serial)
 }
 
-fn static_kind(kind: &str) -> Option<&'static str> {
-    [TABLE, BUCKET, BUCKET_VERSIONING, BUCKET_PUBLIC_ACCESS_BLOCK, BUCKET_ENCRYPTION, OBJECT]
-        .into_iter()
-        .chain(crate::resources::backup::KINDS)
-        .find(|k| *k == kind)
-}
-
 async fn apply_component(
     clients: &AwsClients,
     cp: &ComponentPlan,
@@ -275,490 +256,13 @@ async fn apply_component(
 ) -> Result<(), String> {
     // The bucket before its settings and objects; tables have one resource each.
     let mut ordered: Vec<&ResourceChange> = cp.resources.iter().filter(|r| r.action != Action::NoOp).collect();
-    ordered.sort_by_key(|r| {
-        (r.kind != BUCKET, r.kind == OBJECT, crate::resources::backup::KINDS.iter().position(|k| *k == r.kind))
-    });
+    ordered.sort_by_key(|r| crate::resources::apply_rank(&r.kind));
+    let inputs = ApplyInputs { table: cp.table.as_ref(), bodies };
     for r in ordered {
         if cancel.load(Ordering::SeqCst) {
             return Err("interrupted: stopped before the next operation".into());
         }
-        match r.kind.as_str() {
-            TABLE => apply_table(clients, cp.table.as_ref(), r, operations).await?,
-            OBJECT => apply_object(clients, r, bodies, operations).await?,
-            kind if crate::resources::backup::is_backup(kind) => {
-                crate::resources::backup::apply(clients, r, operations).await?
-            }
-            _ => apply_bucket_part(clients, r, operations).await?,
-        }
-    }
-    Ok(())
-}
-
-fn sdk<E, R>(op: &str, name: &str) -> impl FnOnce(aws_smithy_runtime_api::client::result::SdkError<E, R>) -> String
-where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let what = format!("{op} {name}");
-    move |e| format!("{what}: {}", describe_sdk(&e))
-}
-
-fn tags_of(attrs: &BTreeMap<String, Value>) -> BTreeMap<String, String> {
-    attrs
-        .get("tags")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
-        .unwrap_or_default()
-}
-
-fn key_schema(keys: &[schema::KeySchemaElement]) -> Vec<KeySchemaElement> {
-    keys.iter()
-        .map(|k| {
-            KeySchemaElement::builder()
-                .attribute_name(&k.attribute_name)
-                .key_type(KeyType::from(k.key_type.as_str()))
-                .build()
-                .expect("name and type set")
-        })
-        .collect()
-}
-
-fn projection(p: &schema::Projection) -> Projection {
-    Projection::builder()
-        .projection_type(ProjectionType::from(p.projection_type.as_deref().unwrap_or("ALL")))
-        .set_non_key_attributes((!p.non_key_attributes.is_empty()).then(|| p.non_key_attributes.clone()))
-        .build()
-}
-
-/// The attribute definitions of the keys of the table and of the named indexes.
-fn attribute_definitions(def: &TableDefinition, indexes: &[&schema::SecondaryIndex]) -> Vec<AttributeDefinition> {
-    let mut names: Vec<&str> = def.key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
-    for i in indexes {
-        names.extend(i.key_schema.iter().map(|k| k.attribute_name.as_str()));
-    }
-    names.sort_unstable();
-    names.dedup();
-    def.attribute_definitions
-        .iter()
-        .filter(|a| names.contains(&a.attribute_name.as_str()))
-        .map(|a| {
-            AttributeDefinition::builder()
-                .attribute_name(&a.attribute_name)
-                .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
-                .build()
-                .expect("name and type set")
-        })
-        .collect()
-}
-
-async fn wait_table(clients: &AwsClients, name: &str, gone: bool) -> Result<(), String> {
-    let deadline = Instant::now() + WAIT_LIMIT;
-    loop {
-        match clients.dynamodb.describe_table().table_name(name).send().await {
-            Err(e) if gone && e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
-                return Ok(());
-            }
-            Err(e) => return Err(format!("DescribeTable {name}: {}", describe_sdk(&e))),
-            Ok(out) if !gone => {
-                let t = out.table();
-                let table_active = t.and_then(|t| t.table_status()) == Some(&TableStatus::Active);
-                let indexes_active = t.is_none_or(|t| {
-                    t.global_secondary_indexes().iter().all(|g| g.index_status().is_none_or(|s| s.as_str() == "ACTIVE"))
-                });
-                if table_active && indexes_active {
-                    return Ok(());
-                }
-            }
-            Ok(_) => {}
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "{name}: not {} after {} s",
-                if gone { "deleted" } else { "ACTIVE" },
-                WAIT_LIMIT.as_secs()
-            ));
-        }
-        tokio::time::sleep(WAIT_EVERY).await;
-    }
-}
-
-async fn apply_table(
-    clients: &AwsClients,
-    def: Option<&TableDefinition>,
-    r: &ResourceChange,
-    ops: &mut Vec<String>,
-) -> Result<(), String> {
-    let name = &r.name;
-    let def = def.ok_or_else(|| format!("{}: the plan carries no table definition", r.address))?;
-    match r.action {
-        Action::Create => create_table(clients, def, &r.after, ops).await,
-        Action::Replace => {
-            clients.dynamodb.delete_table().table_name(name).send().await.map_err(sdk("DeleteTable", name))?;
-            ops.push(format!("DeleteTable {name}"));
-            wait_table(clients, name, true).await?;
-            create_table(clients, def, &r.after, ops).await
-        }
-        Action::Delete => {
-            clients.dynamodb.delete_table().table_name(name).send().await.map_err(sdk("DeleteTable", name))?;
-            ops.push(format!("DeleteTable {name}"));
-            wait_table(clients, name, true).await
-        }
-        Action::Update => {
-            for change in &r.changes {
-                update_table_attribute(clients, def, name, &change.name, &change.before, &change.after, ops).await?;
-            }
-            Ok(())
-        }
-        Action::NoOp => Ok(()),
-    }
-}
-
-async fn create_table(
-    clients: &AwsClients,
-    def: &TableDefinition,
-    after: &BTreeMap<String, Value>,
-    ops: &mut Vec<String>,
-) -> Result<(), String> {
-    let name = &def.table_name;
-    let indexes: Vec<&schema::SecondaryIndex> =
-        def.global_secondary_indexes.iter().chain(&def.local_secondary_indexes).collect();
-    let gsis: Vec<GlobalSecondaryIndex> = def
-        .global_secondary_indexes
-        .iter()
-        .map(|g| {
-            GlobalSecondaryIndex::builder()
-                .index_name(&g.index_name)
-                .set_key_schema(Some(key_schema(&g.key_schema)))
-                .projection(projection(&g.projection))
-                .build()
-                .expect("fields set")
-        })
-        .collect();
-    let lsis: Vec<LocalSecondaryIndex> = def
-        .local_secondary_indexes
-        .iter()
-        .map(|l| {
-            LocalSecondaryIndex::builder()
-                .index_name(&l.index_name)
-                .set_key_schema(Some(key_schema(&l.key_schema)))
-                .projection(projection(&l.projection))
-                .build()
-                .expect("fields set")
-        })
-        .collect();
-    let tags: Vec<DdbTag> = tags_of(after)
-        .into_iter()
-        .map(|(k, v)| DdbTag::builder().key(k).value(v).build().expect("key and value set"))
-        .collect();
-    let kms = after.get("server_side_encryption").and_then(Value::as_str) == Some("KMS");
-    clients
-        .dynamodb
-        .create_table()
-        .table_name(name)
-        .set_attribute_definitions(Some(attribute_definitions(def, &indexes)))
-        .set_key_schema(Some(key_schema(&def.key_schema)))
-        .set_global_secondary_indexes((!gsis.is_empty()).then_some(gsis))
-        .set_local_secondary_indexes((!lsis.is_empty()).then_some(lsis))
-        .billing_mode(BillingMode::PayPerRequest)
-        .set_sse_specification(kms.then(|| SseSpecification::builder().enabled(true).sse_type(SseType::Kms).build()))
-        .deletion_protection_enabled(after.get("deletion_protection_enabled") == Some(&Value::Bool(true)))
-        .set_tags((!tags.is_empty()).then_some(tags))
-        .send()
-        .await
-        .map_err(sdk("CreateTable", name))?;
-    ops.push(format!("CreateTable {name}"));
-    wait_table(clients, name, false).await?;
-    if after.get("point_in_time_recovery") == Some(&Value::Bool(true)) {
-        set_pitr(clients, name, true, ops).await?;
-    }
-    if let Some(attr) = after.get("ttl_attribute").and_then(Value::as_str) {
-        set_ttl(clients, name, attr, true, ops).await?;
-    }
-    Ok(())
-}
-
-async fn set_pitr(clients: &AwsClients, name: &str, on: bool, ops: &mut Vec<String>) -> Result<(), String> {
-    clients
-        .dynamodb
-        .update_continuous_backups()
-        .table_name(name)
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(on).build().expect("flag set"),
-        )
-        .send()
-        .await
-        .map_err(sdk("UpdateContinuousBackups", name))?;
-    ops.push(format!("UpdateContinuousBackups {name} (point-in-time recovery {})", if on { "on" } else { "off" }));
-    Ok(())
-}
-
-async fn set_ttl(clients: &AwsClients, name: &str, attr: &str, on: bool, ops: &mut Vec<String>) -> Result<(), String> {
-    clients
-        .dynamodb
-        .update_time_to_live()
-        .table_name(name)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder().attribute_name(attr).enabled(on).build().expect("fields set"),
-        )
-        .send()
-        .await
-        .map_err(sdk("UpdateTimeToLive", name))?;
-    ops.push(format!("UpdateTimeToLive {name} ({attr} {})", if on { "on" } else { "off" }));
-    Ok(())
-}
-
-async fn update_table_attribute(
-    clients: &AwsClients,
-    def: &TableDefinition,
-    name: &str,
-    attribute: &str,
-    before: &Value,
-    after: &Value,
-    ops: &mut Vec<String>,
-) -> Result<(), String> {
-    let ddb = &clients.dynamodb;
-    match attribute {
-        "point_in_time_recovery" => set_pitr(clients, name, after == &Value::Bool(true), ops).await,
-        "ttl_attribute" => {
-            if let Some(old) = before.as_str() {
-                set_ttl(clients, name, old, false, ops).await?;
-            }
-            match after.as_str() {
-                Some(new) => set_ttl(clients, name, new, true, ops).await,
-                None => Ok(()),
-            }
-        }
-        "deletion_protection_enabled" => {
-            ddb.update_table()
-                .table_name(name)
-                .deletion_protection_enabled(after == &Value::Bool(true))
-                .send()
-                .await
-                .map_err(sdk("UpdateTable", name))?;
-            ops.push(format!("UpdateTable {name} (deletion protection {after})"));
-            wait_table(clients, name, false).await
-        }
-        "server_side_encryption" => {
-            let kms = after.as_str() == Some("KMS");
-            let spec = if kms {
-                SseSpecification::builder().enabled(true).sse_type(SseType::Kms).build()
-            } else {
-                SseSpecification::builder().enabled(false).build()
-            };
-            ddb.update_table()
-                .table_name(name)
-                .sse_specification(spec)
-                .send()
-                .await
-                .map_err(sdk("UpdateTable", name))?;
-            ops.push(format!("UpdateTable {name} (encryption {})", if kms { "KMS" } else { "AWS owned key" }));
-            wait_table(clients, name, false).await
-        }
-        "tags" => {
-            let arn = ddb
-                .describe_table()
-                .table_name(name)
-                .send()
-                .await
-                .map_err(sdk("DescribeTable", name))?
-                .table()
-                .and_then(|t| t.table_arn())
-                .unwrap_or_default()
-                .to_owned();
-            let old: BTreeMap<String, String> = serde_json::from_value(before.clone()).unwrap_or_default();
-            let new: BTreeMap<String, String> = serde_json::from_value(after.clone()).unwrap_or_default();
-            let removed: Vec<String> = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
-            if !removed.is_empty() {
-                ddb.untag_resource()
-                    .resource_arn(&arn)
-                    .set_tag_keys(Some(removed.clone()))
-                    .send()
-                    .await
-                    .map_err(sdk("UntagResource", name))?;
-                ops.push(format!("UntagResource {name} ({})", removed.join(", ")));
-            }
-            let set: Vec<DdbTag> = new
-                .iter()
-                .filter(|(k, v)| old.get(*k) != Some(*v))
-                .map(|(k, v)| DdbTag::builder().key(k).value(v).build().expect("key and value set"))
-                .collect();
-            if !set.is_empty() {
-                let keys: Vec<String> = set.iter().map(|t| t.key().to_owned()).collect();
-                ddb.tag_resource()
-                    .resource_arn(&arn)
-                    .set_tags(Some(set))
-                    .send()
-                    .await
-                    .map_err(sdk("TagResource", name))?;
-                ops.push(format!("TagResource {name} ({})", keys.join(", ")));
-            }
-            Ok(())
-        }
-        "global_secondary_indexes" => {
-            let index_names = |v: &Value| -> BTreeMap<String, Value> {
-                v.as_array()
-                    .map(|a| a.iter().map(|i| (i["name"].as_str().unwrap_or_default().to_owned(), i.clone())).collect())
-                    .unwrap_or_default()
-            };
-            let (old, new) = (index_names(before), index_names(after));
-            // One index per UpdateTable: drop what went or changed, then create what is new.
-            for (index, spec) in &old {
-                if new.get(index) != Some(spec) {
-                    let action =
-                        DeleteGlobalSecondaryIndexAction::builder().index_name(index).build().expect("name set");
-                    ddb.update_table()
-                        .table_name(name)
-                        .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().delete(action).build())
-                        .send()
-                        .await
-                        .map_err(sdk("UpdateTable", name))?;
-                    ops.push(format!("UpdateTable {name} (delete index {index})"));
-                    wait_table(clients, name, false).await?;
-                }
-            }
-            for (index, spec) in &new {
-                if old.get(index) == Some(spec) {
-                    continue;
-                }
-                let g = def
-                    .global_secondary_indexes
-                    .iter()
-                    .find(|g| &g.index_name == index)
-                    .ok_or_else(|| format!("{name}: index {index} is not in the table definition"))?;
-                let action = CreateGlobalSecondaryIndexAction::builder()
-                    .index_name(index)
-                    .set_key_schema(Some(key_schema(&g.key_schema)))
-                    .projection(projection(&g.projection))
-                    .build()
-                    .expect("fields set");
-                // Every index's attributes, not only the new one's: an emulator may replace the
-                // table's definitions with what this call lists.
-                let all: Vec<&schema::SecondaryIndex> =
-                    def.global_secondary_indexes.iter().chain(&def.local_secondary_indexes).collect();
-                ddb.update_table()
-                    .table_name(name)
-                    .set_attribute_definitions(Some(attribute_definitions(def, &all)))
-                    .global_secondary_index_updates(GlobalSecondaryIndexUpdate::builder().create(action).build())
-                    .send()
-                    .await
-                    .map_err(sdk("UpdateTable", name))?;
-                ops.push(format!("UpdateTable {name} (create index {index})"));
-                wait_table(clients, name, false).await?;
-            }
-            Ok(())
-        }
-        "billing_mode" => {
-            ddb.update_table()
-                .table_name(name)
-                .billing_mode(BillingMode::PayPerRequest)
-                .send()
-                .await
-                .map_err(sdk("UpdateTable", name))?;
-            ops.push(format!("UpdateTable {name} (billing PAY_PER_REQUEST)"));
-            wait_table(clients, name, false).await
-        }
-        other => Err(format!("{name}: {other} cannot be changed in place")),
-    }
-}
-
-async fn apply_bucket_part(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<String>) -> Result<(), String> {
-    let s3 = &clients.s3;
-    let bucket = &r.name;
-    match r.kind.as_str() {
-        BUCKET => {
-            if r.action == Action::Create {
-                s3.create_bucket()
-                    .bucket(bucket)
-                    .set_create_bucket_configuration(bucket_settings::location(&clients.region))
-                    .send()
-                    .await
-                    .map_err(sdk("CreateBucket", bucket))?;
-                ops.push(format!("CreateBucket {bucket}"));
-            }
-            let tags: Vec<S3Tag> = tags_of(&r.after)
-                .into_iter()
-                .map(|(k, v)| S3Tag::builder().key(k).value(v).build().expect("key and value set"))
-                .collect();
-            s3.put_bucket_tagging()
-                .bucket(bucket)
-                .tagging(Tagging::builder().set_tag_set(Some(tags)).build().expect("tag set"))
-                .send()
-                .await
-                .map_err(sdk("PutBucketTagging", bucket))?;
-            ops.push(format!("PutBucketTagging {bucket}"));
-        }
-        BUCKET_VERSIONING => {
-            s3.put_bucket_versioning()
-                .bucket(bucket)
-                .versioning_configuration(bucket_settings::versioning(
-                    r.after.get("status").and_then(Value::as_str).unwrap_or("Enabled"),
-                ))
-                .send()
-                .await
-                .map_err(sdk("PutBucketVersioning", bucket))?;
-            ops.push(format!("PutBucketVersioning {bucket}"));
-        }
-        BUCKET_PUBLIC_ACCESS_BLOCK => {
-            let on = |k: &str| r.after.get(k) == Some(&Value::Bool(true));
-            let flags = [
-                on("block_public_acls"),
-                on("ignore_public_acls"),
-                on("block_public_policy"),
-                on("restrict_public_buckets"),
-            ];
-            s3.put_public_access_block()
-                .bucket(bucket)
-                .public_access_block_configuration(bucket_settings::public_access_block(flags))
-                .send()
-                .await
-                .map_err(sdk("PutPublicAccessBlock", bucket))?;
-            ops.push(format!("PutPublicAccessBlock {bucket}"));
-        }
-        BUCKET_ENCRYPTION => {
-            s3.put_bucket_encryption()
-                .bucket(bucket)
-                .server_side_encryption_configuration(bucket_settings::encryption(
-                    r.after.get("sse_algorithm").and_then(Value::as_str).unwrap_or("AES256"),
-                ))
-                .send()
-                .await
-                .map_err(sdk("PutBucketEncryption", bucket))?;
-            ops.push(format!("PutBucketEncryption {bucket}"));
-        }
-        other => return Err(format!("{}: unknown resource type {other}", r.address)),
-    }
-    Ok(())
-}
-
-async fn apply_object(
-    clients: &AwsClients,
-    r: &ResourceChange,
-    bodies: &BTreeMap<String, Vec<u8>>,
-    ops: &mut Vec<String>,
-) -> Result<(), String> {
-    let bucket = r.after.get("bucket").and_then(Value::as_str).unwrap_or_default();
-    let key = &r.name;
-    match r.action {
-        Action::Create | Action::Update | Action::Replace => {
-            let body = bodies.get(key).ok_or_else(|| format!("{}: no body planned", r.address))?;
-            let content_type = r.after.get("content_type").and_then(Value::as_str).unwrap_or("text/html");
-            clients
-                .s3
-                .put_object()
-                .bucket(bucket)
-                .key(key)
-                .content_type(content_type)
-                .body(ByteStream::from(body.clone()))
-                .send()
-                .await
-                .map_err(sdk("PutObject", key))?;
-            ops.push(format!("PutObject {key}"));
-        }
-        Action::Delete => {
-            clients.s3.delete_object().bucket(bucket).key(key).send().await.map_err(sdk("DeleteObject", key))?;
-            ops.push(format!("DeleteObject {key}"));
-        }
-        Action::NoOp => {}
+        crate::resources::apply(clients, r, &inputs, operations).await?;
     }
     Ok(())
 }

@@ -2,18 +2,19 @@
 //! desired resources, from the repo's price list (`cost/prices.yml`) and its usage file
 //! (`cost/usage-{env}.yml`, in infracost's usage-file format, so an existing one can be
 //! reused). Shown in the plan's PR comment. Usage-based costs without usage are listed as such,
-//! never guessed.
+//! never guessed. Each resource type prices its own lines.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::Environment;
-use crate::engine::desired::{BUCKET, DesiredEnvironment, OBJECT, TABLE};
+use crate::engine::desired::{DesiredEnvironment, Resource};
 use crate::foundation::repo::Repo;
+
+pub use crate::resources::price::{CostLine, DynamoDbPrices, RegionPrices, ResourceUsage, S3Prices, S3StandardUsage};
 
 pub const PRICES_FILE: &str = "cost/prices.yml";
 
@@ -45,32 +46,6 @@ pub struct PriceList {
     pub regions: BTreeMap<String, RegionPrices>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegionPrices {
-    pub dynamodb: DynamoDbPrices,
-    pub s3: S3Prices,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DynamoDbPrices {
-    pub write_request_units_per_million: f64,
-    pub read_request_units_per_million: f64,
-    pub storage_gb_month: f64,
-    pub pitr_backup_storage_gb_month: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3Prices {
-    pub standard_storage_gb_month: f64,
-    /// PUT, COPY, POST, LIST: infracost's tier 1.
-    pub tier_1_requests_per_thousand: f64,
-    /// GET, SELECT and the rest: infracost's tier 2.
-    pub tier_2_requests_per_thousand: f64,
-}
-
 /// infracost's usage file: `resource_usage` by resource address.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,33 +53,6 @@ pub struct UsageFile {
     pub version: String,
     #[serde(default)]
     pub resource_usage: BTreeMap<String, ResourceUsage>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResourceUsage {
-    pub monthly_write_request_units: Option<f64>,
-    pub monthly_read_request_units: Option<f64>,
-    pub storage_gb: Option<f64>,
-    pub pitr_backup_storage_gb: Option<f64>,
-    pub standard: Option<S3StandardUsage>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct S3StandardUsage {
-    pub storage_gb: Option<f64>,
-    pub monthly_tier_1_requests: Option<f64>,
-    pub monthly_tier_2_requests: Option<f64>,
-}
-
-/// One priced line of a resource.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostLine {
-    pub name: String,
-    pub quantity: f64,
-    pub unit: String,
-    pub monthly: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -161,8 +109,7 @@ pub fn price(
         .regions
         .get(&region)
         .ok_or_else(|| CostError::NoRegion { path: prices_path.display().to_string(), region: region.clone() })?;
-    let resources: Vec<&crate::engine::desired::Resource> =
-        desired.components.iter().flat_map(|c| &c.resources).collect();
+    let resources: Vec<&Resource> = desired.components.iter().flat_map(|c| &c.resources).collect();
     let empty = UsageFile::default();
     let usage_of = usage.unwrap_or(&empty);
     for address in usage_of.resource_usage.keys() {
@@ -175,16 +122,10 @@ pub fn price(
         }
     }
     let mut out = Vec::new();
-    for r in resources.iter().filter(|r| matches!(r.kind, TABLE | BUCKET)) {
+    for r in &resources {
         let address = r.address();
         let u = usage_of.resource_usage.get(&address).cloned().unwrap_or_default();
-        let (lines, missing) = if r.kind == TABLE {
-            let pitr = r.attributes.get("point_in_time_recovery") == Some(&Value::Bool(true));
-            table_lines(&rp.dynamodb, &u, pitr)
-        } else {
-            let objects = resources.iter().filter(|o| o.kind == OBJECT).count();
-            bucket_lines(&rp.s3, &u, objects)
-        };
+        let Some((lines, missing)) = crate::resources::price_lines(r, &resources, rp, &u) else { continue };
         let monthly = lines.iter().map(|l| l.monthly).sum();
         out.push(ResourceCost { address, lines, monthly, usage_missing: missing });
     }
@@ -198,51 +139,6 @@ pub fn price(
         resources: out,
         monthly,
     })
-}
-
-/// A resource's priced lines, and whether some usage was missing.
-#[derive(Default)]
-struct Priced {
-    lines: Vec<CostLine>,
-    missing: bool,
-}
-
-impl Priced {
-    fn add(&mut self, name: &str, quantity: Option<f64>, unit: &str, unit_price: f64, per: f64) {
-        match quantity {
-            Some(q) => self.lines.push(CostLine {
-                name: name.into(),
-                quantity: q,
-                unit: unit.into(),
-                monthly: q / per * unit_price,
-            }),
-            None => self.missing = true,
-        }
-    }
-}
-
-fn table_lines(p: &DynamoDbPrices, u: &ResourceUsage, pitr: bool) -> (Vec<CostLine>, bool) {
-    let mut priced = Priced::default();
-    priced.add("Write request units", u.monthly_write_request_units, "WRU", p.write_request_units_per_million, 1e6);
-    priced.add("Read request units", u.monthly_read_request_units, "RRU", p.read_request_units_per_million, 1e6);
-    priced.add("Data storage", u.storage_gb, "GB", p.storage_gb_month, 1.0);
-    if pitr {
-        // PITR is billed on the table's size: the usage's figure, else the table's storage.
-        let gb = u.pitr_backup_storage_gb.or(u.storage_gb);
-        priced.add("Point-in-time recovery", gb, "GB", p.pitr_backup_storage_gb_month, 1.0);
-    }
-    (priced.lines, priced.missing)
-}
-
-fn bucket_lines(p: &S3Prices, u: &ResourceUsage, objects: usize) -> (Vec<CostLine>, bool) {
-    let s = u.standard.clone().unwrap_or_default();
-    let mut priced = Priced::default();
-    priced.add("Standard storage", s.storage_gb, "GB", p.standard_storage_gb_month, 1.0);
-    // Uploading the templates is a known number of PUTs a deployment makes; add the usage's.
-    let puts = s.monthly_tier_1_requests.unwrap_or(0.0) + objects as f64;
-    priced.add("PUT, COPY, POST, LIST requests", Some(puts), "requests", p.tier_1_requests_per_thousand, 1000.0);
-    priced.add("GET and other requests", s.monthly_tier_2_requests, "requests", p.tier_2_requests_per_thousand, 1000.0);
-    (priced.lines, priced.missing)
 }
 
 fn money(v: f64) -> String {

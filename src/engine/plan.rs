@@ -12,72 +12,15 @@ use serde_json::Value;
 
 use crate::Environment;
 use crate::aws::AwsClients;
-use crate::engine::desired::{DesiredComponent, DesiredEnvironment, OBJECT, Resource, TABLE, TABLE_REPLACE_ATTRIBUTES};
+use crate::engine::desired::{DesiredComponent, DesiredEnvironment, Resource};
 use crate::engine::live::{LiveError, read_component};
 use crate::engine::state::{StateError, StateStore, TerraformState};
+
+pub use crate::resources::{Action, AttributeChange, Cause, ResourceChange};
 
 /// Plans are kept, like the LLD's plan artifacts, for 30 days.
 pub const PLAN_LIFETIME_DAYS: i64 = 30;
 pub const PLAN_FORMAT: &str = "stagegate-plan/1";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Action {
-    Create,
-    Update,
-    Replace,
-    Delete,
-    NoOp,
-}
-
-impl Action {
-    pub fn word(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Replace => "replace",
-            Action::Delete => "delete",
-            Action::NoOp => "no-op",
-        }
-    }
-}
-
-/// Why an attribute differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cause {
-    /// The repo asks for something new.
-    Config,
-    /// The live resource was changed outside stagegate; the repo and the state agree.
-    Drift,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttributeChange {
-    pub name: String,
-    pub before: Value,
-    pub after: Value,
-    pub cause: Cause,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResourceChange {
-    pub address: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub name: String,
-    pub action: Action,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<AttributeChange>,
-    /// The attributes the resource will have (empty for a delete).
-    #[serde(default)]
-    pub after: BTreeMap<String, Value>,
-    /// Whether the change is drift only (nothing in the repo asked for it).
-    #[serde(default)]
-    pub drift: bool,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentPlan {
@@ -222,7 +165,7 @@ pub fn diff_resource(
     let forcing: Vec<&str> = change
         .changes
         .iter()
-        .filter(|c| desired.kind == TABLE && TABLE_REPLACE_ATTRIBUTES.contains(&c.name.as_str()))
+        .filter(|c| crate::resources::replace_attributes(desired.kind).contains(&c.name.as_str()))
         .map(|c| c.name.as_str())
         .collect();
     if forcing.is_empty() {
@@ -257,7 +200,7 @@ pub async fn plan_component(store: &StateStore, desired: &DesiredComponent) -> R
             continue;
         }
         let (kind, name) = address.split_once('.').unwrap_or((address, ""));
-        if kind != OBJECT {
+        if !crate::resources::removable(kind) {
             return Err(PlanError::Refused {
                 address: address.clone(),
                 reason: "removing a table or the templates bucket is not supported by plan; delete it by hand".into(),
