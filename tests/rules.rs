@@ -441,3 +441,32 @@ mod notifications {
         assert!(err.contains("state_lock_timeout") && err.contains("#nowhere"), "{err}");
     }
 }
+
+/// Every requirement a scenario proves is named in `src/` where it is enforced (README, "How
+/// the code is laid out"), so that `grep -rnw ID src features` finds both.
+#[test]
+fn every_tagged_requirement_is_named_in_the_library() {
+    fn texts(dir: &std::path::Path, ext: &str, out: &mut String) {
+        for entry in std::fs::read_dir(dir).expect("a readable folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                texts(&path, ext, out);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                out.push_str(&std::fs::read_to_string(&path).expect("a readable file"));
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (mut features, mut src) = (String::new(), String::new());
+    texts(&root.join("features"), "feature", &mut features);
+    texts(&root.join("src"), "rs", &mut src);
+    let tag = regex::Regex::new(r"@([RF]\d{2})\b").expect("a valid pattern");
+    let tagged: std::collections::BTreeSet<&str> =
+        tag.captures_iter(&features).map(|c| c.get(1).expect("an ID").as_str()).collect();
+    assert!(tagged.len() > 50, "{tagged:?}");
+    let unnamed: Vec<&str> = tagged
+        .into_iter()
+        .filter(|id| !regex::Regex::new(&format!(r"\b{id}\b")).expect("a valid pattern").is_match(&src))
+        .collect();
+    assert!(unnamed.is_empty(), "requirements tagged in features/ but named nowhere in src/: {unnamed:?}");
+}

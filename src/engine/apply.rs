@@ -85,7 +85,8 @@ pub enum ApplyError {
     State(#[from] StateError),
 }
 
-/// Applies a plan to its environment. Every precondition (expiry, staleness, locks, template
+/// R22: applies exactly the plan to its environment, holding every changed component's state
+/// lock throughout. Every precondition (expiry, staleness, locks, template
 /// bodies) is checked for all components before anything changes, so a refused plan changes
 /// nothing.
 pub async fn apply(
@@ -122,7 +123,8 @@ pub async fn apply(
             }
         }
     }
-    // With the locks held, the state must be what the plan was made against.
+    // R13, F08: with the locks held, the state must be what the plan was made against; a plan
+    // stored before any later apply is stale.
     let mut bases = Vec::new();
     for (cp, (component, _)) in changing.iter().zip(&held) {
         let current = match store.read(component).await {

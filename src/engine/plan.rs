@@ -81,6 +81,7 @@ impl Plan {
         self.components.iter().any(ComponentPlan::has_changes)
     }
 
+    /// R12: a stored plan is refused once it has expired.
     pub fn is_expired(&self, now: Timestamp) -> bool {
         now >= self.expires
     }
@@ -122,7 +123,8 @@ fn recorded(state: Option<&TerraformState>) -> BTreeMap<String, BTreeMap<String,
     out
 }
 
-/// Compares one resource's desired, recorded and live attributes.
+/// Compares one resource's desired, recorded and live attributes. R51: a live value that
+/// differs from what the state recorded, where the repo did not change, is drift.
 pub fn diff_resource(
     desired: &Resource,
     recorded: Option<&BTreeMap<String, Value>>,

@@ -286,7 +286,8 @@ impl StateStore {
         Ok(report)
     }
 
-    /// Takes the lock with Terraform's conditional put; contention returns the holder.
+    /// R30: takes the lock with Terraform's conditional put; of two rivals exactly one wins, and
+    /// the other is told who holds it.
     pub async fn lock(&self, c: &Component, operation: &str, who: &str, info: &str) -> Result<LockInfo, StateError> {
         self.ensure_own_account().await?;
         let path = self.lock_id(c);
