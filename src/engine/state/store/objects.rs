@@ -1,0 +1,190 @@
+//! State objects in `bbws-terraform-state-{env}`: read with their digest checked, written
+//! under the lock, listed and restored by S3 version.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use jiff::Timestamp;
+
+use super::super::{Component, LockInfo, StateError, TerraformState, md5_hex, restore_onto};
+use super::{StateStore, StateVersion, StoredState, aws_err, s};
+
+impl StateStore {
+    /// The object's bytes and S3 version id; `None` when the key (or that version) is absent.
+    async fn fetch(
+        &self,
+        c: &Component,
+        version_id: Option<&str>,
+    ) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
+        let key = c.state_key();
+        let got = self
+            .clients
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .set_version_id(version_id.map(str::to_owned))
+            .send()
+            .await;
+        let out = match got {
+            Ok(out) => out,
+            Err(e) => {
+                let code = e.as_service_error().and_then(|se| se.code());
+                if code == Some("NoSuchBucket") {
+                    return Err(self.no_backend());
+                }
+                // A malformed version id is a 400, an unknown one a 404 (NoSuchVersion).
+                let absent = e.as_service_error().is_some_and(|se| se.is_no_such_key())
+                    || (version_id.is_some()
+                        && e.raw_response().is_some_and(|r| matches!(r.status().as_u16(), 400 | 404)));
+                if absent {
+                    return Ok(None);
+                }
+                return Err(aws_err("GetObject", &key, &e));
+            }
+        };
+        let version = out.version_id().map(str::to_owned);
+        let bytes = out.body.collect().await.map_err(|e| StateError::Aws {
+            operation: "GetObject",
+            resource: key.clone(),
+            detail: e.to_string().into(),
+        })?;
+        Ok(Some((bytes.into_bytes().to_vec(), version)))
+    }
+
+    /// Reads a component's current state, checking it against the stored digest.
+    pub async fn read(&self, c: &Component) -> Result<Option<StoredState>, StateError> {
+        let Some((bytes, version_id)) = self.fetch(c, None).await? else {
+            return Ok(None);
+        };
+        let md5 = md5_hex(&bytes);
+        if let Some(expected) = self.digest(c).await?
+            && !expected.is_empty()
+            && expected != md5
+        {
+            return Err(StateError::DigestMismatch {
+                path: self.lock_id(c),
+                table: self.table.clone(),
+                actual: md5,
+                expected,
+            });
+        }
+        let state = TerraformState::parse(&self.lock_id(c), &bytes)?;
+        Ok(Some(StoredState { state, version_id, md5 }))
+    }
+
+    /// Writes a component's state and its digest; the caller must hold `lock`.
+    pub async fn write(
+        &self,
+        c: &Component,
+        state: &TerraformState,
+        lock: &LockInfo,
+    ) -> Result<StoredState, StateError> {
+        self.ensure_own_account().await?;
+        let path = self.lock_id(c);
+        match self.current_lock(c).await? {
+            Some(held) if held.id == lock.id => {}
+            _ => return Err(StateError::LockNotHeld { path, id: lock.id.clone() }),
+        }
+        let bytes = state.to_bytes();
+        let md5 = md5_hex(&bytes);
+        let key = c.state_key();
+        let put = self
+            .clients
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/json")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(|e| aws_err("PutObject", &key, &e))?;
+        self.clients
+            .dynamodb
+            .put_item()
+            .table_name(&self.table)
+            .item("LockID", s(&self.digest_id(c)))
+            .item("Digest", s(&md5))
+            .send()
+            .await
+            .map_err(|e| aws_err("PutItem", &self.table, &e))?;
+        Ok(StoredState { state: state.clone(), version_id: put.version_id().map(str::to_owned), md5 })
+    }
+
+    /// The S3 versions of a component's state, newest first.
+    pub async fn versions(&self, c: &Component) -> Result<Vec<StateVersion>, StateError> {
+        let key = c.state_key();
+        let mut versions = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .clients
+                .s3
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(&key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(|e| aws_err("ListObjectVersions", &key, &e))?;
+            for v in page.versions() {
+                if v.key() != Some(key.as_str()) {
+                    continue;
+                }
+                let Some(id) = v.version_id() else { continue };
+                versions.push(StateVersion {
+                    version_id: id.to_owned(),
+                    last_modified: v
+                        .last_modified()
+                        .and_then(|t| Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()),
+                    is_latest: v.is_latest() == Some(true),
+                    size: v.size().unwrap_or(0),
+                });
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+        }
+        versions.sort_by(|a, b| b.is_latest.cmp(&a.is_latest).then(b.last_modified.cmp(&a.last_modified)));
+        Ok(versions)
+    }
+
+    /// A component's state as it was at one S3 version.
+    pub async fn read_version(&self, c: &Component, version_id: &str) -> Result<TerraformState, StateError> {
+        let path = self.lock_id(c);
+        match self.fetch(c, Some(version_id)).await? {
+            Some((bytes, _)) => TerraformState::parse(&format!("{path}?versionId={version_id}"), &bytes),
+            None => Err(StateError::NoSuchVersion { path, version: version_id.to_owned() }),
+        }
+    }
+
+    /// Makes an old version current: lineage kept, serial = current + 1, digest updated.
+    pub async fn restore(&self, c: &Component, version_id: &str, lock: &LockInfo) -> Result<StoredState, StateError> {
+        let old = self.read_version(c, version_id).await?;
+        let current = self.read(c).await?;
+        let restored = restore_onto(&self.lock_id(c), old, current.as_ref().map(|s| &s.state))?;
+        self.write(c, &restored, lock).await
+    }
+
+    /// Every state key in the bucket (`*.tfstate`), sorted.
+    pub async fn state_keys(&self) -> Result<Vec<String>, StateError> {
+        let mut keys = Vec::new();
+        let mut pages = self.clients.s3.list_objects_v2().bucket(&self.bucket).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_err("ListObjectsV2", &self.bucket, &e))?;
+            keys.extend(
+                page.contents().iter().filter_map(|o| o.key()).filter(|k| k.ends_with(".tfstate")).map(str::to_owned),
+            );
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// The current state object's bytes exactly as stored, without any check.
+    pub async fn raw_object(&self, c: &Component) -> Result<Option<Vec<u8>>, StateError> {
+        Ok(self.fetch(c, None).await?.map(|(bytes, _)| bytes))
+    }
+}
