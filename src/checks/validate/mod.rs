@@ -4,6 +4,7 @@
 
 pub mod diagnostic;
 pub mod environment;
+mod items;
 pub mod json;
 pub mod source;
 pub mod table;
