@@ -4,6 +4,7 @@
 
 pub mod fmt;
 pub mod iam;
+pub mod sarif;
 pub mod scan;
 pub mod template;
 pub mod validate;

@@ -9,9 +9,10 @@
 
 pub mod deployer;
 mod rules;
-pub mod sarif;
 
-pub use rules::{RULES, ScanRule, Severity, rule};
+use crate::checks::sarif::{SarifFinding, SarifRule, sarif_log};
+pub use crate::checks::sarif::{Severity, Suppression};
+pub use rules::{RULES, ScanRule, rule};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -32,14 +33,6 @@ use crate::foundation::exit;
 pub const SUPPRESSIONS_FILE: &str = "scan-suppressions.yml";
 /// The inline suppression marker in environment files.
 pub const INLINE_MARKER: &str = "stagegate:ignore";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suppression {
-    pub reason: String,
-    /// `file:line` of the suppression.
-    pub at: String,
-    pub inline: bool,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -78,7 +71,33 @@ impl ScanReport {
     }
 
     pub fn to_sarif(&self) -> Value {
-        sarif::to_sarif(self)
+        let rules: Vec<SarifRule> = RULES
+            .iter()
+            .map(|r| SarifRule {
+                id: r.id,
+                title: r.title,
+                description: format!("{} (Trivy {}, Checkov {})", r.title, r.trivy, r.checkov),
+                help: r.remediation,
+                severity: r.severity,
+                tags: ["security", r.trivy, r.checkov].into_iter().filter(|t| *t != "-").collect(),
+            })
+            .collect();
+        let findings: Vec<SarifFinding> = self
+            .findings
+            .iter()
+            .map(|f| SarifFinding {
+                rule_id: f.rule.id,
+                rule_index: RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0),
+                severity: f.rule.severity,
+                message: format!("{} [{}]", f.message, f.resource),
+                file: &f.file,
+                line: f.line,
+                column: 0,
+                fingerprint: format!("{}:{}:{}", f.rule.id, f.resource, f.file),
+                suppression: f.suppressed.as_ref(),
+            })
+            .collect();
+        sarif_log(&rules, &findings)
     }
 }
 

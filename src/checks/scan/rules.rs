@@ -3,30 +3,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// Findings at or above HIGH fail the scan (LLD 7.3.2).
-    pub fn fails(self) -> bool {
-        self >= Severity::High
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Severity::Low => "LOW",
-            Severity::Medium => "MEDIUM",
-            Severity::High => "HIGH",
-            Severity::Critical => "CRITICAL",
-        }
-    }
-}
+use crate::checks::sarif::Severity;
 
 /// One security rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

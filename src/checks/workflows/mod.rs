@@ -16,8 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checks::scan::Severity;
-use crate::checks::scan::sarif::{SarifFinding, SarifRule, sarif_log};
+use crate::checks::sarif::{SarifFinding, SarifRule, Severity, sarif_log};
 use crate::foundation::exit;
 
 pub use lines::{Position, Segment, SourceMap};

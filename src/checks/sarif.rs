@@ -4,14 +4,47 @@
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag, Region,
-    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, Run, SCHEMA_URL, Sarif, Suppression, Tool,
-    ToolComponent,
+    ReportingConfiguration, ReportingDescriptor, Result as SarifResult, Run, SCHEMA_URL, Sarif, Tool, ToolComponent,
 };
 
-use super::{RULES, ScanReport, Severity, Suppression as ScanSuppression};
+/// How bad a finding of `scan` or `lint-workflows` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Findings at or above HIGH fail the scan (LLD 7.3.2).
+    pub fn fails(self) -> bool {
+        self >= Severity::High
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+}
+
+/// A finding that is kept but does not fail the check, with the written reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    pub reason: String,
+    /// `file:line` of the suppression.
+    pub at: String,
+    pub inline: bool,
+}
 
 /// GitHub's scale: critical ≥ 9.0, high ≥ 7.0, medium ≥ 4.0, low below.
 fn security_severity(s: Severity) -> &'static str {
@@ -51,37 +84,7 @@ pub struct SarifFinding<'a> {
     pub line: usize,
     pub column: usize,
     pub fingerprint: String,
-    pub suppression: Option<&'a ScanSuppression>,
-}
-
-pub fn to_sarif(report: &ScanReport) -> Value {
-    let rules: Vec<SarifRule> = RULES
-        .iter()
-        .map(|r| SarifRule {
-            id: r.id,
-            title: r.title,
-            description: format!("{} (Trivy {}, Checkov {})", r.title, r.trivy, r.checkov),
-            help: r.remediation,
-            severity: r.severity,
-            tags: ["security", r.trivy, r.checkov].into_iter().filter(|t| *t != "-").collect(),
-        })
-        .collect();
-    let findings: Vec<SarifFinding> = report
-        .findings
-        .iter()
-        .map(|f| SarifFinding {
-            rule_id: f.rule.id,
-            rule_index: RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0),
-            severity: f.rule.severity,
-            message: format!("{} [{}]", f.message, f.resource),
-            file: &f.file,
-            line: f.line,
-            column: 0,
-            fingerprint: format!("{}:{}:{}", f.rule.id, f.resource, f.file),
-            suppression: f.suppressed.as_ref(),
-        })
-        .collect();
-    sarif_log(&rules, &findings)
+    pub suppression: Option<&'a Suppression>,
 }
 
 /// A SARIF 2.1.0 log of one stagegate run.
@@ -134,7 +137,7 @@ pub fn sarif_log(rules: &[SarifRule], findings: &[SarifFinding]) -> Value {
             match f.suppression {
                 Some(s) => result
                     .suppressions(vec![
-                        Suppression::builder()
+                        serde_sarif::sarif::Suppression::builder()
                             .kind(json!(if s.inline { "inSource" } else { "external" }))
                             .justification(s.reason.clone())
                             .build(),
