@@ -66,9 +66,8 @@ pub fn simulated_request(
     rollback: bool,
 ) -> GateRequest {
     let p = policy.environment(env);
+    // Nothing is sent during a rehearsal or drill; the webhook is taken as configured.
     GateRequest {
-        env,
-        deployer: deployer.into(),
         approvals: p
             .reviewers
             .iter()
@@ -77,13 +76,7 @@ pub fn simulated_request(
             .collect(),
         confirmation: Some(format!("{}-{}", if rollback { "rollback" } else { "deploy" }, env.name())),
         change_ticket: Some(ticket.parse().expect("a generated ticket id matches the pattern")),
-        branch: Some("main".into()),
-        commit: Some(commit.into()),
-        trigger: "manual".into(),
-        at,
-        rollback,
-        // Nothing is sent during a rehearsal or drill; the webhook is taken as configured.
-        slack_configured: true,
+        ..GateRequest::from_main(env, deployer, commit, at, rollback)
     }
 }
 

@@ -105,6 +105,26 @@ pub struct GateRequest {
     pub slack_configured: bool,
 }
 
+impl GateRequest {
+    /// A manual run of `commit` from main by `deployer` at `at`, with no approvals, confirmation
+    /// or ticket yet, and the environment's webhook taken as configured.
+    pub fn from_main(env: Environment, deployer: &str, commit: &str, at: Timestamp, rollback: bool) -> GateRequest {
+        GateRequest {
+            env,
+            deployer: deployer.into(),
+            approvals: Vec::new(),
+            confirmation: None,
+            change_ticket: None,
+            branch: Some("main".into()),
+            commit: Some(commit.into()),
+            trigger: "manual".into(),
+            at,
+            rollback,
+            slack_configured: true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {

@@ -43,20 +43,8 @@ fn quoted(text: &str) -> Vec<String> {
 
 /// A request with everything but approvals in order, for one environment.
 pub fn request(env: Environment, deployer: &str, commit: &str, at: Timestamp, rollback: bool) -> GateRequest {
-    GateRequest {
-        env,
-        deployer: deployer.into(),
-        approvals: Vec::new(),
-        confirmation: None,
-        change_ticket: None,
-        branch: Some("main".into()),
-        commit: Some(commit.into()),
-        trigger: "manual".into(),
-        at,
-        rollback,
-        // The suite's PROD runs have their webhook; the F07 scenarios say otherwise when they mean it.
-        slack_configured: true,
-    }
+    // The suite's PROD runs have their webhook; the F07 scenarios say otherwise when they mean it.
+    GateRequest::from_main(env, deployer, commit, at, rollback)
 }
 
 #[given("the pipeline policy of the sample repo")]
