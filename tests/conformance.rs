@@ -3,8 +3,9 @@
 //!
 //! It is a `harness = false` test binary that speaks enough of libtest's command line for
 //! `cargo test` and `cargo nextest run`: one test named `conformance` runs the whole suite; any
-//! other name filter selects scenarios whose name contains it. `STAGEGATE_TAGS` takes a tag
-//! expression (`@R30 and not @slow`). Reports go to `target/cucumber/{junit.xml,report.json}`.
+//! other name filter selects scenarios whose name contains it, and a filter starting with `@` is
+//! a tag expression (`cargo test @R30`), as is `STAGEGATE_TAGS` (`@R30 and not @slow`). A filter
+//! that selects no scenario fails the run. Reports go to `target/cucumber/{junit.xml,report.json}`.
 
 mod harness;
 mod steps;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
 use cucumber::writer::{self, Coloring, Verbosity};
 use cucumber::{Event, World as _, Writer, WriterExt as _, cli, event, parser};
 
@@ -31,6 +33,8 @@ struct TestArgs {
     exact: bool,
     test_threads: Option<usize>,
     filters: Vec<String>,
+    /// Filters that start with `@`: tag expressions.
+    tags: Vec<String>,
 }
 
 impl TestArgs {
@@ -53,6 +57,7 @@ impl TestArgs {
                     let _ = value();
                 }
                 f if f.starts_with('-') => {} // --nocapture, --quiet, --include-ignored, ...
+                _ if arg.starts_with('@') => parsed.tags.push(arg),
                 _ => parsed.filters.push(arg),
             }
         }
@@ -91,16 +96,27 @@ fn main() -> ExitCode {
         println!("0 passed, 0 failed");
         return ExitCode::SUCCESS;
     }
-    let tags = match std::env::var("STAGEGATE_TAGS") {
-        Ok(expr) if !expr.trim().is_empty() => match expr.parse::<TagOperation>() {
-            Ok(op) => Some(op),
-            Err(e) => {
-                eprintln!("STAGEGATE_TAGS: {expr:?} is not a tag expression: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        _ => None,
-    };
+    // Tag filters on the command line are alternatives; STAGEGATE_TAGS narrows them further.
+    let mut exprs: Vec<(String, String)> = Vec::new();
+    if !args.tags.is_empty() {
+        let any = args.tags.iter().map(|t| format!("({t})")).collect::<Vec<_>>().join(" or ");
+        exprs.push(("the tag filter".into(), any));
+    }
+    if let Ok(expr) = std::env::var("STAGEGATE_TAGS")
+        && !expr.trim().is_empty()
+    {
+        exprs.push(("STAGEGATE_TAGS".into(), expr));
+    }
+    for (origin, expr) in &exprs {
+        if let Err(e) = expr.parse::<TagOperation>() {
+            eprintln!("{origin}: {expr:?} is not a tag expression: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    let tags = (!exprs.is_empty()).then(|| {
+        let all = exprs.iter().map(|(_, e)| format!("({e})")).collect::<Vec<_>>().join(" and ");
+        all.parse::<TagOperation>().expect("tag expressions that each parse combine")
+    });
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(run(args, tags))
 }
@@ -121,7 +137,12 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     let junit = File::create(dir.join("junit.xml")).expect("target/cucumber/junit.xml is writable");
     let json = File::create(dir.join("report.json")).expect("target/cucumber/report.json is writable");
 
-    let opts = cli::Opts::<_, _, _, cli::Empty> { tags_filter: tags, ..Default::default() };
+    // Tags are evaluated in `filter_run` with the names: cucumber's own tag filter would replace
+    // the name filter instead of narrowing it.
+    let opts = cli::Opts::<_, _, _, cli::Empty>::default();
+    let selected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let filtered = names.is_some() || tags.is_some();
+    let counter = selected.clone();
     let capacity = harness.capacity();
     steps::install(harness.clone());
 
@@ -143,10 +164,19 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
                 }
             })
         })
-        .filter_run(concat!(env!("CARGO_MANIFEST_DIR"), "/features"), move |feature, _, scenario| {
-            names.as_ref().is_none_or(|names| {
+        .filter_run(concat!(env!("CARGO_MANIFEST_DIR"), "/features"), move |feature, rule, scenario| {
+            let named = names.as_ref().is_none_or(|names| {
                 names.iter().any(|n| scenario.name.contains(n.as_str()) || feature.name.contains(n.as_str()))
-            })
+            });
+            // Feature, then rule, then scenario tags, as cucumber evaluates them.
+            let tagged = tags.as_ref().is_none_or(|t| {
+                t.eval(feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter()))
+            });
+            let run = named && tagged;
+            if run {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            run
         })
         .await;
 
@@ -158,6 +188,11 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     let failed = stats.failed + errors;
     let passed = stats.passed;
     println!("reports: {}", dir.display());
+    if filtered && selected.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        eprintln!("conformance: no scenario matches the filter; tags are filters that start with @ (cargo test @R30)");
+        println!("{passed} passed, {failed} failed");
+        return ExitCode::FAILURE;
+    }
     println!("{passed} passed, {failed} failed");
     if failed > 0 || writer::Stats::<World>::execution_has_failed(summary) {
         ExitCode::FAILURE
