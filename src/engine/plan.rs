@@ -368,12 +368,6 @@ pub fn markdown(plan: &Plan) -> String {
     md
 }
 
-/// The commit checked out in a repo, from `git rev-parse HEAD` (no shell involved).
-pub fn current_commit(repo_root: &Path) -> Option<String> {
-    let out = std::process::Command::new("git").arg("-C").arg(repo_root).args(["rev-parse", "HEAD"]).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
-}
-
 /// Plans several environments of one repo at once, from one commit (R10); each plan comes
 /// with how long it took.
 pub async fn plan_environments(
