@@ -31,7 +31,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+// Options every command takes.
 #[derive(Debug, clap::Args)]
 pub struct Global {
     /// Where AWS calls go: auto, local (moto), localstack, external, aws.
