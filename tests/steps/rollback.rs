@@ -73,7 +73,7 @@ impl World {
 }
 
 #[given("a new commit on main switches point-in-time recovery of the tenants table off")]
-async fn pitr_off_commit(w: &mut World) {
+pub(super) async fn pitr_off_commit(w: &mut World) {
     let dir = w.checkout_dir();
     let path = dir.join("schemas/tenants/table.json");
     let mut def: serde_json::Value =
