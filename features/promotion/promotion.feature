@@ -32,6 +32,22 @@ Feature: Promotion DEV → SIT → PROD, tagged and recorded
     And nothing was deployed to SIT: no state backend, no tables, no tag, no record
 
   @R25
+  Scenario Outline: SIT refuses a commit when DEV's only record is <evidence>
+    Only a DEV deployment of the same commit that succeeded with passing post-deploy tests
+    opens SIT's gate; a green record of another commit or a red one of this commit does not.
+
+    Given DEV's only deployment record is <evidence>
+    When the checkout's commit is deployed to SIT by "release-bot" approved by "tech-lead" and "qa-lead"
+    Then the deployment is refused by rule R25 saying "no successful DEV deployment"
+    And nothing was deployed to SIT: no state backend, no tables, no tag, no record
+
+    @R25
+    Examples:
+      | evidence                                                                |
+      | a green deployment of the previous commit                               |
+      | a deployment of the checkout's commit that failed its post-deploy tests |
+
+  @R25
   Scenario: PROD refuses a commit that reached DEV but not SIT
     Given the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"
     When the checkout's commit is deployed to PROD by "release-bot" approved by "tech-lead", "product-owner" and "devops-lead"

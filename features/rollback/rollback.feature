@@ -20,6 +20,15 @@ Feature: Rollback to the last good deployment tag
     And it was not tagged
     And DEV's last good deployment is "deploy-dev-20261203-123000", on the first commit
 
+  @R36
+  Scenario: a deployment tag made by hand on the bad commit is not last good
+    A tag that matches deploy-dev-* but has no record of passing post-deploy tests in the DEV
+    ledger is newer than the good one, yet last good still skips it.
+
+    Given the bad commit was tagged "deploy-dev-20261203-130000" by hand, outside any deployment
+    Then the newest DEV deployment tag is "deploy-dev-20261203-130000"
+    And DEV's last good deployment is "deploy-dev-20261203-123000", on the first commit
+
   @R32 @R34 @R36
   Scenario: DEV rolled back to its last good tag has that configuration again
     When DEV is rolled back to "last-good" by "release-bot" approved by "lead-developer", confirmed with "rollback-dev"

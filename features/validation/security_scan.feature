@@ -28,6 +28,21 @@ Feature: The security scan fails on HIGH and CRITICAL findings
       | scan-bucket-unencrypted   | SG-S3-005    | environments/sit.tfvars:19 | HIGH     | AVD-AWS-0088 | CKV_AWS_19 |
       | scan-state-versioning-off | SG-STATE-002 | pipeline.yml:5             | HIGH     | AVD-AWS-0090 | CKV_AWS_21 |
 
+  Scenario Outline: <setting> switched off in the sample repo is reported as <rule>
+    Given the sample repo
+    And <setting> is switched off in the sample repo
+    When the repo is scanned
+    Then <rule> is reported as <severity>, like Trivy <trivy> and Checkov <checkov>
+    And the scan <verdict>
+
+    @R05
+    Examples:
+      | setting                                                           | rule       | severity | trivy        | checkov    | verdict |
+      | point-in-time recovery of the tenants table                       | SG-DDB-001 | MEDIUM   | AVD-AWS-0024 | CKV_AWS_28 | passes  |
+      | the DEV bucket's public access block flag block_public_policy     | SG-S3-002  | HIGH     | AVD-AWS-0087 | CKV_AWS_54 | fails   |
+      | the DEV bucket's public access block flag ignore_public_acls      | SG-S3-003  | HIGH     | AVD-AWS-0091 | CKV_AWS_55 | fails   |
+      | the DEV bucket's public access block flag restrict_public_buckets | SG-S3-004  | HIGH     | AVD-AWS-0093 | CKV_AWS_56 | fails   |
+
   Scenario: a MEDIUM finding is reported but does not fail the scan
     Given the sample repo
     And the DEV environment file sets templates_bucket_versioning to false

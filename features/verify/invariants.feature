@@ -50,3 +50,20 @@ Feature: Post-deploy invariants
       | what                                                              | requirement | subject                | why      |
       | the template "welcome.html" is deleted from "bbws-templates-dev"  | R39         | template welcome.html  | missing  |
       | the template "invoice.html" in "bbws-templates-dev" is overwritten | R39        | template invoice.html  | differ   |
+
+  @R38
+  Scenario Outline: the public access block flag <flag> alone switched off: verify fails R38
+    Every one of the four flags counts; switching off any single one through S3 is enough.
+
+    When the public access block flag <flag> of "bbws-templates-dev" is switched off behind stagegate's back in DEV
+    And the DEV environment is verified
+    Then check R38 "bucket bbws-templates-dev public access block" fails saying "not all four flags on"
+    And every other check passes
+
+    @R38
+    Examples:
+      | flag                  |
+      | BlockPublicAcls       |
+      | IgnorePublicAcls      |
+      | BlockPublicPolicy     |
+      | RestrictPublicBuckets |

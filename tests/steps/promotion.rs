@@ -172,3 +172,20 @@ async fn dev_records(w: &mut World, n: usize) {
     tags.dedup();
     assert_eq!(tags.len(), n, "{tags:?}");
 }
+
+#[given(
+    regex = r"^DEV's only deployment record is (a green deployment of the previous commit|a deployment of the checkout's commit that failed its post-deploy tests)$"
+)]
+async fn only_dev_record(w: &mut World, evidence: String) {
+    let green = evidence.starts_with("a green");
+    if green {
+        w.deploy(Environment::Dev, "\"lead-developer\"", "manual").await;
+        super::rollback::pitr_off_commit(w).await;
+    } else {
+        super::rollback::pitr_off_commit(w).await;
+        w.deploy(Environment::Dev, "\"lead-developer\"", "manual").await;
+    }
+    let records = ledger::records(&w.store(Environment::Dev).await).await.expect("the DEV ledger");
+    let [record] = records.as_slice() else { panic!("one DEV record: {records:?}") };
+    assert_eq!((record.is_green(), record.commit == w.checkout_commit()), (green, !green), "{record:?}");
+}

@@ -73,7 +73,7 @@ impl World {
 }
 
 #[given("a new commit on main switches point-in-time recovery of the tenants table off")]
-async fn pitr_off_commit(w: &mut World) {
+pub(super) async fn pitr_off_commit(w: &mut World) {
     let dir = w.checkout_dir();
     let path = dir.join("schemas/tenants/table.json");
     let mut def: serde_json::Value =
@@ -364,4 +364,16 @@ async fn matches_with_state(w: &mut World, release: String) {
     let before = w.state.remembered.insert("tenants".into(), state.clone()).expect("a state remembered");
     assert_eq!(state.state.lineage, before.state.lineage);
     assert!(state.state.serial > before.state.serial, "serial {} after {}", state.state.serial, before.state.serial);
+}
+
+#[given(regex = r#"^the bad commit was tagged "(deploy-dev-[0-9-]+)" by hand, outside any deployment$"#)]
+async fn tagged_by_hand(w: &mut World, tag: String) {
+    let dir = w.checkout_dir();
+    git(&dir, &["tag", "--annotate", &tag, "--message", "tagged by hand", "HEAD"]);
+}
+
+#[then(expr = "the newest DEV deployment tag is {string}")]
+async fn newest_tag(w: &mut World, tag: String) {
+    let tags = stagegate::release::tags::deployment_tags(&w.checkout_dir(), Environment::Dev).expect("the tags");
+    assert_eq!(tags.last(), Some(&tag), "{tags:?}");
 }

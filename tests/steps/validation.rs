@@ -270,3 +270,24 @@ fn output_lacks(w: &mut World, text: String) {
     let out = w.stage1.repo.rendered.as_deref().expect("a template was rendered");
     assert!(!out.contains(&text), "{text:?} is in the output");
 }
+
+#[given("point-in-time recovery of the tenants table is switched off in the sample repo")]
+fn tenants_pitr_off(w: &mut World) {
+    w.stage1.repo.edit_json("schemas/tenants/table.json", |t| t["Stagegate"]["PointInTimeRecovery"] = false.into());
+}
+
+#[given(regex = r"^the DEV bucket's public access block flag ([a-z_]+) is switched off in the sample repo$")]
+fn dev_flag_off(w: &mut World, flag: String) {
+    w.stage1.repo.edit("environments/dev.tfvars", |text| {
+        let flags = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+        assert!(flags.contains(&flag.as_str()), "{flag} is not a public access block flag");
+        let body: String = flags.iter().map(|f| format!("  {f:<23} = {}\n", *f != flag)).collect();
+        format!("{text}\ntemplates_bucket_public_access_block = {{\n{body}}}\n")
+    });
+}
+
+#[then(regex = r"^the scan (passes|fails)$")]
+fn scan_verdict(w: &mut World, verdict: String) {
+    let o = w.stage1.repo.outcome();
+    assert_eq!(o.exit, if verdict == "passes" { 0 } else { 1 }, "findings: {:?}", o.findings);
+}

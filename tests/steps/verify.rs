@@ -117,3 +117,23 @@ async fn tables_empty(w: &mut World, env: Env) {
         assert_eq!(scan.count(), 0, "{table}");
     }
 }
+
+#[when(
+    regex = r#"^the public access block flag (BlockPublicAcls|IgnorePublicAcls|BlockPublicPolicy|RestrictPublicBuckets) of "([a-z0-9-]+)" is switched off behind stagegate's back in (DEV|SIT|PROD)$"#
+)]
+async fn flag_off(w: &mut World, flag: String, bucket: String, env: Env) {
+    use aws_sdk_s3::types::PublicAccessBlockConfiguration;
+    let c = w.clients(env.0).await;
+    let one_off = PublicAccessBlockConfiguration::builder()
+        .block_public_acls(flag != "BlockPublicAcls")
+        .ignore_public_acls(flag != "IgnorePublicAcls")
+        .block_public_policy(flag != "BlockPublicPolicy")
+        .restrict_public_buckets(flag != "RestrictPublicBuckets")
+        .build();
+    c.s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(one_off)
+        .send()
+        .await
+        .expect("switch the flag off");
+}
