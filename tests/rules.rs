@@ -470,3 +470,29 @@ fn every_tagged_requirement_is_named_in_the_library() {
         .collect();
     assert!(unnamed.is_empty(), "requirements tagged in features/ but named nowhere in src/: {unnamed:?}");
 }
+
+/// R35: the drill's verdict against the environment's RTO target (LLD 7.4.1: PROD < 15 min,
+/// SIT < 30 min, DEV best effort); a rollback as long as the target misses it.
+#[rstest]
+#[case("15m", 0, true)]
+#[case("15m", 14 * 60 + 59, true)]
+#[case("15m", 15 * 60, false)]
+#[case("15m", 3600, false)]
+#[case("30m", 29 * 60, true)]
+#[case("30m", 31 * 60, false)]
+#[case("best_effort", 10 * 3600, true)]
+fn a_drill_meets_its_rto_target_only_when_faster(#[case] target: &str, #[case] seconds: u64, #[case] met: bool) {
+    let rto = stagegate::foundation::policy::Rto::try_from(target.to_owned()).expect("a target");
+    assert_eq!(rto.is_met_by(std::time::Duration::from_secs(seconds)), met);
+}
+
+proptest! {
+    /// Whatever the target, a slower rollback never meets it where a faster one does not.
+    #[test]
+    fn a_slower_rollback_never_meets_a_target_a_faster_one_misses(minutes in 1u32..600, a in 0u64..100_000, b in 0u64..100_000) {
+        let rto = stagegate::foundation::policy::Rto::try_from(format!("{minutes}m")).expect("a target");
+        let (fast, slow) = (a.min(b), a.max(b));
+        prop_assert!(!rto.is_met_by(std::time::Duration::from_secs(slow)) || rto.is_met_by(std::time::Duration::from_secs(fast)));
+        prop_assert_eq!(rto.is_met_by(std::time::Duration::from_secs(u64::from(minutes) * 60)), false);
+    }
+}

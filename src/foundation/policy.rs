@@ -193,6 +193,16 @@ pub enum Rto {
     Within(PolicyDuration),
 }
 
+impl Rto {
+    /// R35: whether a rollback that took `measured` meets the target; best effort always does.
+    pub fn is_met_by(&self, measured: std::time::Duration) -> bool {
+        match self {
+            Rto::BestEffort => true,
+            Rto::Within(d) => measured < std::time::Duration::try_from(d.0).unwrap_or(std::time::Duration::MAX),
+        }
+    }
+}
+
 impl TryFrom<String> for Rto {
     type Error = String;
     fn try_from(s: String) -> Result<Self, Self::Error> {

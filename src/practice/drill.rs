@@ -6,7 +6,7 @@
 //! and is compared with the environment's target in `pipeline.yml`.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -159,11 +159,12 @@ pub async fn drill_promoted(
         return Err(Error::Failed(format!("the rollback did not recover {}:\n{after}", env.label())));
     }
     let rto = trigger.elapsed();
-    let target = match policy.environment(env).rollback_rto {
+    let rto_target = &policy.environment(env).rollback_rto;
+    let target = match rto_target {
         Rto::BestEffort => None,
         Rto::Within(d) => Some(d),
     };
-    let met = target.is_none_or(|d| rto < Duration::try_from(d.0).unwrap_or(Duration::MAX));
+    let met = rto_target.is_met_by(rto);
     Ok(DrillReport {
         environment: env,
         detected,
