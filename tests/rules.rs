@@ -496,3 +496,21 @@ proptest! {
         prop_assert_eq!(rto.is_met_by(std::time::Duration::from_secs(u64::from(minutes) * 60)), false);
     }
 }
+
+/// R15: a confirmation a person could have mistyped reaches the rule (and fails it there);
+/// text that cannot be a confirmation at all is refused as bad input.
+#[rstest]
+#[case("deploy-dev", true)]
+#[case("Deploy-dev", true)]
+#[case("deploy-dev ", true)]
+#[case("deploy dev", true)]
+#[case("", false)]
+#[case(" deploy-dev", false)]
+#[case("deploy-dev; reboot", false)]
+#[case("`id`", false)]
+#[case("$(id)", false)]
+#[case("deploy-dev\n", false)]
+#[case("rollback-prod-with-a-very-long-tail-of-text", false)]
+fn only_confirmations_a_person_could_type_reach_the_rule(#[case] typed: &str, #[case] reaches: bool) {
+    assert_eq!(stagegate::release::gate::confirmation(typed).is_ok(), reaches, "{typed:?}");
+}

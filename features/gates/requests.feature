@@ -2,7 +2,8 @@ Feature: Manual trigger, exact confirmation, main only
   LLD 7.1.1 allows no auto-deploy: apply and rollback run on a manual dispatch only. 7.3.5 and
   7.3.6 ask for a typed confirmation, and 7.4.2 deploys only from main. Every input is data:
   anything that does not match its strict pattern is refused as bad input, naming the flag,
-  before any rule runs and without ever reaching a shell.
+  before any rule runs and without ever reaching a shell. A confirmation a person mistyped
+  (another case, a space for the dash) is not bad input: it is the confirmation rule failing.
 
   As a platform engineer
   I want a deployment started only on purpose, for the environment it names, from main
@@ -47,6 +48,10 @@ Feature: Manual trigger, exact confirmation, main only
       | SIT  | rollback   | rollback-sit  | passes  |
       | SIT  | rollback   | deploy-sit    | fails   |
       | PROD | rollback   | rollback-prod | passes  |
+      | DEV  | deployment | Deploy-dev    | fails   |
+      | DEV  | deployment | DEPLOY-DEV    | fails   |
+      | DEV  | deployment | deploy dev    | fails   |
+      | SIT  | rollback   | rollback-sit. | fails   |
 
   @R15
   Scenario: a deployment nobody confirmed is refused

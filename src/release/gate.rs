@@ -23,8 +23,10 @@ static BRANCH: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:refs/heads/)?[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$").expect("a valid pattern"));
 static COMMIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-f]{7,40}$").expect("a valid pattern"));
 static TRIGGER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z_]{1,40}$").expect("a valid pattern"));
+/// What a person may type as a confirmation: a typo (`Deploy-dev`, `deploy dev`) is the R15 rule
+/// failing, with its verdict; only text that cannot be a confirmation at all is bad input.
 static CONFIRMATION: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:deploy|rollback)-[a-z]{1,10}$").expect("a valid pattern"));
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}$").expect("a valid pattern"));
 
 /// A request input that does not match its pattern; exit 2, naming the flag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,7 +62,12 @@ pub fn trigger(value: &str) -> Result<String, BadInput> {
 }
 
 pub fn confirmation(value: &str) -> Result<String, BadInput> {
-    checked("--confirm", value, &CONFIRMATION, "a confirmation like deploy-dev or rollback-prod")
+    checked(
+        "--confirm",
+        value,
+        &CONFIRMATION,
+        "a confirmation like deploy-dev or rollback-prod (letters, digits, spaces, - _ .)",
+    )
 }
 
 /// `WHO` or `WHO@RFC3339` (when the approval was given).
