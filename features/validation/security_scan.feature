@@ -28,6 +28,7 @@ Feature: The security scan fails on HIGH and CRITICAL findings
       | scan-bucket-unencrypted   | SG-S3-005    | environments/sit.tfvars:19 | HIGH     | AVD-AWS-0088 | CKV_AWS_19 |
       | scan-state-versioning-off | SG-STATE-002 | pipeline.yml:5             | HIGH     | AVD-AWS-0090 | CKV_AWS_21 |
 
+  @R05
   Scenario Outline: <setting> switched off in the sample repo is reported as <rule>
     Given the sample repo
     And <setting> is switched off in the sample repo

@@ -77,7 +77,6 @@ pub struct SarifRule<'a> {
 /// One finding at its file, line and (when known, else 0) column.
 pub struct SarifFinding<'a> {
     pub rule_id: &'a str,
-    pub rule_index: usize,
     pub severity: Severity,
     pub message: String,
     pub file: &'a str,
@@ -126,7 +125,7 @@ pub fn sarif_log(rules: &[SarifRule], findings: &[SarifFinding]) -> Value {
             fingerprints.insert("stagegate/v1".to_owned(), f.fingerprint.clone());
             let result = SarifResult::builder()
                 .rule_id(f.rule_id.to_owned())
-                .rule_index(f.rule_index as i64)
+                .rule_index(rules.iter().position(|r| r.id == f.rule_id).unwrap_or(0) as i64)
                 .level(
                     serde_json::from_value(json!(level(f.severity)))
                         .unwrap_or(serde_sarif::sarif::ResultLevel::Warning),

@@ -87,7 +87,6 @@ impl ScanReport {
             .iter()
             .map(|f| SarifFinding {
                 rule_id: f.rule.id,
-                rule_index: RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0),
                 severity: f.rule.severity,
                 message: format!("{} [{}]", f.message, f.resource),
                 file: &f.file,

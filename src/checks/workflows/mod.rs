@@ -293,7 +293,6 @@ impl WorkflowReport {
             .iter()
             .map(|f| SarifFinding {
                 rule_id: f.rule.id,
-                rule_index: RULES.iter().position(|r| r.id == f.rule.id).unwrap_or(0),
                 severity: f.rule.severity,
                 message: format!("{} Fix: {}", f.message, f.fix),
                 file: &f.file,
