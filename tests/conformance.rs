@@ -2,18 +2,27 @@
 //! emulator (moto provisioned by stagegate, or LocalStack where Docker runs).
 //!
 //! It is a `harness = false` test binary that speaks enough of libtest's command line for
-//! `cargo test` and `cargo nextest run`: one test named `conformance` runs the whole suite; any
-//! other name filter selects scenarios whose name contains it, and a filter starting with `@` is
-//! a tag expression (`cargo test @R30`), as is `STAGEGATE_TAGS` (`@R30 and not @slow`). A filter
-//! that selects no scenario fails the run. Reports go to `target/cucumber/{junit.xml,report.json}`.
+//! `cargo test` and `cargo nextest run`:
+//! - with no filter (or `conformance`) it runs the whole suite;
+//! - `--list` names one test per feature file (`deploy/apply.feature`), and `--exact NAME` runs
+//!   that file alone, so `cargo nextest run --partition count:K/N` spreads the files over runners;
+//! - any other name filter selects scenarios whose name, feature name or feature file contains it;
+//! - a filter starting with `@` is a tag expression (`cargo test @R30`), as is `STAGEGATE_TAGS`
+//!   (`@R30 and not @slow`).
+//!
+//! A filter that selects no scenario fails the run. Reports go to `target/cucumber/`:
+//! `junit.xml`, `report.json`, and `slowest.txt` (every scenario's time, slowest first; the ten
+//! slowest are printed at the end).
 
 mod harness;
 mod steps;
 
 use std::fs::{self, File};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
@@ -24,6 +33,9 @@ use harness::Harness;
 use steps::World;
 
 const TEST_NAME: &str = "conformance";
+const FEATURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/features");
+/// How many of the slowest scenarios the run prints.
+const SLOWEST_SHOWN: usize = 10;
 
 /// The libtest arguments `cargo test` and nextest pass to a test binary.
 #[derive(Debug, Default)]
@@ -64,15 +76,87 @@ impl TestArgs {
         parsed
     }
 
-    /// `None`: run every scenario; `Some(names)`: only scenarios whose name contains one.
-    fn scenario_filter(&self) -> Option<Vec<String>> {
+    /// Which scenarios the name filters select.
+    fn selection(&self, features: &[String]) -> Selection {
         let whole_suite = |f: &String| if self.exact { f == TEST_NAME } else { TEST_NAME.contains(f.as_str()) };
         if self.filters.is_empty() || self.filters.iter().any(whole_suite) {
-            None
+            Selection::All
         } else if self.exact {
-            Some(Vec::new()) // an exact name that is not ours: nothing to run
+            // Exact names are feature files; an exact name that is not ours selects nothing.
+            Selection::Files(self.filters.iter().filter(|f| features.contains(f)).cloned().collect())
         } else {
-            Some(self.filters.clone())
+            Selection::Containing(self.filters.clone())
+        }
+    }
+}
+
+/// The scenarios a run's name filters select.
+#[derive(Debug, Clone)]
+enum Selection {
+    All,
+    /// Feature files named exactly (`deploy/apply.feature`).
+    Files(Vec<String>),
+    /// Scenarios whose name, feature name or feature file contains one of these.
+    Containing(Vec<String>),
+}
+
+impl Selection {
+    fn selects(&self, file: &str, feature: &str, scenario: &str) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Files(files) => files.iter().any(|f| f == file),
+            Selection::Containing(names) => {
+                names.iter().any(|n| [file, feature, scenario].iter().any(|s| s.contains(n.as_str())))
+            }
+        }
+    }
+}
+
+/// Every feature file, as a test name: its path under `features/`, with `/` separators.
+fn feature_files() -> Vec<String> {
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "feature") {
+                found.push(path);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(Path::new(FEATURES), &mut found);
+    let mut names: Vec<String> = found.iter().map(|p| feature_name(p)).collect();
+    names.sort();
+    names
+}
+
+fn feature_name(path: &Path) -> String {
+    let relative = path.strip_prefix(FEATURES).unwrap_or(path);
+    relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+/// Each scenario's time, from its first step to its after hook.
+#[derive(Debug, Default, Clone)]
+struct Timings(Arc<Mutex<Vec<(Duration, String)>>>);
+
+impl Timings {
+    fn record(&self, took: Duration, file: &str, scenario: &str) {
+        self.0.lock().expect("timings are never poisoned").push((took, format!("{file}: {scenario}")));
+    }
+
+    /// Writes every time to `slowest.txt`, slowest first, and prints the slowest few.
+    fn report(&self, dir: &Path) {
+        let mut all = self.0.lock().expect("timings are never poisoned").clone();
+        all.sort_by(|a, b| b.0.cmp(&a.0));
+        let lines: String = all.iter().map(|(took, name)| format!("{:8.2} s  {name}\n", took.as_secs_f64())).collect();
+        if let Err(e) = fs::write(dir.join("slowest.txt"), &lines) {
+            eprintln!("conformance: {}: {e}", dir.join("slowest.txt").display());
+        }
+        if !all.is_empty() {
+            println!("slowest scenarios (all in {}):", dir.join("slowest.txt").display());
+            print!("{}", lines.lines().take(SLOWEST_SHOWN).map(|l| format!("{l}\n")).collect::<String>());
         }
     }
 }
@@ -88,7 +172,9 @@ fn main() -> ExitCode {
     let args = TestArgs::parse(std::env::args().skip(1));
     if args.list {
         if !args.ignored {
-            println!("{TEST_NAME}: test");
+            for name in feature_files() {
+                println!("{name}: test");
+            }
         }
         return ExitCode::SUCCESS;
     }
@@ -122,8 +208,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
-    let names = args.scenario_filter();
-    if names.as_ref().is_some_and(Vec::is_empty) {
+    let selection = args.selection(&feature_files());
+    if matches!(&selection, Selection::Files(files) if files.is_empty()) {
         println!("0 passed, 0 failed");
         return ExitCode::SUCCESS;
     }
@@ -140,8 +226,10 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     // Tags are evaluated in `filter_run` with the names: cucumber's own tag filter would replace
     // the name filter instead of narrowing it.
     let opts = cli::Opts::<_, _, _, cli::Empty>::default();
-    let selected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let filtered = names.is_some() || tags.is_some();
+    let selected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let filtered = !matches!(selection, Selection::All) || tags.is_some();
+    let timings = Timings::default();
+    let recorder = timings.clone();
     let counter = selected.clone();
     let capacity = harness.capacity();
     steps::install(harness.clone());
@@ -157,17 +245,26 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
         )
         .fail_on_skipped()
         .with_cli(opts)
-        .after(|_, _, _, _, world| {
+        .before(|_, _, _, world| {
+            Box::pin(async move {
+                world.started = Some(Instant::now());
+            })
+        })
+        .after(move |feature, _, scenario, _, world| {
+            let recorder = recorder.clone();
             Box::pin(async move {
                 if let Some(world) = world {
+                    if let Some(started) = world.started {
+                        let file = feature.path.as_deref().map(feature_name).unwrap_or_default();
+                        recorder.record(started.elapsed(), &file, &scenario.name);
+                    }
                     world.finish().await;
                 }
             })
         })
-        .filter_run(concat!(env!("CARGO_MANIFEST_DIR"), "/features"), move |feature, rule, scenario| {
-            let named = names.as_ref().is_none_or(|names| {
-                names.iter().any(|n| scenario.name.contains(n.as_str()) || feature.name.contains(n.as_str()))
-            });
+        .filter_run(FEATURES, move |feature, rule, scenario| {
+            let file = feature.path.as_deref().map(feature_name).unwrap_or_default();
+            let named = selection.selects(&file, &feature.name, &scenario.name);
             // Feature, then rule, then scenario tags, as cucumber evaluates them.
             let tagged = tags.as_ref().is_none_or(|t| {
                 t.eval(feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter()))
@@ -187,6 +284,7 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     let errors = writer::Stats::<World>::parsing_errors(summary) + writer::Stats::<World>::hook_errors(summary);
     let failed = stats.failed + errors;
     let passed = stats.passed;
+    timings.report(&dir);
     println!("reports: {}", dir.display());
     if filtered && selected.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         eprintln!("conformance: no scenario matches the filter; tags are filters that start with @ (cargo test @R30)");

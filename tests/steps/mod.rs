@@ -62,6 +62,8 @@ pub struct World {
     gate: gates::GateScenario,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
+    /// When the scenario's first step started (the suite's timing report).
+    pub started: Option<std::time::Instant>,
 }
 
 /// Where a scenario runs: an AWS emulator and a checkout of the sample repo, each made on demand.
