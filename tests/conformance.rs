@@ -149,7 +149,7 @@ impl Timings {
     /// Writes every time to `slowest.txt`, slowest first, and prints the slowest few.
     fn report(&self, dir: &Path) {
         let mut all = self.0.lock().expect("timings are never poisoned").clone();
-        all.sort_by(|a, b| b.0.cmp(&a.0));
+        all.sort_by_key(|entry| std::cmp::Reverse(entry.0));
         let lines: String = all.iter().map(|(took, name)| format!("{:8.2} s  {name}\n", took.as_secs_f64())).collect();
         if let Err(e) = fs::write(dir.join("slowest.txt"), &lines) {
             eprintln!("conformance: {}: {e}", dir.join("slowest.txt").display());
