@@ -38,6 +38,7 @@ fn record(env: Environment, kind: RecordKind, started: Timestamp, seconds: u64) 
         error: None,
         committed: Some(started - SignedDuration::from_hours(5)),
         detected: Some(started - SignedDuration::from_mins(3)),
+        states: Vec::new(),
     }
 }
 

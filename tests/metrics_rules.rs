@@ -34,6 +34,7 @@ fn record(env: Environment, kind: RecordKind, started: Timestamp, minutes: i64, 
         error: None,
         committed: None,
         detected: None,
+        states: Vec::new(),
     }
 }
 

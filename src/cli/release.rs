@@ -11,7 +11,7 @@ use crate::engine::apply::ApplyOptions;
 use crate::engine::desired::DesiredEnvironment;
 use crate::engine::plan::Plan;
 use crate::engine::state::Component;
-use crate::release::rollback::TagRollback;
+use crate::release::rollback::{TagRollback, VersionRollback};
 
 #[derive(Debug, clap::Args)]
 pub struct GateCommand {
@@ -41,8 +41,8 @@ pub struct RollbackArgs {
     /// A deploy-ENV-YYYYMMDD-HHMMSS tag, or last-good (the newest whose tests passed).
     #[arg(long, required_unless_present = "to_version", conflicts_with = "to_version")]
     to_tag: Option<String>,
-    /// An S3 version id of one component's state (with --component): restored, then the
-    /// repo is planned and applied.
+    /// An S3 version id of one component's state (with --component): the environment goes back
+    /// to the recorded deployment that wrote it (its tag), with that version restored first.
     #[arg(long, requires = "component")]
     to_version: Option<String>,
     #[arg(long, value_parser = parse_component)]
@@ -106,8 +106,14 @@ pub async fn rollback(g: &Global, a: RollbackArgs) -> Result<u8, Error> {
                 let (setup, req) = (&setup, &req);
                 async move {
                     let deployment = setup.deployment(&endpoint, &g.region);
-                    let options = ApplyOptions::default();
-                    crate::release::rollback::to_state_version(&deployment, &component, &version, req, &options).await
+                    let rollback = VersionRollback::resolve(&deployment, req.env, &component, &version).await?;
+                    println!(
+                        "version {version} of {component} was written by the {} deployment tagged {} ({}): rolling back to it",
+                        req.env.label(),
+                        rollback.tag,
+                        rollback.commit()
+                    );
+                    rollback.execute(&deployment, req, &ApplyOptions::default()).await
                 }
             })
             .await?

@@ -16,7 +16,9 @@ use crate::aws::AwsClients;
 use crate::engine::desired::Resource;
 use crate::engine::live::read_resources;
 use crate::engine::plan::{Action, ComponentPlan, Plan, ResourceChange};
-use crate::engine::state::{Component, OPERATION_APPLY, StateError, StateResource, StateStore, TerraformState};
+use crate::engine::state::{
+    Component, OPERATION_APPLY, StateError, StateResource, StateStore, StoredState, TerraformState,
+};
 use crate::foundation::repo::Repo;
 use crate::resources::ApplyInputs;
 use crate::resources::object::{self, BodyError};
@@ -44,6 +46,8 @@ pub struct ComponentOutcome {
     pub component: String,
     pub operations: Vec<String>,
     pub serial: u64,
+    /// The S3 version id of the state object this apply wrote, when it wrote one.
+    pub state_version: Option<String>,
     pub error: Option<String>,
     pub elapsed_ms: u128,
 }
@@ -161,9 +165,9 @@ pub async fn apply(
             Err(_) => Some("the apply panicked".to_owned()),
         };
         // Whatever happened, the state records what really exists now.
-        let mut serial = base.serial;
+        let (mut serial, mut state_version) = (base.serial, None);
         match record(store, component, cp, &base, lock).await {
-            Ok(s) => serial = s,
+            Ok(written) => (serial, state_version) = (written.state.serial, written.version_id),
             Err(e) => error = Some(error.map_or(e.to_string(), |first| format!("{first}; then {e}"))),
         }
         if let Err(e) = store.unlock(component, &lock.id).await {
@@ -173,6 +177,7 @@ pub async fn apply(
             component: cp.component.clone(),
             operations,
             serial,
+            state_version,
             error,
             elapsed_ms: component_started.elapsed().as_millis(),
         });
@@ -221,7 +226,7 @@ async fn record(
     cp: &ComponentPlan,
     base: &TerraformState,
     lock: &crate::engine::state::LockInfo,
-) -> Result<u64, ApplyError> {
+) -> Result<StoredState, ApplyError> {
     let wanted: Vec<Resource> = cp
         .resources
         .iter()
@@ -245,8 +250,7 @@ async fn record(
         .map(|r| StateResource::managed(r.kind, &r.name, Value::Object(r.attributes.into_iter().collect())))
         .collect();
     let next = base.next(resources);
-    store.write(component, &next, lock).await?;
-    Ok(next.serial)
+    Ok(store.write(component, &next, lock).await?)
 }
 
 async fn apply_component(

@@ -271,6 +271,7 @@ impl<'a> Deployment<'a> {
             error,
             committed,
             detected,
+            states: written_states(report.as_ref()),
         };
         ledger::append(&store, &record).await?;
         notifications.extend(self.notify(&finished(&record, &plan, req)).await);
@@ -283,6 +284,18 @@ impl<'a> Deployment<'a> {
             None => Vec::new(),
         }
     }
+}
+
+/// The state versions an apply wrote, for the deployment's record.
+fn written_states(report: Option<&ApplyReport>) -> Vec<ledger::WrittenState> {
+    let components = report.map(|r| r.components.as_slice()).unwrap_or_default();
+    components
+        .iter()
+        .filter_map(|c| {
+            let version_id = c.state_version.clone()?;
+            Some(ledger::WrittenState { component: c.component.clone(), serial: c.serial, version_id })
+        })
+        .collect()
 }
 
 /// The notice for a recorded deployment or rollback (LLD 7.8.2).

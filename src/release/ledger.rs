@@ -60,6 +60,18 @@ pub struct DeploymentRecord {
     /// that detection → recovery can be measured. Absent when nobody said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected: Option<Timestamp>,
+    /// The state versions this deployment wrote, one per component it changed, so that a
+    /// state version leads back to the deployment (and commit) that wrote it (F14).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub states: Vec<WrittenState>,
+}
+
+/// One state object a deployment wrote: the component, the state's serial and its S3 version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenState {
+    pub component: String,
+    pub serial: u64,
+    pub version_id: String,
 }
 
 impl DeploymentRecord {
@@ -67,6 +79,11 @@ impl DeploymentRecord {
     pub fn finished(&self) -> Timestamp {
         let ms = i64::try_from(self.duration_ms).unwrap_or(i64::MAX);
         self.started.checked_add(jiff::SignedDuration::from_millis(ms)).unwrap_or(self.started)
+    }
+
+    /// Whether this deployment wrote `version_id` of `component`'s state.
+    pub fn wrote(&self, component: &str, version_id: &str) -> bool {
+        self.states.iter().any(|s| s.component == component && s.version_id == version_id)
     }
 
     /// A deployment that counts as evidence for promotion: it succeeded and its tests passed.

@@ -40,6 +40,17 @@ pub enum RollbackError {
     Tags(crate::release::tags::TagError),
     #[error("checking the tag out: {0}")]
     Checkout(git::GitError),
+    #[error(
+        "--to-version {version}: no recorded deployment of {} wrote this version of {component}'s state, so stagegate cannot tell which configuration it describes; roll back with --to-tag (`stagegate state versions --env {} --component {component}` shows which deployment wrote each version)",
+        env.label(),
+        env.name()
+    )]
+    UnrecordedVersion { env: Environment, component: String, version: String },
+    #[error(
+        "--to-version {version}: this version of {component}'s state was written by a {} deployment of commit {commit} that {why}, so it is no configuration to return to; roll back with --to-tag last-good",
+        env.label()
+    )]
+    VersionOfBadDeployment { env: Environment, component: String, version: String, commit: String, why: String },
 }
 
 impl RollbackError {
@@ -48,7 +59,9 @@ impl RollbackError {
             RollbackError::NotADeploymentTag { .. }
             | RollbackError::NoGoodDeployment { .. }
             | RollbackError::UnknownTag { .. }
-            | RollbackError::Tags(_) => crate::foundation::exit::BAD_INPUT,
+            | RollbackError::Tags(_)
+            | RollbackError::UnrecordedVersion { .. }
+            | RollbackError::VersionOfBadDeployment { .. } => crate::foundation::exit::BAD_INPUT,
             RollbackError::Checkout(_) => crate::foundation::exit::INFRASTRUCTURE,
         }
     }
@@ -159,9 +172,85 @@ pub async fn preview(
     Ok(plan_environment(&clients, &desired, Some(commit.to_owned()), at).await?)
 }
 
-/// Rollback to a state version (R33): behind the rollback gate, the version becomes the
-/// component's current state (lineage kept, serial raised, digest updated), then the repo is
-/// planned, previewed and exactly that plan applied, so the infrastructure matches again.
+/// R33, F14: a rollback to one component's state version. The LLD restores the version and
+/// applies main's configuration over it, so the infrastructure stays as main has it (F14).
+/// stagegate finds the deployment that wrote the version in the ledger and returns the
+/// environment to that deployment's tag: the version becomes the component's current state
+/// (lineage kept, serial raised, digest updated), then the tag's tree is planned, previewed and
+/// exactly that plan applied. A version no recorded green deployment wrote is refused.
+#[derive(Debug)]
+pub struct VersionRollback {
+    pub component: crate::foundation::component::Component,
+    pub version_id: String,
+    /// The tag of the deployment that wrote the version.
+    pub tag: String,
+    checkout: TagCheckout,
+    tree: Repo,
+}
+
+impl VersionRollback {
+    /// Finds the deployment of `env` that wrote `version_id` of `component`'s state and checks
+    /// its tag out; nothing is changed.
+    pub async fn resolve(
+        deployment: &Deployment<'_>,
+        env: Environment,
+        component: &crate::foundation::component::Component,
+        version_id: &str,
+    ) -> Result<VersionRollback, Error> {
+        let store = deployment.state_store(env).await;
+        let records = ledger::records(&store).await?;
+        let name = component.to_string();
+        let writer = records.iter().rev().find(|r| r.wrote(&name, version_id)).ok_or_else(|| {
+            RollbackError::UnrecordedVersion { env, component: name.clone(), version: version_id.into() }
+        })?;
+        let bad = |why: &str| RollbackError::VersionOfBadDeployment {
+            env,
+            component: name.clone(),
+            version: version_id.into(),
+            commit: writer.commit.clone(),
+            why: why.into(),
+        };
+        let tag = match (&writer.tag, writer.is_green()) {
+            (Some(tag), true) => tag.clone(),
+            _ if writer.error.is_some() => return Err(bad("failed").into()),
+            _ => return Err(bad("failed its post-deploy tests").into()),
+        };
+        let checkout = TagCheckout::new(deployment.repo.root(), &tag)?;
+        if checkout.commit != writer.commit {
+            return Err(bad(&format!("is no longer what its tag {tag} points at ({})", checkout.commit)).into());
+        }
+        let tree = Repo::open(&checkout.root())?;
+        Ok(VersionRollback { component: component.clone(), version_id: version_id.into(), tag, checkout, tree })
+    }
+
+    /// The commit of the deployment that wrote the version.
+    pub fn commit(&self) -> &str {
+        &self.checkout.commit
+    }
+
+    /// Runs the rollback gate for the deployment's commit and, when it opens, restores the
+    /// version under its lock, previews the plan of the deployment's tree and applies exactly it.
+    pub async fn execute(
+        self,
+        deployment: &Deployment<'_>,
+        req: &GateRequest,
+        options: &ApplyOptions,
+    ) -> Result<DeployOutcome, Error> {
+        let mut req = req.clone();
+        req.commit = Some(self.checkout.commit.clone());
+        let verdict = crate::release::gate::evaluate(deployment.policy, deployment.tickets, None, &req);
+        if !verdict.passed() {
+            return Ok(DeployOutcome::refused(verdict));
+        }
+        let store = deployment.state_store(req.env).await;
+        let info = format!("stagegate rollback to state version {} ({})", self.version_id, self.tag);
+        store.restore_locked(&self.component, &self.version_id, &req.deployer, &info).await?;
+        let plan = preview(deployment, req.env, &self.tree, &self.checkout.commit, req.at).await?;
+        deployment.at(&self.tree).run(&req, Some(plan), options).await
+    }
+}
+
+/// [`VersionRollback::resolve`], then [`VersionRollback::execute`].
 pub async fn to_state_version(
     deployment: &Deployment<'_>,
     component: &crate::foundation::component::Component,
@@ -169,14 +258,6 @@ pub async fn to_state_version(
     req: &GateRequest,
     options: &ApplyOptions,
 ) -> Result<DeployOutcome, Error> {
-    let verdict = crate::release::gate::evaluate(deployment.policy, deployment.tickets, None, req);
-    if !verdict.passed() {
-        return Ok(DeployOutcome::refused(verdict));
-    }
-    let store = deployment.state_store(req.env).await;
-    let info = format!("stagegate rollback to state version {version_id}");
-    store.restore_locked(component, version_id, &req.deployer, &info).await?;
-    let commit = req.commit.clone().unwrap_or_default();
-    let plan = preview(deployment, req.env, deployment.repo, &commit, req.at).await?;
-    deployment.run(req, Some(plan), options).await
+    let rollback = VersionRollback::resolve(deployment, req.env, component, version_id).await?;
+    rollback.execute(deployment, req, options).await
 }

@@ -40,6 +40,7 @@ fn record(env: Environment, kind: RecordKind, started: Timestamp, minutes: i64, 
         error: (outcome == Outcome::Failed).then(|| "apply failed".into()),
         committed: None,
         detected: None,
+        states: Vec::new(),
     }
 }
 

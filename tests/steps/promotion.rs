@@ -32,6 +32,9 @@ pub struct ReleaseScene {
     pub(super) verification: Option<VerifyReport>,
     /// A previewed rollback, not yet run.
     pub(super) rollback: Option<TagRollback>,
+    /// The last rollback run: its outcome, or why it could not run. Rollbacks are kept apart
+    /// from `deployments` so that a rollback Then never reads the deployment before it.
+    pub(super) rolled_back: Option<Result<DeployOutcome, String>>,
     /// The lineage of the state version the last rollback to a version went back to.
     pub(super) restored_lineage: Option<String>,
     /// The last rollback drill.

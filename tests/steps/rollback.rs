@@ -59,9 +59,14 @@ impl World {
         let outcome = self
             .with_deployment(true, async |d| rollback.execute(&d, &req, &ApplyOptions::default(), None).await)
             .await;
-        match outcome {
-            Ok(o) => self.release.deployments.push(o),
-            Err(e) => self.release.outcome = Some(Err(e.to_string())),
+        self.release.rolled_back = Some(outcome.map_err(|e| e.to_string()));
+    }
+
+    /// The last rollback's outcome; fails the step when none ran or it could not run.
+    pub(super) fn last_rollback(&self) -> &stagegate::release::deploy::DeployOutcome {
+        match self.release.rolled_back.as_ref().expect("a rollback ran") {
+            Ok(outcome) => outcome,
+            Err(e) => panic!("the rollback could not run: {e}"),
         }
     }
 
@@ -112,8 +117,10 @@ async fn rolled_back(w: &mut World, approvers: String, typed: String) {
 
 #[then("the rollback succeeded with its post-deploy tests passed")]
 async fn rollback_green(w: &mut World) {
-    let d = w.release.deployments.last().expect("a rollback");
+    let d = w.last_rollback();
     assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.tests);
+    let record = d.record.as_ref().expect("a record of the rollback");
+    assert_eq!(record.kind, RecordKind::Rollback, "{record:?}");
 }
 
 #[then("every post-deploy check of DEV passes against the first commit's configuration")]
@@ -139,7 +146,7 @@ async fn rollback_recorded(w: &mut World, tag: String) {
 
 #[then(regex = r"^the rollback is refused by rule (R\d\d)$")]
 async fn rollback_refused(w: &mut World, rule: String) {
-    let d = w.release.deployments.last().expect("a rollback");
+    let d = w.last_rollback();
     let failures: Vec<_> = d.verdict.failures().into_iter().map(|r| r.rule).collect();
     assert_eq!(failures, vec![rule.as_str()], "{}", d.verdict);
     assert!(d.record.is_none());
@@ -170,7 +177,7 @@ async fn apply_previewed(w: &mut World) {
 
 #[then(expr = "the rollback fails with {string} and changes nothing")]
 async fn rollback_stale(w: &mut World, wording: String) {
-    let d = w.release.deployments.last().expect("a rollback ran");
+    let d = w.last_rollback();
     let record = d.record.as_ref().expect("a record of the failed rollback");
     assert!(record.error.as_deref().unwrap_or_default().contains(&wording), "{record:?}");
     assert!(d.report.is_none() && d.tag.is_none());
@@ -234,9 +241,8 @@ async fn rolled_back_to_version(
         .with_deployment(false, async |d| {
             stagegate::release::rollback::to_state_version(&d, &c, &version, &req, &options).await
         })
-        .await
-        .expect("the rollback ran");
-    w.release.deployments.push(outcome);
+        .await;
+    w.release.rolled_back = Some(outcome.map_err(|e| e.to_string()));
 }
 
 #[then(expr = "the {env} state of {string} is at serial {int} with the lineage it had at serial 1")]
@@ -357,7 +363,7 @@ async fn matches_release(w: &mut World, env: String, release: String) {
 
 #[then(regex = r"^DEV matches release (v\d+), with the tenants state's serial raised and its lineage kept$")]
 async fn matches_with_state(w: &mut World, release: String) {
-    let d = w.release.deployments.last().expect("a rollback");
+    let d = w.last_rollback();
     assert!(d.succeeded(), "{}\n{:?}", d.verdict, d.record);
     w.assert_matches(Environment::Dev, &release).await;
     let state = w.store(Environment::Dev).await.read(&component("tenants")).await.expect("read").expect("a state");
