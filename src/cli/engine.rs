@@ -87,7 +87,8 @@ pub enum StateAction {
         #[arg(long, value_parser = parse_component)]
         component: Component,
     },
-    /// List the S3 versions of a component's state, newest first.
+    /// List the S3 versions of a component's state, newest first, each with its serial and the
+    /// recorded deployment (tag, commit) that wrote it.
     Versions {
         #[arg(long, value_parser = parse_env)]
         env: Environment,
@@ -261,22 +262,12 @@ pub async fn state(g: &Global, action: StateAction) -> Result<u8, Error> {
                 }
             }
             StateAction::Versions { env, component } => {
-                let versions = store_for(env).await.versions(&component).await?;
+                let versions = crate::release::history::state_versions(&store_for(env).await, &component).await?;
                 match g.format {
                     Format::Json | Format::Sarif => {
-                        let rows: Vec<_> = versions
-                            .iter()
-                            .map(|v| serde_json::json!({"version_id": v.version_id, "last_modified": v.last_modified, "latest": v.is_latest, "size": v.size}))
-                            .collect();
-                        println!("{}", serde_json::Value::Array(rows));
+                        println!("{}", serde_json::to_string_pretty(&versions).expect("versions serialise"));
                     }
-                    Format::Text => {
-                        for v in &versions {
-                            let when = v.last_modified.map(|t| t.to_string()).unwrap_or_default();
-                            let current = if v.is_latest { "  (current)" } else { "" };
-                            println!("{}  {}  {} bytes{current}", v.version_id, when, v.size);
-                        }
-                    }
+                    Format::Text => versions.iter().for_each(|v| println!("{v}")),
                 }
                 Ok(exit::OK)
             }

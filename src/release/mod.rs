@@ -4,6 +4,7 @@
 pub mod deploy;
 pub mod error;
 pub mod gate;
+pub mod history;
 pub mod ledger;
 pub mod notify;
 pub mod rollback;

@@ -5,6 +5,7 @@ mod cost;
 mod deploy;
 mod drill;
 mod gates;
+mod history;
 mod metrics;
 mod monitor;
 mod notify;

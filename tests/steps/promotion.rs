@@ -35,6 +35,10 @@ pub struct ReleaseScene {
     /// The last rollback run: its outcome, or why it could not run. Rollbacks are kept apart
     /// from `deployments` so that a rollback Then never reads the deployment before it.
     pub(super) rolled_back: Option<Result<DeployOutcome, String>>,
+    /// The plan the last rollback to a tag previewed, as it was shown before it ran.
+    pub(super) rollback_plan: Option<Plan>,
+    /// The last listing of a component's state versions.
+    pub(super) versions: Vec<stagegate::release::history::VersionEntry>,
     /// The lineage of the state version the last rollback to a version went back to.
     pub(super) restored_lineage: Option<String>,
     /// The last rollback drill.

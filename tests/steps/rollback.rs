@@ -49,6 +49,7 @@ impl World {
     /// the in-window change ticket unless `ticket` is false.
     async fn run_rollback(&mut self, rollback: TagRollback, approvers: &str, typed: &str, ticket: bool) {
         let env = rollback.plan.environment;
+        self.release.rollback_plan = Some(rollback.plan.clone());
         let mut req =
             request(env, "release-bot", rollback.commit(), INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
         req.confirmation = Some(stagegate::release::gate::confirmation(typed).expect("a well-formed confirmation"));
@@ -287,7 +288,7 @@ impl World {
         git(&dir, &["commit", "--quiet", "--all", "--message", &format!("release {release}")]);
     }
 
-    fn release_commit(&self, release: &str) -> String {
+    pub(super) fn release_commit(&self, release: &str) -> String {
         let found = git(&self.checkout_dir(), &["log", "--format=%H", "--grep", &format!("^release {release}$")]);
         assert_eq!(found.lines().count(), 1, "release {release}: {found}");
         found

@@ -31,10 +31,11 @@ pub struct StoredState {
 }
 
 /// One S3 version of a component's state, newest first in listings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StateVersion {
     pub version_id: String,
     pub last_modified: Option<Timestamp>,
+    #[serde(rename = "latest")]
     pub is_latest: bool,
     pub size: i64,
 }
