@@ -22,7 +22,7 @@ Feature: One apply at a time per component
   Scenario: two applies of one component at the same moment: exactly one changes it
     When two runs apply the working copy to DEV at the same moment
     Then exactly one apply changed "products"
-    And the other was refused, naming the lock holder or the stale plan
+    And the other was refused by the lock, naming the winner as its holder
 
   @R31 @R22
   Scenario: a crashed apply leaves its lock; force-unlock with its ID, then the rerun converges

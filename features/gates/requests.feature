@@ -77,12 +77,12 @@ Feature: Manual trigger, exact confirmation, main only
       | feature/x       | fails   |
       | mainline        | fails   |
 
-  @R15 @R21
+  @bad-input
   Scenario Outline: <flag> given "<value>" is refused as bad input
     When a gate request is made with <flag> "<value>"
     Then it is refused as bad input naming "<flag>"
 
-    @R15 @R21
+    @bad-input
     Examples:
       | flag            | value               |
       | --change-ticket | CHG1; rm -rf /      |

@@ -119,7 +119,7 @@ Feature: Slack notifications and escalation
     Then the deployment is refused by rule F07 saying "SLACK_WEBHOOK_PROD"
     And nothing was deployed to PROD: no state backend, no tables, no tag, no record
 
-  @R45 @R43
+  @R45
   Scenario: a webhook that fails twice is retried until Slack takes the message
     Given the webhook of "#dev-alerts" answers HTTP 500 to its first 2 requests
     When the checkout's commit is deployed to DEV by "release-bot" approved by nobody

@@ -113,6 +113,12 @@ pub async fn working_copy(w: &mut World) {
 }
 
 #[given(expr = "the working copy has been applied to {env}")]
+async fn has_been_applied(w: &mut World, env: Env) {
+    w.apply_plan(env.0, None, now(), None).await;
+    let report = w.report();
+    assert!(report.succeeded(), "the apply of the Given failed: {report:?}");
+}
+
 #[when(expr = "the working copy is applied to {env}")]
 async fn applied(w: &mut World, env: Env) {
     w.apply_plan(env.0, None, now(), None).await;
@@ -291,8 +297,11 @@ async fn comment_details(w: &mut World) {
 
 #[then(expr = "a new plan for {env} changes nothing")]
 async fn converged(w: &mut World, env: Env) {
-    if let Some(Ok(report)) = &w.release.outcome {
-        assert!(report.succeeded(), "{report:?}");
+    // After an apply, that apply must have succeeded: a refused or failed one is no convergence.
+    match &w.release.outcome {
+        Some(Ok(report)) => assert!(report.succeeded(), "{report:?}"),
+        Some(Err(e)) => panic!("the apply before the new plan was refused: {e}"),
+        None => {}
     }
     let plan = w.plan(env.0, now()).await.expect("a plan");
     assert!(!plan.has_changes(), "{plan}");
@@ -623,26 +632,29 @@ async fn two_runs(w: &mut World) {
     let run = |who: &str| ApplyOptions { who: who.into(), ..Default::default() };
     let (alice, bob) = (run("alice@ci"), run("bob@ci"));
     let (a, b) = tokio::join!(apply(&store, &plan, &repo, now(), &alice), apply(&store, &plan, &repo, now(), &bob));
-    let results: Vec<Result<_, String>> = [a, b].into_iter().map(|r| r.map_err(|e| e.to_string())).collect();
-    let (ok, refused): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-    assert_eq!((ok.len(), refused.len()), (1, 1), "one apply proceeds, one is refused");
-    w.release.outcome = refused.into_iter().next();
+    let (winner, report, refused) = match (a, b) {
+        (Ok(report), Err(e)) => (alice.who, report, e),
+        (Err(e), Ok(report)) => (bob.who, report, e),
+        (a, b) => panic!("one apply proceeds, one is refused: {:?} / {:?}", a.map(|_| "applied"), b.map(|_| "applied")),
+    };
+    w.release.outcome = Some(Err(refused.to_string()));
     w.release.plans = vec![plan];
-    w.release.winning_apply = Some(ok.into_iter().next().and_then(Result::ok).expect("the winner's report"));
+    w.release.winning_apply = Some((winner, report));
 }
 
 #[then(expr = "exactly one apply changed {string}")]
 async fn one_changed(w: &mut World, name: String) {
-    let winner = w.release.winning_apply.as_ref().expect("the winner");
+    let (_, winner) = w.release.winning_apply.as_ref().expect("the winner");
     let ops = winner.components.iter().find(|c| c.component == name).map(|c| c.operations.join("; "));
     assert!(ops.is_some_and(|ops| ops.contains("create index")), "{winner:?}");
 }
 
-#[then("the other was refused, naming the lock holder or the stale plan")]
+#[then("the other was refused by the lock, naming the winner as its holder")]
 async fn other_refused(w: &mut World) {
     let Some(Err(e)) = &w.release.outcome else { panic!("no refusal") };
-    let locked = e.contains("Error acquiring the state lock") && e.contains("@ci");
-    assert!(locked || e.contains("Saved plan is stale"), "{e}");
+    let (winner, _) = w.release.winning_apply.as_ref().expect("the winner");
+    assert!(e.contains("Error acquiring the state lock"), "{e}");
+    assert!(e.contains(&format!("Who:       {winner}\n")), "the holder is not {winner}: {e}");
 }
 
 #[given(expr = "a stagegate apply to DEV was killed while it held the lock of {string}")]

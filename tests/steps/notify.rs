@@ -134,6 +134,24 @@ fn texts(message: &Value) -> Vec<String> {
 
 #[given("a Slack sink on this machine holds the webhook of every channel")]
 async fn sink(w: &mut World) {
+    start_sink(w).await;
+}
+
+impl World {
+    /// The sink's base URL (`http://127.0.0.1:PORT`).
+    pub(super) fn slack_sink(&self) -> String {
+        self.observed.slack.base.clone().expect("a Slack sink was started")
+    }
+
+    /// Every message the sink received, on any channel.
+    pub(super) fn slack_messages(&self) -> Vec<Value> {
+        let r = self.observed.slack.sink.received.lock().expect("received");
+        r.messages.values().flatten().cloned().collect()
+    }
+}
+
+/// Starts the scenario's Slack sink on a free local port.
+pub(super) async fn start_sink(w: &mut World) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a local port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let app = axum::Router::new()

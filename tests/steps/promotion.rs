@@ -25,7 +25,7 @@ pub struct ReleaseScene {
     /// The address of the resource the last plan step checked, for the steps about that change.
     pub(super) focus: Option<String>,
     /// Of two applies run at the same moment, the report of the one that proceeded.
-    pub(super) winning_apply: Option<ApplyReport>,
+    pub(super) winning_apply: Option<(String, ApplyReport)>,
     /// Deployments (and rollbacks) run in this scenario, in order.
     pub(super) deployments: Vec<DeployOutcome>,
     /// The last verification or post-deploy tests of an environment.

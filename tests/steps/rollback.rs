@@ -71,10 +71,16 @@ impl World {
         }
     }
 
-    async fn pitr_of_tenants(&mut self) -> bool {
-        let clients = self.clients(Environment::Dev).await;
-        let t = stagegate::engine::live::read_table(&clients, "tenants").await.expect("read").expect("the table");
-        t.attributes["point_in_time_recovery"] == json!(true)
+    /// Whether `table` has point-in-time recovery on in `env`, as DynamoDB itself answers.
+    async fn pitr_of(&mut self, env: Environment, table: &str) -> bool {
+        let clients = self.clients(env).await;
+        let out = clients.dynamodb.describe_continuous_backups().table_name(table).send().await;
+        let status = out
+            .expect("DescribeContinuousBackups")
+            .continuous_backups_description()
+            .and_then(|d| d.point_in_time_recovery_description())
+            .and_then(|p| p.point_in_time_recovery_status().cloned());
+        status == Some(aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled)
     }
 }
 
@@ -154,8 +160,8 @@ async fn rollback_refused(w: &mut World, rule: String) {
 }
 
 #[then(expr = "point-in-time recovery of {string} is still off in DEV")]
-async fn still_off(w: &mut World, _table: String) {
-    assert!(!w.pitr_of_tenants().await);
+async fn still_off(w: &mut World, table: String) {
+    assert!(!w.pitr_of(Environment::Dev, &table).await, "point-in-time recovery of {table} is on");
 }
 
 #[given(expr = "the rollback of DEV to {string} has been previewed")]
@@ -255,9 +261,7 @@ async fn serial_and_lineage(w: &mut World, env: Env, name: String, serial: u64) 
 
 #[then(expr = "point-in-time recovery of {string} is on again in {env}")]
 async fn on_again(w: &mut World, table: String, env: Env) {
-    let clients = w.clients(env.0).await;
-    let t = stagegate::engine::live::read_table(&clients, &table).await.expect("read").expect("the table");
-    assert_eq!(t.attributes["point_in_time_recovery"], json!(true));
+    assert!(w.pitr_of(env.0, &table).await, "point-in-time recovery of {table} is off in {}", env.0);
 }
 
 // Releases: commits that each tag the tenants table and mark the welcome template with their

@@ -26,6 +26,8 @@ pub struct StateScene {
     refusal: Option<StateError>,
     /// The last lock item read from a lock table.
     lock_item: Option<LockItem>,
+    /// The environment whose state bucket the last "has the state bucket" step found.
+    bucket: Option<Environment>,
 }
 
 /// An item of a lock table, as Terraform writes it.
@@ -104,38 +106,36 @@ async fn has_bucket(w: &mut World, account: String, bucket: String) {
     let store = w.store(env).await;
     assert_eq!(store.bucket(), bucket);
     assert!(store.inspect().await.expect("inspect").bucket_exists, "{bucket} does not exist in {account}");
+    w.state.bucket = Some(env);
+}
+
+impl World {
+    /// What "that bucket" looks like: the bucket the step before found, which must exist.
+    async fn that_bucket(&mut self) -> (String, stagegate::engine::state::StateBucketReport) {
+        let env = self.state.bucket.expect("a step named the bucket");
+        let store = self.store(env).await;
+        let report = store.inspect().await.expect("inspect");
+        assert!(report.bucket_exists, "{} does not exist", store.bucket());
+        (store.bucket().to_owned(), report)
+    }
 }
 
 #[then("that bucket keeps every version of every object")]
 async fn versioned(w: &mut World) {
-    for env in Environment::ALL {
-        let store = w.store(env).await;
-        let r = store.inspect().await.expect("inspect");
-        assert!(!r.bucket_exists || r.versioning_enabled, "{} is not versioned", store.bucket());
-    }
+    let (bucket, r) = w.that_bucket().await;
+    assert!(r.versioning_enabled, "{bucket} is not versioned");
 }
 
 #[then("that bucket encrypts objects at rest by default")]
 async fn encrypted(w: &mut World) {
-    for env in Environment::ALL {
-        let store = w.store(env).await;
-        let r = store.inspect().await.expect("inspect");
-        assert!(!r.bucket_exists || r.encryption.is_some(), "{} has no default encryption", store.bucket());
-    }
+    let (bucket, r) = w.that_bucket().await;
+    assert!(r.encryption.is_some(), "{bucket} has no default encryption");
 }
 
 #[then("that bucket blocks all four kinds of public access")]
 async fn private(w: &mut World) {
-    for env in Environment::ALL {
-        let store = w.store(env).await;
-        let r = store.inspect().await.expect("inspect");
-        assert!(
-            !r.bucket_exists || r.public_access_block == [true; 4],
-            "{}: {:?}",
-            store.bucket(),
-            r.public_access_block
-        );
-    }
+    let (bucket, r) = w.that_bucket().await;
+    assert_eq!(r.public_access_block, [true; 4], "{bucket}");
 }
 
 #[then(expr = "account {word} has the lock table {string} keyed by LockID")]
