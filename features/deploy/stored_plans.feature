@@ -43,3 +43,14 @@ Feature: Stored plans expire and go stale
     Then the apply is refused with "Saved plan is stale"
     And the products table in account 536580886816 has no index "sku-index"
     And the DEV state of component "products" is at serial 2
+
+  @R13
+  Scenario: a stored plan is refused when the state was replaced by another lineage, even at its serial
+    A state pushed from elsewhere (another Terraform working directory, a restore from a backup)
+    can have the very serial the plan was made against: the lineage still tells it apart.
+
+    Given a DEV plan of the working copy is stored
+    And the DEV state of "products" was replaced by a state of another lineage at the serial the plan was made against
+    When the stored plan is applied
+    Then the apply is refused with "Saved plan is stale"
+    And the products table in account 536580886816 has no index "sku-index"

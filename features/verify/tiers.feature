@@ -21,11 +21,12 @@ Feature: Post-deploy tests tiered by environment
   Scenario Outline: <env> runs the <tier> tier
     When the post-deploy tests of <env> run
     Then they include <n> <tier> checks, all passing, saying "<says>"
+    And on each table of <env> they performed exactly the item operations "<operations>"
     And every table of <env> is empty afterwards
 
     @R24
     Examples:
-      | env  | tier        | n | says                                           |
-      | DEV  | basic       | 0 | -                                              |
-      | SIT  | integration | 3 | written, read back and found through           |
-      | PROD | smoke       | 3 | the read path answers; nothing written         |
+      | env  | tier        | n | says                                   | operations                         |
+      | DEV  | basic       | 0 | -                                      | none                               |
+      | SIT  | integration | 3 | written, read back and found through   | PutItem, GetItem, Query, DeleteItem |
+      | PROD | smoke       | 3 | the read path answers; nothing written | GetItem                            |

@@ -468,6 +468,23 @@ async fn store_plan(w: &mut World, instant: jiff::Timestamp) {
     w.release.plans.push(plan);
 }
 
+#[given(
+    expr = "the DEV state of {string} was replaced by a state of another lineage at the serial the plan was made against"
+)]
+async fn other_lineage_same_serial(w: &mut World, name: String) {
+    let plan = Plan::load(&w.stored_plan_path()).expect("the stored plan");
+    let planned = plan.components.iter().find(|c| c.component == name).expect("the component was planned");
+    let store = w.store(Environment::Dev).await;
+    let c = component(&name);
+    let current = store.read(&c).await.expect("read").expect("a state").state;
+    let mut other = stagegate::engine::state::TerraformState::new();
+    (other.serial, other.resources) = (planned.serial, current.resources);
+    assert_ne!(Some(&other.lineage), planned.lineage.as_ref());
+    let lock = store.lock(&c, OPERATION_APPLY, "terraform@laptop", "state push").await.expect("lock");
+    store.write(&c, &other, &lock).await.expect("write");
+    store.unlock(&c, &lock.id).await.expect("unlock");
+}
+
 #[when("the stored plan is applied")]
 async fn apply_stored(w: &mut World) {
     let plan = Plan::load(&w.stored_plan_path()).expect("the stored plan");

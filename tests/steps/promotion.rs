@@ -37,6 +37,10 @@ pub struct ReleaseScene {
     pub(super) rolled_back: Option<Result<DeployOutcome, String>>,
     /// The plan the last rollback to a tag previewed, as it was shown before it ran.
     pub(super) rollback_plan: Option<Plan>,
+    /// The AWS calls the last post-deploy tests made (R24), as the SDK sent them.
+    pub(super) test_calls: Option<stagegate::aws::ActionRecorder>,
+    /// The current state's serial just before a plain copy over it (F03).
+    pub(super) serial_before_copy: Option<u64>,
     /// The last listing of a component's state versions.
     pub(super) versions: Vec<stagegate::release::history::VersionEntry>,
     /// The lineage of the state version the last rollback to a version went back to.

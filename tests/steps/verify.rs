@@ -93,9 +93,44 @@ async fn tiered(w: &mut World, env: Env) {
     let desired = DesiredEnvironment::load(&repo, env.0).expect("desired");
     let tier =
         stagegate::foundation::policy::Pipeline::load(&dir).expect("policy").environment(env.0).post_deploy_tests;
-    let clients = w.clients(env.0).await;
+    let endpoint = w.endpoint().await;
+    let recorder = stagegate::aws::ActionRecorder::default();
+    let clients =
+        stagegate::aws::AwsClients::recording(&endpoint, env.0, stagegate::aws::DEFAULT_REGION, recorder.clone()).await;
     w.release.verification =
         Some(stagegate::release::verify::post_deploy_tests(&clients, &desired, tier, &dir).await.expect("tests ran"));
+    w.release.test_calls = Some(recorder);
+}
+
+/// The DynamoDB item operations (reads and writes of items, not of tables).
+const ITEM_OPERATIONS: [&str; 9] = [
+    "PutItem",
+    "GetItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
+
+#[then(expr = "on each table of {env} they performed exactly the item operations {string}")]
+async fn item_operations(w: &mut World, env: Env, wanted: String) {
+    let recorder = w.release.test_calls.as_ref().expect("the post-deploy tests ran while recording");
+    let wanted: std::collections::BTreeSet<&str> = wanted.split(", ").filter(|op| *op != "none").collect();
+    for table in ["campaigns", "products", "tenants"] {
+        let arn = format!("arn:aws:dynamodb:{}:{}:table/{table}", stagegate::aws::DEFAULT_REGION, env.0.account_id());
+        let performed: std::collections::BTreeSet<String> = recorder
+            .calls()
+            .into_iter()
+            .filter(|c| c.resource.as_deref().is_some_and(|r| r == arn || r.starts_with(&format!("{arn}/"))))
+            .filter_map(|c| c.action.strip_prefix("dynamodb:").map(str::to_owned))
+            .filter(|op| ITEM_OPERATIONS.contains(&op.as_str()))
+            .collect();
+        let performed: std::collections::BTreeSet<&str> = performed.iter().map(String::as_str).collect();
+        assert_eq!(performed, wanted, "{table} in {}", env.0);
+    }
 }
 
 #[then(expr = "they include {int} {word} checks, all passing, saying {string}")]
