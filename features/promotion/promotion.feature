@@ -59,6 +59,15 @@ Feature: Promotion DEV → SIT → PROD, tagged and recorded
     Then the deployment is refused by rule R14 saying "not a manual dispatch"
     And nothing was deployed to DEV: no state backend, no tables, no tag, no record
 
+  @R18
+  Scenario: a deployment whose only approval is 25 hours old is refused and changes nothing
+    Every deployment and rollback in this suite carries approvals given two hours before it, as
+    GitHub records them; this one's approval has outlived the policy's 24 hours.
+
+    When the checkout's commit is deployed to DEV by "release-bot" with approvals from "lead-developer" given 25 hours before
+    Then the deployment is refused by rule R18 and rule R16 saying "not counted: lead-developer"
+    And nothing was deployed to DEV: no state backend, no tables, no tag, no record
+
   @R23 @F10
   Scenario: two deployments to one environment in the same second get distinct tags that still sort
     The LLD tags to the second, so a second deployment in the same second would collide. The

@@ -10,7 +10,6 @@ use stagegate::foundation::policy::Pipeline;
 use stagegate::foundation::repo::Repo;
 use stagegate::foundation::tickets::FileTickets;
 use stagegate::release::deploy::Deployment;
-use stagegate::release::gate::Approval;
 use stagegate::release::ledger::{self, RecordKind};
 use stagegate::release::rollback::{LAST_GOOD, TagRollback, last_good};
 use stagegate::release::verify::verify;
@@ -27,13 +26,15 @@ impl World {
         git(&self.checkout_dir(), &["rev-list", "--max-parents=0", "HEAD"])
     }
 
-    /// The deployment of this scenario's checkout, under its own policy and tickets.
-    pub(super) async fn with_deployment<T>(&mut self, notify: bool, work: impl AsyncFnOnce(Deployment<'_>) -> T) -> T {
+    /// The deployment of this scenario's checkout, under its own policy and tickets, notifying
+    /// the scenario's Slack sink (started on first use) through every webhook not left unset.
+    pub(super) async fn with_deployment<T>(&mut self, work: impl AsyncFnOnce(Deployment<'_>) -> T) -> T {
         let dir = self.checkout_dir();
         let repo = Repo::open(&dir).expect("the checkout");
         let endpoint = self.endpoint().await;
         let (policy, tickets) = (Pipeline::load(&dir).expect("policy"), FileTickets::load(&dir).expect("tickets"));
-        let notifier = if notify { self.notifier(&policy) } else { None };
+        super::notify::ensure_sink(self).await;
+        let notifier = self.notifier(&policy);
         let deployment =
             Deployment::new(&endpoint, DEFAULT_REGION, &repo, &policy, &tickets).with_notifier(notifier.as_ref());
         work(deployment).await
@@ -42,7 +43,7 @@ impl World {
     /// Previews a rollback of `env` to `tag` (or last-good), as `stagegate rollback` does.
     async fn preview_rollback(&mut self, env: Environment, tag: &str) -> TagRollback {
         let at = INSIDE_EVERY_WINDOW.parse().expect("an instant");
-        self.with_deployment(false, async |d| TagRollback::prepare(&d, env, tag, at).await.expect("a preview")).await
+        self.with_deployment(async |d| TagRollback::prepare(&d, env, tag, at).await.expect("a preview")).await
     }
 
     /// Runs a previewed rollback of `plan`'s environment inside every window; PROD's request names
@@ -53,12 +54,15 @@ impl World {
         let mut req =
             request(env, "release-bot", rollback.commit(), INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
         req.confirmation = Some(stagegate::release::gate::confirmation(typed).expect("a well-formed confirmation"));
-        req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
+        req.approvals = super::promotion::approvals(approvers, req.at, super::promotion::APPROVED_HOURS_BEFORE);
         if env == Environment::Prod && ticket {
             req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
         }
         let outcome = self
-            .with_deployment(true, async |d| rollback.execute(&d, &req, &ApplyOptions::default(), None).await)
+            .with_deployment(async |d| {
+                req.slack_configured = d.notifier.is_some_and(|n| n.configured(env));
+                rollback.execute(&d, &req, &ApplyOptions::default(), None).await
+            })
             .await;
         self.release.rolled_back = Some(outcome.map_err(|e| e.to_string()));
     }
@@ -245,13 +249,14 @@ async fn rolled_back_to_version(
     let commit = git(&dir, &["rev-parse", "HEAD"]);
     let mut req = request(env, "release-bot", &commit, INSIDE_EVERY_WINDOW.parse().expect("an instant"), true);
     req.confirmation = Some(stagegate::release::gate::confirmation(&typed).expect("a well-formed confirmation"));
-    req.approvals = approvers.split('"').skip(1).step_by(2).map(|w| Approval { who: w.into(), at: None }).collect();
+    req.approvals = super::promotion::approvals(&approvers, req.at, super::promotion::APPROVED_HOURS_BEFORE);
     if env == Environment::Prod {
         req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
     }
     let options = ApplyOptions::default();
     let outcome = w
-        .with_deployment(false, async |d| {
+        .with_deployment(async |d| {
+            req.slack_configured = d.notifier.is_some_and(|n| n.configured(env));
             stagegate::release::rollback::to_state_version(&d, &c, &version, &req, &options).await
         })
         .await;
