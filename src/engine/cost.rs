@@ -78,11 +78,11 @@ pub struct CostEstimate {
 fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CostError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CostError::Unreadable { path: path.display().to_string(), reason: e.to_string() })?;
-    serde_norway::from_str(&text).map_err(|e| {
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        let reason = e.to_string();
-        let reason = reason.split(" at line ").next().unwrap_or(&reason).to_owned();
-        CostError::Invalid { path: path.display().to_string(), line, column, reason }
+    crate::foundation::yaml::from_str(&text).map_err(|e| CostError::Invalid {
+        path: path.display().to_string(),
+        line: e.line,
+        column: e.column,
+        reason: e.reason,
     })
 }
 

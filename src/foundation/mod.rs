@@ -10,6 +10,7 @@ pub mod git;
 pub mod policy;
 pub mod repo;
 pub mod tickets;
+pub mod yaml;
 
 /// An error and its causes in one line, each cause once.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {

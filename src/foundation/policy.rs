@@ -261,16 +261,11 @@ impl Pipeline {
             column,
             reason,
         };
-        let pipeline: Pipeline = serde_norway::from_str(text).map_err(|e| {
-            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-            // The location is part of the message already; keep the reason alone.
-            let reason = e.to_string();
-            let reason = reason.split(" at line ").next().unwrap_or(&reason).to_owned();
-            invalid(line, column, reason)
-        })?;
+        let pipeline: Pipeline =
+            crate::foundation::yaml::from_str(text).map_err(|e| invalid(e.line, e.column, e.reason))?;
         for env in Environment::ALL {
             let p = pipeline.environment(env);
-            let line = line_of(text, &format!("  {}:", env.name()));
+            let line = crate::foundation::yaml::line_starting(text, &format!("  {}:", env.name()));
             if p.account_id != env.account_id() {
                 return Err(invalid(
                     line,
@@ -309,7 +304,7 @@ impl Pipeline {
         ] {
             if pipeline.channel(&rule.channel).is_none() {
                 return Err(invalid(
-                    line_of(text, &format!("    {name}:")),
+                    crate::foundation::yaml::line_starting(text, &format!("    {name}:")),
                     1,
                     format!(
                         "notifications.escalation.{name}.channel {:?} is neither an environment's slack.channel \
@@ -344,8 +339,4 @@ impl Pipeline {
         let i = self.promotion.iter().position(|e| *e == env)?;
         i.checked_sub(1).map(|j| self.promotion[j])
     }
-}
-
-fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.starts_with(needle)).map_or(0, |i| i + 1)
 }

@@ -93,8 +93,8 @@ impl ChangeWindow {
 pub enum TicketError {
     #[error("{path}: cannot read: {reason}")]
     Unreadable { path: String, reason: String },
-    #[error("{path}: {reason}")]
-    Invalid { path: String, reason: String },
+    #[error("{path}:{line}:{column}: {reason}")]
+    Invalid { path: String, line: usize, column: usize, reason: String },
 }
 
 /// Where change tickets come from.
@@ -123,20 +123,22 @@ impl FileTickets {
         }
         let text = std::fs::read_to_string(&path)
             .map_err(|e| TicketError::Unreadable { path: path.display().to_string(), reason: e.to_string() })?;
-        let file: TicketsFile = serde_norway::from_str(&text)
-            .map_err(|e| TicketError::Invalid { path: path.display().to_string(), reason: e.to_string() })?;
+        let invalid = |line: usize, column: usize, reason: String| TicketError::Invalid {
+            path: path.display().to_string(),
+            line,
+            column,
+            reason,
+        };
+        let file: TicketsFile =
+            crate::foundation::yaml::from_str(&text).map_err(|e| invalid(e.line, e.column, e.reason))?;
         for t in &file.tickets {
+            // The ticket's own line: where its id is written.
+            let line = text.lines().position(|l| l.contains(t.id.as_str())).map_or(0, |i| i + 1);
             if !TICKET_ID.is_match(&t.id) {
-                return Err(TicketError::Invalid {
-                    path: path.display().to_string(),
-                    reason: format!("ticket id {:?} is not CHG followed by 7 digits", t.id),
-                });
+                return Err(invalid(line, 0, format!("ticket id {:?} is not CHG followed by 7 digits", t.id)));
             }
             if t.window.end <= t.window.start {
-                return Err(TicketError::Invalid {
-                    path: path.display().to_string(),
-                    reason: format!("{}: window ends before it starts", t.id),
-                });
+                return Err(invalid(line, 0, format!("{}: window ends before it starts", t.id)));
             }
         }
         Ok(FileTickets { tickets: file.tickets })

@@ -150,6 +150,19 @@ fn template_edit(w: &mut World, template: String, old: String, new: String) {
     });
 }
 
+#[given(expr = "the repo's {string} has {string} replaced by {string}")]
+fn file_edit(w: &mut World, file: String, old: String, new: String) {
+    w.stage1.repo.edit(&file, |text| {
+        assert!(text.contains(&old), "{file} has no {old:?}");
+        text.replacen(&old, &new, 1)
+    });
+}
+
+#[given(expr = "the repo's {string} ends with the line {string}")]
+fn file_append(w: &mut World, file: String, line: String) {
+    w.stage1.repo.edit(&file, |text| format!("{}\n{line}\n", text.trim_end_matches('\n')));
+}
+
 #[when("the repo is validated")]
 fn validated(w: &mut World) {
     w.stage1.repo.outcome = Some(match stagegate::checks::validate::validate(w.stage1.repo.root()) {

@@ -121,6 +121,8 @@ pub struct PolicyDocument {
 /// Why a document is not a usable policy.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
+    #[error("line {line}, column {column}: {reason}")]
+    Syntax { line: usize, column: usize, reason: String },
     #[error("not an IAM policy document: {0}")]
     Shape(String),
     #[error("Version must be \"2012-10-17\" (found {0:?}); without it policy variables are read literally")]
@@ -143,7 +145,11 @@ pub enum PolicyKind {
 impl PolicyDocument {
     pub fn parse(text: &str, kind: PolicyKind) -> Result<PolicyDocument, PolicyError> {
         let shape = |e: serde_json::Error| PolicyError::Shape(e.to_string());
-        let value: Value = serde_json::from_str(text).map_err(shape)?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            let reason = e.to_string();
+            let reason = reason.split(" at line ").next().unwrap_or(&reason).to_owned();
+            PolicyError::Syntax { line: e.line(), column: e.column(), reason }
+        })?;
         // Each statement alone, so that a wrong field is named rather than lost in `OneOrMany`.
         let statements = match value.get("Statement") {
             Some(Value::Array(list)) => list.clone(),

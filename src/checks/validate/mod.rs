@@ -1,11 +1,13 @@
 //! `stagegate validate`: LLD Stage 1 (7.2.1, 7.3.2, 7.3.3) as one pass over an infra repo —
 //! JSON syntax (R01), table definitions and item schemas (R02), environment files (R03),
-//! templates (R07, R08, R09) — with every finding at its file, line and column.
+//! templates (R07, R08, R09), and every other file the pipeline reads (R64) — with every finding
+//! at its file, line and column.
 
 pub mod diagnostic;
 pub mod environment;
 mod items;
 pub mod json;
+pub mod repo_files;
 pub mod source;
 pub mod table;
 
@@ -35,6 +37,8 @@ pub struct Timings {
     pub schemas: Duration,
     pub environments: Duration,
     pub templates: Duration,
+    /// `pipeline.yml`, change tickets, cost files and IAM policies.
+    pub pipeline_files: Duration,
     pub total: Duration,
 }
 
@@ -73,10 +77,11 @@ impl Report {
         let t = &self.timings;
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         format!(
-            "schemas       {:>9.1} ms\nenvironments  {:>9.1} ms\ntemplates     {:>9.1} ms\ntotal         {:>9.1} ms ({} files)\n",
+            "schemas       {:>9.1} ms\nenvironments  {:>9.1} ms\ntemplates     {:>9.1} ms\npipeline files{:>9.1} ms\ntotal         {:>9.1} ms ({} files)\n",
             ms(t.schemas),
             ms(t.environments),
             ms(t.templates),
+            ms(t.pipeline_files),
             ms(t.total),
             self.files
         )
@@ -171,8 +176,14 @@ pub fn validate(dir: &Path) -> Result<Report, ValidateError> {
     diagnostics.extend(parallel(&templates, |rel| crate::checks::template::check(&root, rel)));
     timings.templates = t.elapsed();
 
+    let t = Instant::now();
+    let (others, found) = repo_files::check_all(&root);
+    diagnostics.extend(found);
+    timings.pipeline_files = t.elapsed();
+
     timings.total = started.elapsed();
-    Ok(Report { repo: root, files: schemas.len() + environments + templates.len(), diagnostics, timings })
+    let files = schemas.len() + environments + templates.len() + others;
+    Ok(Report { repo: root, files, diagnostics, timings })
 }
 
 /// Runs `check` on every file, on all cores, keeping the files' order in the result.
