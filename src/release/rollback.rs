@@ -103,7 +103,9 @@ impl TagCheckout {
 
 /// R32: a rollback to a deployment tag, prepared and not yet run: the tag resolved (`last-good` or
 /// a named tag), its tree checked out, and the plan that returns the environment to it
-/// previewed. [`TagRollback::execute`] applies exactly that plan (F09).
+/// previewed. [`TagRollback::execute`] applies exactly that plan (F09), whose variables come from
+/// the tag's own var file, and tests the result against the same tree (F15: the LLD applies with
+/// neither the plan nor the var file it previewed with).
 #[derive(Debug)]
 pub struct TagRollback {
     pub tag: String,
