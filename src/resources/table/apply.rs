@@ -182,11 +182,21 @@ async fn create_table(
         Ok(_) => ops.push(format!("CreateTable {name}")),
         // The SDK retries a CreateTable answered with a 500, and the first attempt may have made
         // the table: under the state lock, a table of this very definition is that one.
-        Err(e)
-            if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception())
-                && is_this_definition(clients, name, after).await =>
-        {
-            ops.push(format!("CreateTable {name} (retried; the table an earlier attempt made is this definition's)"));
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+            match differences(clients, name, after).await {
+                Some(d) if d.is_empty() => ops.push(format!(
+                    "CreateTable {name} (retried; the table an earlier attempt made is this definition's)"
+                )),
+                Some(d) => {
+                    return Err(format!(
+                        "CreateTable {name}: the table exists, yet differs from its definition in {}: an earlier \
+                         attempt of this create (retried by the SDK after an error) made it incompletely, or \
+                         someone else did",
+                        d.join(", ")
+                    ));
+                }
+                None => return Err(sdk("CreateTable", name)(e)),
+            }
         }
         Err(e) => return Err(sdk("CreateTable", name)(e)),
     }
@@ -200,19 +210,19 @@ async fn create_table(
     Ok(())
 }
 
-/// Whether the live table `name` has the keys, indexes, billing and encryption of `after`.
-async fn is_this_definition(clients: &AwsClients, name: &str, after: &BTreeMap<String, Value>) -> bool {
-    let Ok(Some(live)) = crate::resources::table::live::read_table(clients, name).await else { return false };
-    [
+/// Where the live table `name` differs from `after` in keys, indexes, billing and encryption
+/// (empty: it is this definition's table); `None` when it cannot be read.
+async fn differences(clients: &AwsClients, name: &str, after: &BTreeMap<String, Value>) -> Option<Vec<&'static str>> {
+    let live = crate::resources::table::live::read_table(clients, name).await.ok()??;
+    let compared = [
         "hash_key",
         "range_key",
         "global_secondary_indexes",
         "local_secondary_indexes",
         "billing_mode",
         "server_side_encryption",
-    ]
-    .iter()
-    .all(|a| live.attributes.get(*a) == after.get(*a))
+    ];
+    Some(compared.into_iter().filter(|a| live.attributes.get(*a) != after.get(*a)).collect())
 }
 
 async fn set_pitr(clients: &AwsClients, name: &str, on: bool, ops: &mut Vec<String>) -> Result<(), String> {
