@@ -13,6 +13,11 @@
 //! A filter that selects no scenario fails the run. Reports go to `target/cucumber/`:
 //! `junit.xml`, `report.json`, and `slowest.txt` (every scenario's time, slowest first; the ten
 //! slowest are printed at the end).
+//!
+//! `STAGEGATE_BACKEND=localstack` runs it on LocalStack instead of moto. A scenario tagged
+//! `@needs-backup` (or another capability's tag) is not run on a backend that lacks it: the
+//! summary lists it under "not run on BACKEND: needs ..." with the count, and it is neither
+//! passed nor failed.
 
 mod harness;
 mod steps;
@@ -30,6 +35,7 @@ use cucumber::writer::{self, Coloring, Verbosity};
 use cucumber::{Event, World as _, Writer, WriterExt as _, cli, event, parser};
 
 use harness::Harness;
+use stagegate::emulator::Capability;
 use steps::World;
 
 const TEST_NAME: &str = "conformance";
@@ -213,7 +219,17 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
         println!("0 passed, 0 failed");
         return ExitCode::SUCCESS;
     }
-    let harness = Harness::new(args.test_threads);
+    let choice = match harness::backend_choice() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let harness = Harness::new(choice, args.test_threads);
+    let flavor = harness.flavor().await;
+    let not_run = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(Capability, String)>::new()));
+    let set_aside = not_run.clone();
 
     let dir = report_dir();
     if let Err(e) = fs::create_dir_all(&dir) {
@@ -269,6 +285,21 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
             let tagged = tags.as_ref().is_none_or(|t| {
                 t.eval(feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter()))
             });
+            // What the backend lacks: set aside, listed in the summary, never counted as passed.
+            let lacking = feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| &r.tags))
+                .chain(scenario.tags.iter())
+                .filter_map(|t| Capability::from_tag(t))
+                .find(|c| !flavor.has(*c));
+            if let (true, Some(capability)) = (named && tagged, lacking) {
+                set_aside
+                    .lock()
+                    .expect("not-run list")
+                    .push((capability, format!("{}: {}", feature.name, scenario.name)));
+                return false;
+            }
             let run = named && tagged;
             if run {
                 counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -286,6 +317,7 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     let passed = stats.passed;
     timings.report(&dir);
     println!("reports: {}", dir.display());
+    print_not_run(flavor, &not_run.lock().expect("not-run list"));
     if filtered && selected.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         eprintln!("conformance: no scenario matches the filter; tags are filters that start with @ (cargo test @R30)");
         println!("{passed} passed, {failed} failed");
@@ -296,6 +328,20 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// "not run on localstack: needs AWS Backup (N)" per capability, each scenario named below it.
+fn print_not_run(flavor: stagegate::emulator::Flavor, not_run: &[(Capability, String)]) {
+    let mut by_capability: std::collections::BTreeMap<Capability, Vec<&str>> = Default::default();
+    for (c, name) in not_run {
+        by_capability.entry(*c).or_default().push(name);
+    }
+    for (capability, names) in by_capability {
+        println!("not run on {flavor}: needs {capability} ({})", names.len());
+        for name in names {
+            println!("  - {name}");
+        }
     }
 }
 

@@ -5,16 +5,31 @@
 
 use std::sync::{Arc, Mutex};
 
-use stagegate::emulator::{BackendChoice, Emulator, EmulatorError, Endpoint};
+use stagegate::emulator::{BackendChoice, BackgroundEmulator, Emulator, EmulatorError, Endpoint, Flavor};
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 
 /// Overrides how many emulators (and so scenarios at a time) the suite uses.
 const POOL_VAR: &str = "STAGEGATE_EMULATORS";
+/// Chooses the suite's backend: `localstack` (the container where Docker runs, else host
+/// mode), `local` (moto) or `auto` (the default: what `--backend auto` picks).
+pub const BACKEND_VAR: &str = "STAGEGATE_BACKEND";
+
+/// The backend [`BACKEND_VAR`] asks for; anything unknown is refused by the suite.
+pub fn backend_choice() -> Result<BackendChoice, String> {
+    match std::env::var(BACKEND_VAR) {
+        Ok(v) if !v.trim().is_empty() => match v.parse::<BackendChoice>() {
+            Ok(c @ (BackendChoice::Auto | BackendChoice::Local | BackendChoice::Localstack)) => Ok(c),
+            _ => Err(format!("{BACKEND_VAR}={v:?}: expected localstack, local or auto")),
+        },
+        _ => Ok(BackendChoice::Auto),
+    }
+}
 
 #[derive(Clone)]
 pub struct Harness(Arc<Shared>);
 
 struct Shared {
+    choice: BackendChoice,
     wanted: usize,
     pool: OnceCell<Result<Pool, String>>,
 }
@@ -27,15 +42,15 @@ struct Pool {
 }
 
 impl Pool {
-    /// Starts the backend `auto` selects (external, background, LocalStack, moto); only
-    /// emulators stagegate starts itself are multiplied, a borrowed one is shared.
-    async fn start(wanted: usize) -> Result<Pool, EmulatorError> {
-        let first = Emulator::start(BackendChoice::Auto, None).await?;
+    /// Starts the backend `choice` selects (under auto: external, background, LocalStack,
+    /// moto); only emulators stagegate starts itself are multiplied, a borrowed one is shared.
+    async fn start(choice: BackendChoice, wanted: usize) -> Result<Pool, EmulatorError> {
+        let first = Emulator::start(choice, None).await?;
         first.reset().await?;
-        let size = if first.moto_pid().is_some() { wanted } else { 1 };
+        let size = if first.is_owned() { wanted } else { 1 };
         let description = first.endpoint().to_string();
+        let more: Vec<_> = (1..size).map(|_| first.start_another()).collect();
         let mut emulators = vec![first];
-        let more = (1..size).map(|_| Emulator::start_moto());
         for started in futures::future::join_all(more).await {
             emulators.push(started?);
         }
@@ -44,14 +59,35 @@ impl Pool {
 }
 
 impl Harness {
-    pub fn new(test_threads: Option<usize>) -> Harness {
+    pub fn new(choice: BackendChoice, test_threads: Option<usize>) -> Harness {
         let wanted = std::env::var(POOL_VAR)
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .or(test_threads)
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 4))
             .max(1);
-        Harness(Arc::new(Shared { wanted, pool: OnceCell::new() }))
+        Harness(Arc::new(Shared { choice, wanted, pool: OnceCell::new() }))
+    }
+
+    /// The kind of emulator the pool will hold, known before any starts, so that scenarios
+    /// needing what it lacks can be set aside (and listed) before the run.
+    pub async fn flavor(&self) -> Flavor {
+        match self.0.choice {
+            BackendChoice::Localstack => Flavor::LocalStack,
+            BackendChoice::Local => Flavor::Moto,
+            _ => {
+                let explicit = [stagegate::emulator::ENDPOINT_VAR, stagegate::emulator::AWS_ENDPOINT_VAR]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()));
+                if let Some(url) = explicit {
+                    return Endpoint::detect(&url).await.map_or(Flavor::Generic, |e| e.flavor);
+                }
+                if let Some(bg) = BackgroundEmulator::find_running().await {
+                    return bg.endpoint.flavor;
+                }
+                if stagegate::emulator::docker_answers().await.is_ok() { Flavor::LocalStack } else { Flavor::Moto }
+            }
+        }
     }
 
     /// How many scenarios run at a time.
@@ -69,9 +105,12 @@ impl Harness {
     }
 
     async fn pool(&self) -> Result<&Pool, String> {
-        let wanted = self.0.wanted;
-        let pool =
-            self.0.pool.get_or_init(|| async move { Pool::start(wanted).await.map_err(|e| e.to_string()) }).await;
+        let (choice, wanted) = (self.0.choice, self.0.wanted);
+        let pool = self
+            .0
+            .pool
+            .get_or_init(|| async move { Pool::start(choice, wanted).await.map_err(|e| e.to_string()) })
+            .await;
         pool.as_ref().map_err(Clone::clone)
     }
 

@@ -23,6 +23,10 @@ Feature: Apply changes exactly what the plan showed, under the state lock
     Examples:
       | env  | account      | bucket              |
       | DEV  | 536580886816 | bbws-templates-dev  |
+
+    @R22 @needs-backup
+    Examples:
+      | env  | account      | bucket              |
       | SIT  | 815856636111 | bbws-templates-sit  |
       | PROD | 093646564004 | bbws-templates-prod |
 

@@ -71,7 +71,7 @@ Feature: KPIs measured from the deployment records
       | 2026-12-03 14:00 | counted               | 1 |
       | 2026-12-03 14:01 | not counted (later)   | 0 |
 
-  @R49 @R26
+  @R49 @R26 @needs-backup
   Scenario: a promotion DEV → SIT → PROD is measured from the commit's merge to the end of PROD's deployment
     Given a git checkout of the sample repo with one commit on main
     And the checkout's commit was merged to main at 2026-12-03 09:30 SAST
@@ -84,7 +84,7 @@ Feature: KPIs measured from the deployment records
     And the KPI "Deployment Success Rate" is 100.0%, met
     And the KPI "Mean Time to Deploy (merge to PROD)" is 5h, met
 
-  @R49 @R35
+  @R49 @R35 @needs-backup
   Scenario: the rollback drill records when the breakage was detected, so the time to rollback is measured
     Given a working copy of the sample repo
     When a rollback drill of SIT is run at 2026-12-03 10:00 SAST

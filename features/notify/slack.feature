@@ -16,7 +16,7 @@ Feature: Slack notifications and escalation
     Given a git checkout of the sample repo with one commit on main
     And a Slack sink on this machine holds the webhook of every channel
 
-  @R45 @R46
+  @R45 @R46 @needs-backup
   Scenario: a PROD deployment is announced in #prod-alerts when it starts and when it completes
     Given the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"
     And the checkout's commit has been deployed to SIT by "release-bot" approved by "tech-lead" and "qa-lead"
@@ -56,7 +56,7 @@ Feature: Slack notifications and escalation
       | Slack #dev-alerts | sent in 1 |
       | email initiator   | listed    |
 
-  @R45 @R47
+  @R45 @R47 @needs-backup
   Scenario: a PROD deployment that fails pages on-call and lists an email to the stakeholders
     Given the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"
     And the checkout's commit has been deployed to SIT by "release-bot" approved by "tech-lead" and "qa-lead"
@@ -77,7 +77,7 @@ Feature: Slack notifications and escalation
       | page on-call       | listed    |
       | email stakeholders | listed    |
 
-  @R45
+  @R45 @needs-backup
   Scenario: a PROD deployment short of approvals asks for them in #prod-alerts
     Given the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"
     And the checkout's commit has been deployed to SIT by "release-bot" approved by "tech-lead" and "qa-lead"
@@ -110,7 +110,7 @@ Feature: Slack notifications and escalation
       | *Post-deploy tests:*\npassed          |
       | *Tag:*\ndeploy-dev-20261203-123000-01 |
 
-  @R46 @F07
+  @R46 @F07 @needs-backup
   Scenario: a PROD deployment without SLACK_WEBHOOK_PROD is refused before anything changes
     Given the webhook of "SLACK_WEBHOOK_PROD" is not configured
     And the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"
@@ -131,7 +131,7 @@ Feature: Slack notifications and escalation
       | alert             | status    |
       | Slack #dev-alerts | sent in 3 |
 
-  @R45 @R43
+  @R45 @R43 @needs-backup
   Scenario: a webhook that never answers does not fail the deployment, and its address is never printed
     Given the webhook of "#prod-alerts" never answers in time
     And the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"

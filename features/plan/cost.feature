@@ -31,7 +31,7 @@ Feature: Cost estimate in the plan comment
       | SIT  | $12.94  | $3.79     | $4.90    | $4.16   | $0.08  | sit  |
       | PROD | $192.21 | $50.37    | $79.33   | $61.51  | $0.99  | prod |
 
-  @R06 @R11
+  @R06 @R11 @needs-backup
   Scenario: the plan's PR comment carries the estimate
     When the working copy is planned for PROD
     And the PR comment of that plan is written with its cost estimate

@@ -10,7 +10,7 @@ Feature: Plans for every environment from one commit
   Background:
     Given a working copy of the sample repo
 
-  @R10
+  @R10 @needs-backup
   Scenario: the three environments are planned at once from one commit
     When the working copy is planned for every environment
     Then there is one plan each for DEV, SIT and PROD, all of the same commit
@@ -29,6 +29,10 @@ Feature: Plans for every environment from one commit
     Examples:
       | env  |
       | DEV  |
+
+    @R10 @needs-backup
+    Examples:
+      | env  |
       | SIT  |
       | PROD |
 
@@ -39,7 +43,7 @@ Feature: Plans for every environment from one commit
     And the working copy is planned for DEV
     Then the plan replaces "aws_dynamodb_table.tenants" because "hash_key cannot change in place"
 
-  @R10
+  @R10 @needs-backup
   Scenario: a key change of a table under deletion protection is refused at plan time
     SIT's environment file turns deletion protection on, so replacing a table there must be a
     deliberate two-step change, never a surprise during apply.

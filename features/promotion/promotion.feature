@@ -12,7 +12,7 @@ Feature: Promotion DEV → SIT → PROD, tagged and recorded
   Background:
     Given a git checkout of the sample repo with one commit on main
 
-  @R25 @R23 @R26
+  @R25 @R23 @R26 @needs-backup
   Scenario: the checkout's commit is promoted DEV → SIT → PROD with the right approvals
     When the checkout's commit is deployed to DEV by "release-bot" approved by "lead-developer"
     And the checkout's commit is deployed to SIT by "release-bot" approved by "tech-lead" and "qa-lead"

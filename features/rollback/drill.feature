@@ -19,7 +19,7 @@ Feature: The rollback drill measures the RTO
     And the drill timed the phases detect, plan, gate, apply and verify, adding up to no more than its RTO
     And the drill compared its RTO with the target "<target>"
 
-    @R35
+    @R35 @needs-backup
     Examples:
       | env  | target |
       | PROD | < 15m  |

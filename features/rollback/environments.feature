@@ -30,6 +30,10 @@ Feature: Rollback in every environment, to any recent release
     Examples:
       | env  | name | approvers                                      |
       | DEV  | dev  | "lead-developer"                               |
+
+    @R32 @R34 @needs-backup
+    Examples:
+      | env  | name | approvers                                      |
       | SIT  | sit  | "tech-lead" and "qa-lead"                      |
       | PROD | prod | "tech-lead", "product-owner" and "devops-lead" |
 
@@ -47,6 +51,10 @@ Feature: Rollback in every environment, to any recent release
     Examples:
       | env  | name | approvers                                      |
       | DEV  | dev  | "lead-developer"                               |
+
+    @R33 @R34 @needs-backup
+    Examples:
+      | env  | name | approvers                                      |
       | SIT  | sit  | "tech-lead" and "qa-lead"                      |
       | PROD | prod | "tech-lead", "product-owner" and "devops-lead" |
 
@@ -76,6 +84,10 @@ Feature: Rollback in every environment, to any recent release
     Examples:
       | env  | name | approvers                                      | ticket                   | rule |
       | DEV  | dev  | nobody                                         | no change ticket         | R16  |
+
+    @R34 @needs-backup
+    Examples:
+      | env  | name | approvers                                      | ticket                   | rule |
       | SIT  | sit  | "tech-lead"                                    | no change ticket         | R16  |
       | PROD | prod | "tech-lead" and "product-owner"                | change ticket CHG0001234 | R16  |
       | PROD | prod | "tech-lead", "product-owner" and "devops-lead" | no change ticket         | R21  |

@@ -40,7 +40,7 @@ Feature: The deployer role may do everything an apply does
     Then the permissions of the sample repo allow every recorded call
     But the permissions of LLD 7.5.2 lack dynamodb:UpdateContinuousBackups
 
-    @R42 @F06
+    @R42 @F06 @needs-backup
     Examples:
       | env  |
       | SIT  |

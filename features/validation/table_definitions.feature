@@ -38,6 +38,9 @@ Feature: Table definitions are valid for DynamoDB before they reach a plan
       | table-projection-type                | R02/projection    | schemas/orders/table.json:30:9   |
       | table-lsi-other-hash                 | R02/lsi-key       | schemas/orders/table.json:31:7   |
       | table-unknown-parameter              | R02/unknown-field | schemas/orders/table.json:15:3   |
+      | table-unknown-nested-member          | R02/unknown-field | schemas/orders/table.json:31:9   |
+      | table-lsi-without-range-key          | R02/lsi-key       | schemas/orders/table.json:20:3   |
+      | table-stream-without-view            | R02/stream        | schemas/orders/table.json:16:3   |
 
     @R02
     Examples: item schemas and sample items

@@ -1,4 +1,4 @@
-@R40
+@R40 @needs-backup
 Feature: Backup plans where the environment requires them
   LLD 7.3.7 verifies after every deployment that point-in-time recovery is on and that backup
   plans are configured; this feature pins down the backup plan half. Each environment file says

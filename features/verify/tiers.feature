@@ -1,4 +1,4 @@
-@R24
+@R24 @needs-backup
 Feature: Post-deploy tests tiered by environment
   LLD 7.3.5 and 7.4.1 run post-deploy tests after every apply: basic validation in DEV,
   integration tests in SIT, smoke tests and validation in PROD. Every tier checks the

@@ -4,12 +4,13 @@ use clap::Subcommand;
 
 use super::Format;
 use crate::Error;
-use crate::emulator::BackgroundEmulator;
+use crate::emulator::{BackendChoice, BackgroundEmulator};
 use crate::foundation::exit;
 
 #[derive(Debug, Subcommand)]
 pub enum EmulatorAction {
-    /// Start moto in the background (provisioned on first use) and record its endpoint in .stagegate/.
+    /// Start moto (or, with --backend localstack, LocalStack in host mode) in the background,
+    /// provisioned on first use, and record its endpoint in .stagegate/.
     Up,
     /// Stop the background emulator.
     Down,
@@ -17,18 +18,19 @@ pub enum EmulatorAction {
     Status,
 }
 
-pub async fn run(action: EmulatorAction, format: Format) -> Result<u8, Error> {
+pub async fn run(action: EmulatorAction, backend: BackendChoice, format: Format) -> Result<u8, Error> {
     let print = |value: serde_json::Value, text: String| match format {
         Format::Text => println!("{text}"),
         Format::Json | Format::Sarif => println!("{value}"),
     };
     match action {
         EmulatorAction::Up => {
-            let (bg, started) = BackgroundEmulator::up().await?;
+            let (bg, started) = BackgroundEmulator::up(backend).await?;
             let verb = if started { "started" } else { "already running" };
+            let r = &bg.record;
             print(
-                serde_json::json!({"status": verb, "endpoint": bg.record.url, "pid": bg.record.pid}),
-                format!("emulator {verb}: moto at {} (pid {})", bg.record.url, bg.record.pid),
+                serde_json::json!({"status": verb, "backend": r.backend, "endpoint": r.url, "pid": r.pid}),
+                format!("emulator {verb}: {} at {} (pid {})", r.backend, r.url, r.pid),
             );
             Ok(exit::OK)
         }
@@ -45,8 +47,11 @@ pub async fn run(action: EmulatorAction, format: Format) -> Result<u8, Error> {
         EmulatorAction::Status => match BackgroundEmulator::find_running().await {
             Some(bg) => {
                 print(
-                    serde_json::json!({"status": "running", "endpoint": bg.record.url, "pid": bg.record.pid, "started": bg.record.started}),
-                    format!("running: moto at {} (pid {}, since {})", bg.record.url, bg.record.pid, bg.record.started),
+                    serde_json::json!({"status": "running", "backend": bg.record.backend, "endpoint": bg.record.url, "pid": bg.record.pid, "started": bg.record.started}),
+                    format!(
+                        "running: {} at {} (pid {}, since {})",
+                        bg.record.backend, bg.record.url, bg.record.pid, bg.record.started
+                    ),
                 );
                 Ok(exit::OK)
             }

@@ -150,7 +150,7 @@ pub fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
     match cli.command {
-        Command::Emulator { action } => emulator::run(action, g.format).await,
+        Command::Emulator { action } => emulator::run(action, g.backend, g.format).await,
         Command::State { action } => engine::state(g, action).await,
         Command::ForceUnlock(a) => engine::force_unlock(g, a).await,
         Command::Plan(a) => engine::plan(g, a).await,

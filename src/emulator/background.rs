@@ -1,5 +1,6 @@
-//! `stagegate emulator up|down|status`: one moto server kept in the background, its endpoint
-//! recorded in `.stagegate/emulator.json` so that later commands in this directory use it.
+//! `stagegate emulator up|down|status`: one emulator (moto, or LocalStack in host mode) kept in
+//! the background, its endpoint recorded in `.stagegate/emulator.json` so that later commands
+//! in this directory use it.
 
 use std::fs;
 use std::path::PathBuf;
@@ -9,7 +10,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
-use super::{EmulatorError, Endpoint, Flavor, MotoInstall, probe_client};
+use super::{BackendChoice, EmulatorError, Endpoint, Flavor, LocalStackInstall, MotoInstall, probe_client};
 
 /// Directory (relative to the working directory) where stagegate keeps local run state.
 pub const STATE_DIR: &str = ".stagegate";
@@ -21,6 +22,19 @@ pub struct BackgroundRecord {
     pub url: String,
     pub started: Timestamp,
     pub log: PathBuf,
+    /// `moto` or `localstack`; records written before LocalStack could run here are moto's.
+    #[serde(default = "moto")]
+    pub backend: String,
+}
+
+fn moto() -> String {
+    "moto".into()
+}
+
+impl BackgroundRecord {
+    pub fn flavor(&self) -> Flavor {
+        if self.backend == "localstack" { Flavor::LocalStack } else { Flavor::Moto }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -49,22 +63,30 @@ impl BackgroundEmulator {
         if !alive(record.pid) {
             return None;
         }
+        let flavor = record.flavor();
+        let probe = match flavor {
+            Flavor::LocalStack => "/_localstack/health",
+            _ => "/moto-api/",
+        };
         let answers =
-            probe_client().get(format!("{}/moto-api/", record.url)).send().await.is_ok_and(|r| r.status().is_success());
-        answers.then(|| BackgroundEmulator {
-            endpoint: Endpoint { url: Some(record.url.clone()), flavor: Flavor::Moto },
-            record,
-        })
+            probe_client().get(format!("{}{probe}", record.url)).send().await.is_ok_and(|r| r.status().is_success());
+        answers.then(|| BackgroundEmulator { endpoint: Endpoint { url: Some(record.url.clone()), flavor }, record })
     }
 
     /// Starts one unless one is already running; returns it and whether it was started now.
-    pub async fn up() -> Result<(BackgroundEmulator, bool), EmulatorError> {
+    /// `--backend localstack` keeps LocalStack in host mode running; anything else moto.
+    pub async fn up(choice: BackendChoice) -> Result<(BackgroundEmulator, bool), EmulatorError> {
         if let Some(running) = Self::find_running().await {
             return Ok((running, false));
         }
-        let install = MotoInstall::ensure().await?;
-        let (pid, url, log) = install.spawn_detached().await?;
-        let record = BackgroundRecord { pid, url: url.clone(), started: Timestamp::now(), log };
+        let (flavor, (pid, url, log)) = match choice {
+            BackendChoice::Localstack => {
+                (Flavor::LocalStack, LocalStackInstall::ensure().await?.spawn_detached().await?)
+            }
+            _ => (Flavor::Moto, MotoInstall::ensure().await?.spawn_detached().await?),
+        };
+        let backend = flavor.to_string();
+        let record = BackgroundRecord { pid, url: url.clone(), started: Timestamp::now(), log, backend };
         let path = record_path();
         let write = || -> std::io::Result<()> {
             fs::create_dir_all(STATE_DIR)?;
@@ -76,7 +98,7 @@ impl BackgroundEmulator {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
             return Err(EmulatorError::Io(format!("{}: {e}", path.display())));
         }
-        let endpoint = Endpoint { url: Some(url), flavor: Flavor::Moto };
+        let endpoint = Endpoint { url: Some(url), flavor };
         Ok((BackgroundEmulator { endpoint, record }, true))
     }
 
@@ -87,8 +109,12 @@ impl BackgroundEmulator {
         };
         let was_alive = alive(record.pid);
         if was_alive {
-            kill(Pid::from_raw(record.pid as i32), Signal::SIGTERM)
-                .map_err(|e| EmulatorError::Io(format!("stopping pid {}: {e}", record.pid)))?;
+            let stopped = match record.flavor() {
+                // LocalStack stops its DynamoDB Local JVM on SIGTERM; whatever is left is killed.
+                Flavor::LocalStack => super::localstack_host::stop_detached(record.pid, &record.url),
+                _ => kill(Pid::from_raw(record.pid as i32), Signal::SIGTERM),
+            };
+            stopped.map_err(|e| EmulatorError::Io(format!("stopping pid {}: {e}", record.pid)))?;
         }
         let path = record_path();
         fs::remove_file(&path).map_err(|e| EmulatorError::Io(format!("{}: {e}", path.display())))?;

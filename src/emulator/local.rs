@@ -156,13 +156,18 @@ async fn poll_ready(
                 Some(status) => format!("moto_server exited ({status}); {log}"),
                 None => log,
             };
-            return Err(EmulatorError::NotReady { url: url.to_owned(), secs: READY_TIMEOUT.as_secs(), detail });
+            return Err(EmulatorError::NotReady {
+                what: "moto's server",
+                url: url.to_owned(),
+                secs: READY_TIMEOUT.as_secs(),
+                detail,
+            });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-fn log_tail(log_path: &Path) -> String {
+pub(super) fn log_tail(log_path: &Path) -> String {
     let mut text = String::new();
     if let Ok(mut f) = File::open(log_path) {
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -172,11 +177,11 @@ fn log_tail(log_path: &Path) -> String {
     format!("log {}: {}", log_path.display(), tail(&text, 5))
 }
 
-fn io_err(path: &Path, e: std::io::Error) -> EmulatorError {
+pub(super) fn io_err(path: &Path, e: std::io::Error) -> EmulatorError {
     EmulatorError::Io(format!("{}: {e}", path.display()))
 }
 
-fn free_port() -> Result<u16, EmulatorError> {
+pub(super) fn free_port() -> Result<u16, EmulatorError> {
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| EmulatorError::Io(format!("no free port: {e}")))?;
     l.local_addr().map(|a| a.port()).map_err(|e| EmulatorError::Io(format!("no free port: {e}")))
 }
@@ -214,25 +219,7 @@ fn is_ready(venv: &Path) -> bool {
 }
 
 fn build_venv(venv: &Path) -> Result<(), EmulatorError> {
-    let python = std::env::var(PYTHON_VAR).unwrap_or_else(|_| "python3".into());
-    match std::process::Command::new(&python).arg("--version").output() {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => return Err(EmulatorError::NoPython(String::from_utf8_lossy(&o.stderr).trim().into())),
-        Err(e) => return Err(EmulatorError::NoPython(format!("{python}: {e}"))),
-    }
-    if venv.exists() {
-        // A half-built venv from an interrupted run: start again.
-        fs::remove_dir_all(venv).map_err(|e| io_err(venv, e))?;
-    }
-    let out = std::process::Command::new(&python)
-        .args(["-m", "venv"])
-        .arg(venv)
-        .output()
-        .map_err(|e| EmulatorError::NoVenv(e.to_string()))?;
-    if !out.status.success() {
-        let _ = fs::remove_dir_all(venv);
-        return Err(EmulatorError::NoVenv(tail(&String::from_utf8_lossy(&out.stderr), 3)));
-    }
+    create_venv(venv)?;
     let pip = venv.join("bin").join("pip");
     let out = std::process::Command::new(&pip)
         .args(["install", "--disable-pip-version-check", "--no-input", "-q", MOTO_SPEC])
@@ -244,20 +231,44 @@ fn build_venv(venv: &Path) -> Result<(), EmulatorError> {
     Ok(())
 }
 
-fn provision_err(venv: &Path, detail: String) -> EmulatorError {
-    EmulatorError::Provision { dir: venv.display().to_string(), detail }
+/// A fresh venv at `venv` made by `$STAGEGATE_PYTHON` or `python3`; a half-built one from an
+/// interrupted run is removed first.
+pub(super) fn create_venv(venv: &Path) -> Result<(), EmulatorError> {
+    let python = std::env::var(PYTHON_VAR).unwrap_or_else(|_| "python3".into());
+    match std::process::Command::new(&python).arg("--version").output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => return Err(EmulatorError::NoPython(String::from_utf8_lossy(&o.stderr).trim().into())),
+        Err(e) => return Err(EmulatorError::NoPython(format!("{python}: {e}"))),
+    }
+    if venv.exists() {
+        fs::remove_dir_all(venv).map_err(|e| io_err(venv, e))?;
+    }
+    let out = std::process::Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(venv)
+        .output()
+        .map_err(|e| EmulatorError::NoVenv(e.to_string()))?;
+    if !out.status.success() {
+        let _ = fs::remove_dir_all(venv);
+        return Err(EmulatorError::NoVenv(tail(&String::from_utf8_lossy(&out.stderr), 3)));
+    }
+    Ok(())
 }
 
-fn tail(text: &str, lines: usize) -> String {
+fn provision_err(venv: &Path, detail: String) -> EmulatorError {
+    EmulatorError::Provision { what: MOTO_SPEC, dir: venv.display().to_string(), detail }
+}
+
+pub(super) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A spinner on a terminal, plain lines elsewhere (CI logs).
-struct Spinner(Option<ProgressBar>);
+pub(super) struct Spinner(Option<ProgressBar>);
 
 impl Spinner {
-    fn start(message: String) -> Spinner {
+    pub(super) fn start(message: String) -> Spinner {
         if std::io::stderr().is_terminal() {
             let pb = ProgressBar::new_spinner();
             pb.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
@@ -270,7 +281,7 @@ impl Spinner {
         }
     }
 
-    fn finish(self, message: String) {
+    pub(super) fn finish(self, message: String) {
         match self.0 {
             Some(pb) => pb.finish_with_message(message),
             None => eprintln!("stagegate: {message}"),

@@ -1,5 +1,6 @@
-//! The localstack backend: testcontainers-modules' LocalStack with a pinned tag.
-//! `docker/compose.yml` pins the same tag for users who run it themselves.
+//! The localstack backend where a Docker engine runs: testcontainers-modules' LocalStack with a
+//! pinned tag. `docker/compose.yml` pins the same tag for users who run it themselves; without
+//! Docker, `localstack_host` runs the same release on the host.
 
 use testcontainers::{ContainerAsync, ImageExt, runners::AsyncRunner};
 use testcontainers_modules::localstack::LocalStack;
@@ -21,7 +22,7 @@ impl LocalStackContainer {
         let err = |e: testcontainers::TestcontainersError| EmulatorError::LocalStack(e.to_string());
         let container = LocalStack::default()
             .with_tag(LOCALSTACK_TAG)
-            .with_env_var("SERVICES", "s3,dynamodb,sts")
+            .with_env_var("SERVICES", super::localstack_host::SERVICES)
             .start()
             .await
             .map_err(err)?;

@@ -5,18 +5,25 @@
 //! LocalStack when a Docker engine answers `/_ping` within 2 s, then moto provisioned locally.
 
 mod background;
+mod capability;
 mod docker;
 mod local;
 mod localstack;
+mod localstack_host;
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 pub use background::{BackgroundEmulator, BackgroundRecord, STATE_DIR};
+pub use capability::{Capability, Unsupported};
 pub use docker::docker_answers;
 pub use local::{MOTO_SPEC, MOTO_VERSION, MotoInstall, MotoServer, cache_dir};
 pub use localstack::{LOCALSTACK_IMAGE, LOCALSTACK_TAG, LocalStackContainer};
+pub use localstack_host::{
+    DYNAMODB_LOCAL_NPM, LOCALSTACK_SPEC, LocalStackInstall, LocalStackProcess, SERVICES as LOCALSTACK_SERVICES,
+    java_major_version,
+};
 
 /// Environment variable naming an endpoint stagegate should use as is.
 pub const ENDPOINT_VAR: &str = "STAGEGATE_ENDPOINT";
@@ -145,10 +152,12 @@ pub enum EmulatorError {
     NoPython(String),
     #[error("python3 cannot create virtual environments ({0}); install venv support: apt-get install python3-venv")]
     NoVenv(String),
-    #[error("installing {MOTO_SPEC} into {dir} failed: {detail}")]
-    Provision { dir: String, detail: String },
-    #[error("moto's server did not become ready on {url} within {secs} s: {detail}")]
-    NotReady { url: String, secs: u64, detail: String },
+    #[error("installing {what} into {dir} failed: {detail}")]
+    Provision { what: &'static str, dir: String, detail: String },
+    #[error("{what} did not become ready on {url} within {secs} s: {detail}")]
+    NotReady { what: &'static str, url: String, secs: u64, detail: String },
+    #[error("LocalStack {LOCALSTACK_TAG} in host mode needs {missing}; {install}")]
+    Missing { missing: String, install: &'static str },
     #[error("no Docker engine answered /_ping at {0} within 2 s; use --backend local")]
     NoDocker(String),
     #[error("LocalStack {LOCALSTACK_IMAGE}:{LOCALSTACK_TAG} did not start: {0}")]
@@ -171,6 +180,7 @@ enum Owned {
     Nothing,
     Moto(Box<MotoServer>),
     LocalStack(Box<LocalStackContainer>),
+    LocalStackHost(Box<LocalStackProcess>),
 }
 
 impl fmt::Debug for Emulator {
@@ -219,14 +229,48 @@ impl Emulator {
         })
     }
 
-    /// A fresh LocalStack container (pinned tag), after the Docker preflight.
+    /// A fresh LocalStack of the pinned version: the container where a Docker engine answers,
+    /// else LocalStack's own runtime in host mode (provisioned on first use).
     pub async fn start_localstack() -> Result<Emulator, EmulatorError> {
-        docker_answers().await?;
+        if docker_answers().await.is_err() {
+            return Emulator::start_localstack_host().await;
+        }
         let container = LocalStackContainer::start().await?;
         Ok(Emulator {
             endpoint: Endpoint { url: Some(container.url().to_owned()), flavor: Flavor::LocalStack },
             owned: Owned::LocalStack(Box::new(container)),
         })
+    }
+
+    /// A fresh LocalStack host-mode process of stagegate's own, whether or not Docker runs.
+    pub async fn start_localstack_host() -> Result<Emulator, EmulatorError> {
+        let install = LocalStackInstall::ensure().await?;
+        let process = install.start().await?;
+        Ok(Emulator {
+            endpoint: Endpoint { url: Some(process.url().to_owned()), flavor: Flavor::LocalStack },
+            owned: Owned::LocalStackHost(Box::new(process)),
+        })
+    }
+
+    /// Whether this handle started the emulator itself (so that more of the same can be started).
+    pub fn is_owned(&self) -> bool {
+        !matches!(self.owned, Owned::Nothing)
+    }
+
+    /// Starts another emulator of the same kind as this one, for a pool.
+    pub fn start_another(&self) -> impl Future<Output = Result<Emulator, EmulatorError>> + Send + 'static {
+        let kind = match self.owned {
+            Owned::Moto(_) | Owned::Nothing => 0,
+            Owned::LocalStack(_) => 1,
+            Owned::LocalStackHost(_) => 2,
+        };
+        async move {
+            match kind {
+                0 => Emulator::start_moto().await,
+                1 => Emulator::start_localstack().await,
+                _ => Emulator::start_localstack_host().await,
+            }
+        }
     }
 
     fn borrowed(endpoint: Endpoint) -> Emulator {
@@ -282,6 +326,7 @@ impl Emulator {
             Owned::Nothing => {}
             Owned::Moto(server) => server.stop().await,
             Owned::LocalStack(c) => c.stop().await,
+            Owned::LocalStackHost(p) => p.stop().await,
         }
     }
 }

@@ -87,6 +87,8 @@ pub enum ApplyError {
     TemplateChanged { path: String, actual: String, planned: String },
     #[error(transparent)]
     State(#[from] StateError),
+    #[error(transparent)]
+    Unsupported(#[from] crate::emulator::Unsupported),
 }
 
 /// R22: applies exactly the plan to its environment, holding every changed component's state
@@ -107,6 +109,8 @@ pub async fn apply(
             asked: store.environment().to_string(),
         });
     }
+    let kinds = plan.components.iter().flat_map(|c| &c.resources).map(|r| r.kind.as_str());
+    crate::resources::require_capabilities(store.clients().flavor, kinds, &format!("applying {}", plan.environment))?;
     if plan.is_expired(now) {
         return Err(ApplyError::Expired { created: plan.created, expires: plan.expires });
     }

@@ -66,6 +66,8 @@ pub enum PlanError {
     Malformed { path: String, reason: String },
     #[error("{path}: cannot write the plan: {reason}")]
     Unwritable { path: String, reason: String },
+    #[error(transparent)]
+    Unsupported(#[from] crate::emulator::Unsupported),
 }
 
 impl Plan {
@@ -252,6 +254,8 @@ pub async fn plan_environment(
     now: Timestamp,
 ) -> Result<Plan, PlanError> {
     let env = desired.environment;
+    let kinds = desired.components.iter().flat_map(|c| &c.resources).map(|r| r.kind);
+    crate::resources::require_capabilities(clients.flavor, kinds, &format!("planning {env}"))?;
     let store = StateStore::new(clients.clone(), env);
     let mut components = Vec::new();
     for d in &desired.components {

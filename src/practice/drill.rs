@@ -43,6 +43,9 @@ pub struct DrillReport {
     pub rto_ms: u128,
     pub target: Option<String>,
     pub met: bool,
+    /// Steps the backend could not rehearse, with why (empty inside `rehearse`, which lists them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_rehearsed: Vec<crate::practice::not_rehearsed::NotRehearsed>,
 }
 
 impl fmt::Display for DrillReport {
@@ -59,7 +62,12 @@ impl fmt::Display for DrillReport {
             f,
             "  RTO {:.1} s from trigger to passing verify; target {target}: {verdict}",
             self.rto_ms as f64 / 1000.0
-        )
+        )?;
+        if !self.not_rehearsed.is_empty() {
+            writeln!(f)?;
+            crate::practice::not_rehearsed::write_section(f, &self.not_rehearsed)?;
+        }
+        Ok(())
     }
 }
 
@@ -72,14 +80,16 @@ pub async fn drill(
     now: Timestamp,
 ) -> Result<DrillReport, Error> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
-    let checkout = crate::practice::rehearse::scratch_checkout(repo, scratch.path())?;
+    let (checkout, not_rehearsed) = crate::practice::rehearse::scratch_checkout(repo, scratch.path(), endpoint.flavor)?;
     let policy = Pipeline::load(checkout.root())?;
     let at = crate::practice::rehearse::inside_every_window(now);
     let tickets = FileTickets::with(vec![ChangeTicket::generated(DRILL_TICKET, "stagegate rollback drill", at)]);
     let deployment = Deployment::new(endpoint, region, &checkout, &policy, &tickets);
     let good = crate::foundation::git::current_commit(checkout.root()).unwrap_or_default();
     promote(&deployment, DRILL_TICKET, env, &good, at).await?;
-    drill_promoted(&deployment, DRILL_TICKET, env, at).await
+    let mut report = drill_promoted(&deployment, DRILL_TICKET, env, at).await?;
+    report.not_rehearsed = not_rehearsed;
+    Ok(report)
 }
 
 /// Promotes `commit` through every environment up to `env`, as the drill's bot.
@@ -173,6 +183,7 @@ pub async fn drill_promoted(
         rto_ms: rto.as_millis(),
         target: target.map(|d| format!("< {d}")),
         met,
+        not_rehearsed: Vec::new(),
     })
 }
 

@@ -1,4 +1,5 @@
 //! Rehearsals of the whole pipeline and the rollback drill, on an emulator.
 
 pub mod drill;
+pub mod not_rehearsed;
 pub mod rehearse;

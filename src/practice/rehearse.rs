@@ -46,6 +46,8 @@ pub struct RehearsalReport {
     pub promotions: Vec<Promotion>,
     /// The PROD rollback drill run after the promotion (R35).
     pub drill: crate::practice::drill::DrillReport,
+    /// Steps the backend could not rehearse (AWS Backup on LocalStack community), with why.
+    pub not_rehearsed: Vec<crate::practice::not_rehearsed::NotRehearsed>,
     pub total_ms: u128,
     /// The dashboard of the records the rehearsal made (R50).
     pub dashboard: crate::observe::dashboard::Dashboard,
@@ -106,7 +108,7 @@ impl<'a> Rehearsal<'a> {
         progress: &indicatif::ProgressBar,
     ) -> Result<RehearsalReport, Error> {
         let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
-        let checkout = scratch_checkout(self.repo, scratch.path())?;
+        let (checkout, not_rehearsed) = scratch_checkout(self.repo, scratch.path(), self.endpoint.flavor)?;
         let commit = crate::foundation::git::current_commit(checkout.root());
         // Stage 1 first: a repo with findings is not promoted anywhere.
         let validation = crate::checks::validate::validate(checkout.root())?;
@@ -158,6 +160,7 @@ impl<'a> Rehearsal<'a> {
             plans,
             promotions,
             drill,
+            not_rehearsed,
             total_ms: started.elapsed().as_millis(),
             dashboard,
         })
@@ -259,14 +262,20 @@ impl<'a> Rehearsal<'a> {
 }
 
 /// A git checkout of the repo's files in `dir` with one commit on main, so that deployment
-/// tags never land in the user's own repo.
-pub(crate) fn scratch_checkout(repo: &Repo, dir: &std::path::Path) -> Result<Repo, Error> {
+/// tags never land in the user's own repo; adjusted to what the backend `flavor` emulates, with
+/// the steps that leaves out.
+pub(crate) fn scratch_checkout(
+    repo: &Repo,
+    dir: &std::path::Path,
+    flavor: crate::emulator::Flavor,
+) -> Result<(Repo, Vec<crate::practice::not_rehearsed::NotRehearsed>), Error> {
     let fail = |what: String| Error::Infrastructure(format!("preparing the rehearsal checkout: {what}"));
     copy_tree(repo.root(), dir).map_err(|e| fail(e.to_string()))?;
+    let not_rehearsed = crate::practice::not_rehearsed::set_aside(dir, flavor)?;
     let source = crate::foundation::git::current_commit(repo.root()).unwrap_or_else(|| "a working tree".into());
     let message = format!("stagegate rehearsal of {source}");
     crate::foundation::git::init_with_everything(dir, &message).map_err(|e| fail(e.to_string()))?;
-    Ok(Repo::open(dir)?)
+    Ok((Repo::open(dir)?, not_rehearsed))
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
@@ -360,6 +369,7 @@ impl fmt::Display for RehearsalReport {
         writeln!(f)?;
         write!(f, "{}", self.drill)?;
         writeln!(f)?;
+        crate::practice::not_rehearsed::write_section(f, &self.not_rehearsed)?;
         writeln!(f, "total {:.1} s", self.total_ms as f64 / 1000.0)?;
         writeln!(f)?;
         write!(f, "{}", self.dashboard)

@@ -114,6 +114,7 @@ impl Error {
             Error::Plan(PlanError::Refused { .. }) => exit::RULE_FAILED,
             Error::Plan(_) => exit::BAD_INPUT,
             Error::Apply(ApplyError::State(e)) => e.exit_code(),
+            Error::Apply(ApplyError::Unsupported(_)) => exit::BAD_INPUT,
             Error::Apply(_) => exit::RULE_FAILED,
         }
     }

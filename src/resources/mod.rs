@@ -79,6 +79,21 @@ pub fn apply_rank(kind: &str) -> (bool, bool, Option<usize>) {
     (kind != BUCKET, kind == OBJECT, backup::KINDS.iter().position(|k| *k == kind))
 }
 
+/// What the backend must emulate to read or change a resource of this type.
+pub fn needs(kind: &str) -> Option<crate::emulator::Capability> {
+    (Kind::of(kind) == Some(Kind::Backup)).then_some(crate::emulator::Capability::Backup)
+}
+
+/// Refuses `what` (planning or applying) when a resource type among `kinds` needs something the
+/// backend lacks; checked before anything is read or changed.
+pub fn require_capabilities<'k>(
+    flavor: crate::emulator::Flavor,
+    kinds: impl IntoIterator<Item = &'k str>,
+    what: &str,
+) -> Result<(), crate::emulator::Unsupported> {
+    kinds.into_iter().filter_map(needs).try_for_each(|c| flavor.require(c, what))
+}
+
 /// The live counterpart of one resource; `None` when it does not exist or its type is unknown.
 pub async fn read(clients: &AwsClients, r: &Resource) -> Result<Option<Resource>, LiveError> {
     match Kind::of(r.kind) {

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+mod createtable;
+
 use super::diagnostic::Diagnostic;
 use super::items::item_schema;
 use super::json::{JsonDocument, JsonPath};
@@ -28,6 +30,7 @@ pub mod rule {
     pub const LSI_KEY: &str = "R02/lsi-key";
     pub const ITEM_SCHEMA: &str = "R02/item-schema";
     pub const SAMPLE_ITEM: &str = "R02/sample-item";
+    pub const STREAM: &str = "R02/stream";
     /// Valid for DynamoDB, but not in the shape stagegate's plan reads (`schema::TableDefinition`).
     pub const SHAPE: &str = "R02/shape";
 }
@@ -428,6 +431,7 @@ pub fn check(root: &Path, rel: &str, doc: &JsonDocument<'_>) -> Vec<Diagnostic> 
             c.projection(index, &p);
         }
     }
+    createtable::check(&mut c, obj, &top, table_keys.len() == 2);
     for (name, (_, path)) in &declared {
         if !used.contains(name) {
             c.push(

@@ -164,7 +164,7 @@ async fn create_table(
         .map(|(k, v)| DdbTag::builder().key(k).value(v).build().expect("key and value set"))
         .collect();
     let kms = after.get("server_side_encryption").and_then(Value::as_str) == Some("KMS");
-    clients
+    let created = clients
         .dynamodb
         .create_table()
         .table_name(name)
@@ -177,9 +177,29 @@ async fn create_table(
         .deletion_protection_enabled(after.get("deletion_protection_enabled") == Some(&Value::Bool(true)))
         .set_tags((!tags.is_empty()).then_some(tags))
         .send()
-        .await
-        .map_err(sdk("CreateTable", name))?;
-    ops.push(format!("CreateTable {name}"));
+        .await;
+    match created {
+        Ok(_) => ops.push(format!("CreateTable {name}")),
+        // The SDK retries a CreateTable answered with a 500, and the first attempt may have made
+        // the table: under the state lock, a table of this very definition is that one.
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+            match differences(clients, name, after).await {
+                Some(d) if d.is_empty() => ops.push(format!(
+                    "CreateTable {name} (retried; the table an earlier attempt made is this definition's)"
+                )),
+                Some(d) => {
+                    return Err(format!(
+                        "CreateTable {name}: the table exists, yet differs from its definition in {}: an earlier \
+                         attempt of this create (retried by the SDK after an error) made it incompletely, or \
+                         someone else did",
+                        d.join(", ")
+                    ));
+                }
+                None => return Err(sdk("CreateTable", name)(e)),
+            }
+        }
+        Err(e) => return Err(sdk("CreateTable", name)(e)),
+    }
     wait_table(clients, name, false).await?;
     if after.get("point_in_time_recovery") == Some(&Value::Bool(true)) {
         set_pitr(clients, name, true, ops).await?;
@@ -188,6 +208,21 @@ async fn create_table(
         set_ttl(clients, name, attr, true, ops).await?;
     }
     Ok(())
+}
+
+/// Where the live table `name` differs from `after` in keys, indexes, billing and encryption
+/// (empty: it is this definition's table); `None` when it cannot be read.
+async fn differences(clients: &AwsClients, name: &str, after: &BTreeMap<String, Value>) -> Option<Vec<&'static str>> {
+    let live = crate::resources::table::live::read_table(clients, name).await.ok()??;
+    let compared = [
+        "hash_key",
+        "range_key",
+        "global_secondary_indexes",
+        "local_secondary_indexes",
+        "billing_mode",
+        "server_side_encryption",
+    ];
+    Some(compared.into_iter().filter(|a| live.attributes.get(*a) != after.get(*a)).collect())
 }
 
 async fn set_pitr(clients: &AwsClients, name: &str, on: bool, ops: &mut Vec<String>) -> Result<(), String> {
@@ -280,7 +315,11 @@ async fn update_table_attribute(
                 .to_owned();
             let old: BTreeMap<String, String> = serde_json::from_value(before.clone()).unwrap_or_default();
             let new: BTreeMap<String, String> = serde_json::from_value(after.clone()).unwrap_or_default();
-            let removed: Vec<String> = old.keys().filter(|k| !new.contains_key(*k)).cloned().collect();
+            // A key whose value changes is removed first, then set: TagResource on a key the
+            // table has overwrites it on AWS but adds a second tag on moto, and the tags must end
+            // equal to the repo's either way.
+            let removed: Vec<String> =
+                old.iter().filter(|(k, v)| new.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect();
             if !removed.is_empty() {
                 ddb.untag_resource()
                     .resource_arn(&arn)

@@ -50,7 +50,9 @@ pub async fn read_table(clients: &AwsClients, name: &str) -> Result<Option<Resou
         .filter(|d| d.time_to_live_status() == Some(&TimeToLiveStatus::Enabled))
         .and_then(|d| d.attribute_name())
         .map(|a| schema::TimeToLive { attribute_name: a.to_owned(), enabled: true });
-    let mut tags = BTreeMap::new();
+    // Every value a key has: moto's TagResource adds a second tag with a key the table already
+    // has, and a key on the table twice must read back as differing from the repo.
+    let mut tag_values: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if let Some(arn) = t.table_arn() {
         // A page holds at most 10 tags.
         let mut next = None;
@@ -63,7 +65,7 @@ pub async fn read_table(clients: &AwsClients, name: &str) -> Result<Option<Resou
                 .await
                 .map_err(|e| live_err(name, "ListTagsOfResource", describe_sdk(&e)))?;
             for tag in out.tags() {
-                tags.insert(tag.key().to_owned(), tag.value().to_owned());
+                tag_values.entry(tag.key().to_owned()).or_default().push(tag.value().to_owned());
             }
             next = out.next_token().map(str::to_owned);
             if next.is_none() {
@@ -71,6 +73,13 @@ pub async fn read_table(clients: &AwsClients, name: &str) -> Result<Option<Resou
             }
         }
     }
+    let tags: BTreeMap<String, String> = tag_values
+        .into_iter()
+        .map(|(k, values)| match values.as_slice() {
+            [one] => (k, one.clone()),
+            many => (k, format!("{} (the key is on the table {} times)", many.join(" | "), many.len())),
+        })
+        .collect();
     let kms = t.sse_description().is_some_and(|s| s.status() == Some(&SseStatus::Enabled));
     let def = TableDefinition {
         table_name: t.table_name().unwrap_or(name).to_owned(),
@@ -83,9 +92,11 @@ pub async fn read_table(clients: &AwsClients, name: &str) -> Result<Option<Resou
             })
             .collect(),
         key_schema: t.key_schema().iter().map(key).collect(),
+        // An index being deleted is going: it is not part of the table any more.
         global_secondary_indexes: t
             .global_secondary_indexes()
             .iter()
+            .filter(|g| g.index_status().is_none_or(|s| s.as_str() != "DELETING"))
             .map(|g| schema::SecondaryIndex {
                 index_name: g.index_name().unwrap_or_default().to_owned(),
                 key_schema: g.key_schema().iter().map(key).collect(),

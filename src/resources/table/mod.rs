@@ -165,13 +165,15 @@ pub async fn invariants(
     checks.push(check("R37", subject.clone(), active, if active { "exists and is ACTIVE" } else { "not ACTIVE" }));
     for index in want["global_secondary_indexes"].as_array().into_iter().flatten() {
         let index = index["name"].as_str().unwrap_or_default();
+        // An index being deleted is going: AWS (and LocalStack) read it back DELETING for a
+        // while after DeleteIndex, so it counts as missing, not as merely not yet ACTIVE.
         let state = indexes.iter().find(|(n, _)| n == index).map(|(_, s)| s.as_str());
-        checks.push(check(
-            "R37",
-            format!("index {name}.{index}"),
-            state == Some("ACTIVE"),
-            state.map_or("missing".to_owned(), |s| s.to_owned()),
-        ));
+        let detail = match state {
+            None => "missing".to_owned(),
+            Some("DELETING") => "missing (being deleted: DELETING)".to_owned(),
+            Some(s) => s.to_owned(),
+        };
+        checks.push(check("R37", format!("index {name}.{index}"), state == Some("ACTIVE"), detail));
     }
     let tags = got.get("tags").and_then(Value::as_object);
     let missing: Vec<String> = required_tags

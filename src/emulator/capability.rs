@@ -1,0 +1,103 @@
+//! What each backend emulates. A backend declares what it lacks; a command that needs it is
+//! refused before anything changes, the conformance suite lists the scenarios it could not run
+//! (tagged `@needs-...`), and a rehearsal names each step it could not rehearse. Nothing a
+//! backend lacks is ever reported as passed.
+
+use std::fmt;
+
+use super::{Flavor, LOCALSTACK_TAG};
+
+/// Something an AWS emulator may or may not emulate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// AWS Backup: vaults, plans, selections (LocalStack community has none of it).
+    Backup,
+    /// AWS Backup's selection operations (moto 5.2.5 answers them with 500; stagegate records
+    /// the selection as tags on the plan there instead).
+    BackupSelections,
+    /// S3 buckets listed per account (moto lists every account's buckets in each).
+    S3AccountIsolation,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 3] = [Capability::Backup, Capability::BackupSelections, Capability::S3AccountIsolation];
+
+    /// The AWS service or feature, as operators name it.
+    pub fn service(self) -> &'static str {
+        match self {
+            Capability::Backup => "AWS Backup",
+            Capability::BackupSelections => "AWS Backup selections",
+            Capability::S3AccountIsolation => "S3 isolated per account",
+        }
+    }
+
+    /// The feature-file tag of scenarios that need it (`@needs-backup`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Capability::Backup => "needs-backup",
+            Capability::BackupSelections => "needs-backup-selections",
+            Capability::S3AccountIsolation => "needs-s3-account-isolation",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Capability> {
+        let tag = tag.trim_start_matches('@');
+        Capability::ALL.into_iter().find(|c| c.tag() == tag)
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.service())
+    }
+}
+
+impl Flavor {
+    /// What this backend does not emulate. An unknown endpoint is taken to be AWS-compatible.
+    pub fn lacks(self) -> &'static [Capability] {
+        match self {
+            Flavor::Moto => &[Capability::BackupSelections, Capability::S3AccountIsolation],
+            Flavor::LocalStack => &[Capability::Backup, Capability::BackupSelections],
+            Flavor::Generic | Flavor::Aws => &[],
+        }
+    }
+
+    pub fn has(self, capability: Capability) -> bool {
+        !self.lacks().contains(&capability)
+    }
+
+    /// The backend as an operator would name it in a refusal.
+    pub fn backend_name(self) -> String {
+        match self {
+            Flavor::Moto => "moto (--backend local)".into(),
+            Flavor::LocalStack => format!("LocalStack {LOCALSTACK_TAG} community (--backend localstack)"),
+            Flavor::Generic => "the external endpoint".into(),
+            Flavor::Aws => "real AWS".into(),
+        }
+    }
+
+    /// `Ok` when this backend emulates `capability`; otherwise the refusal for `what`.
+    pub fn require(self, capability: Capability, what: impl Into<String>) -> Result<(), Unsupported> {
+        if self.has(capability) { Ok(()) } else { Err(Unsupported { what: what.into(), capability, backend: self }) }
+    }
+}
+
+/// Where to go for what a backend lacks.
+fn instead(capability: Capability) -> &'static str {
+    match capability {
+        Capability::Backup | Capability::BackupSelections => {
+            "use --backend local (moto emulates AWS Backup vaults and plans) or --backend aws"
+        }
+        Capability::S3AccountIsolation => "use --backend localstack or --backend aws",
+    }
+}
+
+/// A command refused because the backend lacks what it needs; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} needs {capability}, which {} does not emulate; nothing was changed; {}", .backend.backend_name(), instead(*.capability))]
+pub struct Unsupported {
+    pub what: String,
+    pub capability: Capability,
+    pub backend: Flavor,
+}
