@@ -68,6 +68,9 @@ pub enum Command {
     },
     /// Terraform state: bootstrap the backend, show a component's state, list and restore versions.
     State {
+        /// The infra repo whose pipeline.yml says how states are locked (state.locking).
+        #[arg(long, global = true)]
+        repo: Option<std::path::PathBuf>,
         #[command(subcommand)]
         action: engine::StateAction,
     },
@@ -151,7 +154,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
     match cli.command {
         Command::Emulator { action } => emulator::run(action, g.format).await,
-        Command::State { action } => engine::state(g, action).await,
+        Command::State { action, repo } => engine::state(g, action, repo).await,
         Command::ForceUnlock(a) => engine::force_unlock(g, a).await,
         Command::Plan(a) => engine::plan(g, a).await,
         Command::Apply(a) => engine::apply(g, a).await,

@@ -252,7 +252,7 @@ pub async fn plan_environment(
     now: Timestamp,
 ) -> Result<Plan, PlanError> {
     let env = desired.environment;
-    let store = StateStore::new(clients.clone(), env);
+    let store = StateStore::new(clients.clone(), env).with_settings(desired.state.clone());
     let mut components = Vec::new();
     for d in &desired.components {
         components.push(plan_component(&store, d).await?);

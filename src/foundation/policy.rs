@@ -31,6 +31,12 @@ pub struct Pipeline {
 pub struct StateNames {
     pub bucket: String,
     pub lock_table: String,
+    /// R53: `dynamodb` (default), `s3` (the `.tflock` lock file) or `both`.
+    #[serde(default)]
+    pub locking: crate::foundation::state_backend::StateLocking,
+    /// The Terraform release written into states and lock infos; default by locking mode.
+    #[serde(default)]
+    pub terraform_version: Option<crate::foundation::state_backend::TerraformVersion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -268,6 +274,11 @@ impl Pipeline {
             let reason = reason.split(" at line ").next().unwrap_or(&reason).to_owned();
             invalid(line, column, reason)
         })?;
+        crate::foundation::state_backend::check_locking(
+            pipeline.state.locking,
+            pipeline.state.terraform_version.as_ref(),
+        )
+        .map_err(|reason| invalid(line_of(text, "state:"), 1, reason))?;
         for env in Environment::ALL {
             let p = pipeline.environment(env);
             let line = line_of(text, &format!("  {}:", env.name()));

@@ -1,5 +1,6 @@
-//! The S3 backend: state objects in `bbws-terraform-state-{env}`, locks and digests in
-//! `terraform-state-lock-{env}`, exactly as Terraform's S3 backend keeps them.
+//! The S3 backend: state objects in `bbws-terraform-state-{env}`, locks in the lock table
+//! `terraform-state-lock-{env}` (with the digests) and/or in `<key>.tflock` lock files,
+//! exactly as Terraform's S3 backend keeps them.
 
 use std::time::{Duration, Instant};
 
@@ -12,10 +13,11 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use jiff::Timestamp;
 use tokio::sync::OnceCell;
 
-use super::{Component, LockInfo, StateError, TerraformState};
+use super::{Component, LockInfo, StateError, StateSettings, TerraformState};
 use crate::Environment;
 use crate::aws::{AwsClients, bucket_settings};
 
+mod lockfile;
 mod locking;
 mod objects;
 
@@ -59,6 +61,7 @@ pub struct StateStore {
     env: Environment,
     bucket: String,
     table: String,
+    settings: StateSettings,
     account_checked: OnceCell<()>,
 }
 
@@ -88,8 +91,19 @@ impl StateStore {
             env,
             bucket: env.state_bucket(),
             table: env.lock_table(),
+            settings: StateSettings::default(),
             account_checked: OnceCell::new(),
         }
+    }
+
+    /// The same backend used as `settings` say (pipeline.yml's `state:` section).
+    pub fn with_settings(mut self, settings: StateSettings) -> StateStore {
+        self.settings = settings;
+        self
+    }
+
+    pub fn settings(&self) -> &StateSettings {
+        &self.settings
     }
 
     pub fn environment(&self) -> Environment {
@@ -111,6 +125,11 @@ impl StateStore {
     /// `{bucket}/{key}`: the lock item's `LockID` and LockInfo's `Path`.
     pub fn lock_id(&self, c: &Component) -> String {
         format!("{}/{}", self.bucket, c.state_key())
+    }
+
+    /// `<key>.tflock`: the lock file's key in the state bucket (Terraform's `lockFilePath`).
+    pub fn lock_file_key(&self, c: &Component) -> String {
+        format!("{}.tflock", c.state_key())
     }
 
     /// `{bucket}/{key}-md5`: the digest item's `LockID`.
@@ -153,8 +172,8 @@ impl StateStore {
             .map(|_| ())
     }
 
-    /// Creates the state bucket (versioned, encrypted, public access blocked) and the lock
-    /// table; idempotent.
+    /// Creates the state bucket (versioned, encrypted, public access blocked) and, when the
+    /// locking mode uses it, the lock table; idempotent.
     pub async fn bootstrap(&self) -> Result<(), StateError> {
         self.ensure_own_account().await?;
         let s3 = &self.clients.s3;
@@ -189,7 +208,7 @@ impl StateStore {
             .send()
             .await
             .map_err(|e| aws_err("PutPublicAccessBlock", b, &e))?;
-        self.create_lock_table().await
+        if self.settings.locking.uses_table() { self.create_lock_table().await } else { Ok(()) }
     }
 
     async fn create_lock_table(&self) -> Result<(), StateError> {

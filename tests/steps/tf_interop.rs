@@ -1,0 +1,329 @@
+//! Steps for sharing a state bucket with Terraform and OpenTofu (features/state/lock_files.feature,
+//! features/state/terraform_states.feature): locks written the way Terraform's S3 backend writes
+//! them, with the raw AWS SDK and Go's encoding, and Terraform-written states.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::primitives::ByteStream;
+use cucumber::gherkin::Step;
+use cucumber::{given, then, when};
+use stagegate::Environment;
+use stagegate::engine::state::{LockInfo, StateLocking, md5_hex};
+
+use super::{Env, World, component};
+
+/// Go's `json.Marshal` of a string: serde's escaping plus Go's HTML-safe escapes.
+fn go_string(s: &str) -> String {
+    serde_json::to_string(s)
+        .expect("a string serialises")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+        .replace('\u{2028}', "\\u2028")
+        .replace('\u{2029}', "\\u2029")
+}
+
+/// The LockInfo JSON Terraform's S3 backend writes (`statemgr.LockInfo.Marshal`), built field
+/// by field as Go's encoder lays it out.
+fn terraform_lock_json(id: &str, operation: &str, info: &str, who: &str, created: &str, path: &str) -> String {
+    format!(
+        "{{\"ID\":{},\"Operation\":{},\"Info\":{},\"Who\":{},\"Version\":{},\"Created\":{},\"Path\":{}}}",
+        go_string(id),
+        go_string(operation),
+        go_string(info),
+        go_string(who),
+        go_string("1.11.4"),
+        go_string(created),
+        go_string(path)
+    )
+}
+
+/// What a Terraform-protocol lock attempt observed.
+#[derive(Debug)]
+pub struct RivalAttempt {
+    refused: bool,
+    /// The holder Terraform read back to show in its "Lock Info:" block.
+    holder: Option<String>,
+}
+
+impl World {
+    fn mode(&self) -> StateLocking {
+        self.state.locking
+    }
+
+    /// Takes `c`'s lock exactly as Terraform 1.11's S3 backend does in this scenario's mode:
+    /// the lock file (`If-None-Match: *`) first, then the lock table's conditional put; a refused
+    /// lock table put releases the lock file again. Returns whether it got the lock.
+    async fn terraform_lock(&mut self, env: Environment, name: &str, body: &str) -> RivalAttempt {
+        let store = self.store(env).await;
+        let c = component(name);
+        let clients = store.clients().clone();
+        let (bucket, file_key, lock_id) = (store.bucket().to_owned(), store.lock_file_key(&c), store.lock_id(&c));
+        if self.mode().uses_lock_file() {
+            let put = clients
+                .s3
+                .put_object()
+                .bucket(&bucket)
+                .key(&file_key)
+                .content_type("application/json")
+                .if_none_match("*")
+                .body(ByteStream::from(body.as_bytes().to_vec()))
+                .send()
+                .await;
+            if let Err(e) = put {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                assert_eq!(status, Some(412), "the lock file put failed otherwise: {e:?}");
+                let got = clients.s3.get_object().bucket(&bucket).key(&file_key).send().await.expect("read lock file");
+                let text = got.body.collect().await.expect("body").into_bytes();
+                let holder: serde_json::Value = serde_json::from_slice(&text).expect("the lock file is JSON");
+                return RivalAttempt { refused: true, holder: holder["Who"].as_str().map(str::to_owned) };
+            }
+        }
+        if self.mode().uses_table() {
+            let put = clients
+                .dynamodb
+                .put_item()
+                .table_name(store.lock_table())
+                .item("LockID", AttributeValue::S(lock_id.clone()))
+                .item("Info", AttributeValue::S(body.to_owned()))
+                .condition_expression("attribute_not_exists(LockID)")
+                .send()
+                .await;
+            if let Err(e) = put {
+                assert!(
+                    e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()),
+                    "the lock item put failed otherwise: {e:?}"
+                );
+                if self.mode().uses_lock_file() {
+                    clients.s3.delete_object().bucket(&bucket).key(&file_key).send().await.expect("release file");
+                }
+                let item = clients
+                    .dynamodb
+                    .get_item()
+                    .table_name(store.lock_table())
+                    .key("LockID", AttributeValue::S(lock_id))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .expect("read lock item");
+                let info = item.item.and_then(|i| i.get("Info").and_then(|v| v.as_s().ok()).cloned());
+                let holder = info.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+                return RivalAttempt {
+                    refused: true,
+                    holder: holder.and_then(|h| h["Who"].as_str().map(str::to_owned)),
+                };
+            }
+        }
+        RivalAttempt { refused: false, holder: None }
+    }
+
+    /// Runs the stagegate binary against this scenario's emulator in the checkout.
+    async fn run_stagegate(&mut self, args: &[&str]) {
+        let dir = self.checkout_dir();
+        let endpoint = self.endpoint().await.url.expect("an emulator URL");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stagegate"))
+            .args(["--backend", "external", "--endpoint", &endpoint])
+            .args(args)
+            .arg("--repo")
+            .arg(&dir)
+            .current_dir(&dir)
+            .output()
+            .expect("stagegate runs");
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        self.state.command = Some((out.status.code().unwrap_or(-1), text));
+    }
+
+    fn last_command(&self) -> &(i32, String) {
+        self.state.command.as_ref().expect("a command ran")
+    }
+}
+
+#[given(expr = "pipeline.yml locks the state with {string}")]
+async fn locking_mode(w: &mut World, mode: String) {
+    let locking: StateLocking = mode.parse().expect("dynamodb, s3 or both");
+    super::deploy::working_copy(w).await;
+    let path = w.checkout_dir().join("pipeline.yml");
+    let text = std::fs::read_to_string(&path).expect("pipeline.yml");
+    let anchor = "  lock_table: terraform-state-lock-{env}\n";
+    assert!(text.contains(anchor), "the sample pipeline.yml names its lock table");
+    let text = text.replace(anchor, &format!("{anchor}  locking: {locking}\n"));
+    std::fs::write(&path, text).expect("pipeline.yml written");
+    w.state.locking = locking;
+}
+
+#[given(expr = "Terraform, as {string}, holds the {env} lock of component {string} since {string}")]
+async fn terraform_holds(w: &mut World, who: String, env: Env, name: String, since: String) {
+    let store = w.store(env.0).await;
+    let path = store.lock_id(&component(&name));
+    let id = uuid::Uuid::new_v4().to_string();
+    let body = terraform_lock_json(&id, "OperationTypeApply", "", &who, &since, &path);
+    let attempt = w.terraform_lock(env.0, &name, &body).await;
+    assert!(!attempt.refused, "Terraform could not take the lock: {attempt:?}");
+    w.state.locks.insert(who, LockInfo::parse(&body).expect("Terraform's lock info"));
+}
+
+#[given(expr = "another tool holds the {env} lock of component {string} for {string}, its Info written as:")]
+async fn other_tool_holds(w: &mut World, env: Env, name: String, who: String, step: &Step) {
+    let text = step.docstring.as_ref().expect("the Info text").trim().to_owned();
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let path = store.lock_id(&c);
+    let text = text.replace("{path}", &path);
+    let clients = store.clients().clone();
+    if w.mode().uses_lock_file() {
+        clients
+            .s3
+            .put_object()
+            .bucket(store.bucket())
+            .key(store.lock_file_key(&c))
+            .body(ByteStream::from(text.clone().into_bytes()))
+            .send()
+            .await
+            .expect("lock file written");
+    }
+    if w.mode().uses_table() {
+        clients
+            .dynamodb
+            .put_item()
+            .table_name(store.lock_table())
+            .item("LockID", AttributeValue::S(path))
+            .item("Info", AttributeValue::S(text.clone()))
+            .send()
+            .await
+            .expect("lock item written");
+    }
+    let info = LockInfo::parse(&text).expect("the Info is a lock info");
+    assert_eq!(info.who, who);
+    w.state.locks.insert(who, info);
+}
+
+#[given(expr = "Terraform with only the lock table, as {string}, holds the {env} lock of component {string}")]
+async fn table_only_holder(w: &mut World, who: String, env: Env, name: String) {
+    let mode = w.state.locking;
+    w.state.locking = StateLocking::Dynamodb;
+    terraform_holds(w, who, env, name, "2026-11-26T11:10:00.123456789Z".into()).await;
+    w.state.locking = mode;
+}
+
+#[when(expr = "stagegate applies the checkout to {env}")]
+async fn cli_apply(w: &mut World, env: Env) {
+    let env = env.0.name().to_owned();
+    w.run_stagegate(&["apply", "--env", &env]).await;
+}
+
+#[when(expr = "the {env} lock of {string} is force-unlocked on the command line with the lock ID {string} holds")]
+async fn cli_force_unlock(w: &mut World, env: Env, name: String, who: String) {
+    let id = w.state.locks.get(&who).expect("a lock taken in this scenario").id.clone();
+    let env = env.0.name().to_owned();
+    w.run_stagegate(&["force-unlock", "--env", &env, "--component", &name, &id]).await;
+}
+
+#[then(expr = "the command exits {int}")]
+async fn exits(w: &mut World, code: i32) {
+    let (got, text) = w.last_command();
+    assert_eq!(*got, code, "{text}");
+}
+
+#[then(expr = "it is refused with {string}, naming {string} and its lock ID")]
+async fn refused_naming(w: &mut World, message: String, who: String) {
+    let (code, text) = w.last_command().clone();
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains(&message), "{text}");
+    assert!(text.contains(&format!("Who:       {who}")), "{text}");
+    let id = &w.state.locks.get(&who).expect("the holder's lock").id;
+    assert!(text.contains(&format!("ID:        {id}")), "{text}");
+}
+
+#[then(expr = "no lock file and no lock item of {string} remain in {env}")]
+async fn nothing_remains(w: &mut World, name: String, env: Env) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let file = store.clients().s3.get_object().bucket(store.bucket()).key(store.lock_file_key(&c)).send().await;
+    assert!(file.is_err_and(|e| e.as_service_error().is_some_and(|se| se.is_no_such_key())), "a lock file remains");
+    if store.inspect().await.expect("inspect").lock_table_exists {
+        let item = store.lock_item(&store.lock_id(&c)).await.expect("read");
+        assert_eq!(item, None, "a lock item remains");
+    }
+}
+
+#[when(expr = "Terraform, as {string}, tries to lock the {env} component {string}")]
+async fn terraform_tries(w: &mut World, who: String, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let path = store.lock_id(&component(&name));
+    let body = terraform_lock_json(
+        &uuid::Uuid::new_v4().to_string(),
+        "OperationTypePlan",
+        "",
+        &who,
+        "2026-11-26T11:10:00Z",
+        &path,
+    );
+    let attempt = w.terraform_lock(env.0, &name, &body).await;
+    w.state.rival = Some(attempt);
+}
+
+#[then(expr = "Terraform is refused and shown the lock held by {string}")]
+async fn terraform_refused(w: &mut World, who: String) {
+    let attempt = w.state.rival.as_ref().expect("Terraform tried");
+    assert!(attempt.refused, "Terraform got the lock: {attempt:?}");
+    assert_eq!(attempt.holder.as_deref(), Some(who.as_str()));
+}
+
+#[then(expr = "the {env} lock file of {string} is {string}'s lock in Go's encoding")]
+async fn lock_file_is(w: &mut World, env: Env, name: String, who: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let got = store.clients().s3.get_object().bucket(store.bucket()).key(store.lock_file_key(&c)).send().await;
+    let text = String::from_utf8(got.expect("a lock file").body.collect().await.expect("body").into_bytes().to_vec())
+        .expect("UTF-8");
+    let lock = w.state.locks.get(&who).expect("the holder's lock");
+    let want = terraform_lock_json(&lock.id, &lock.operation, &lock.info, &lock.who, &lock.created, &lock.path)
+        .replace("\"Version\":\"1.11.4\"", &format!("\"Version\":{}", go_string(&lock.version)));
+    assert_eq!(text, want);
+}
+
+#[then(expr = "the {env} lock item of {string} is {string}'s lock")]
+async fn lock_item_is(w: &mut World, env: Env, name: String, who: String) {
+    let store = w.store(env.0).await;
+    let item = store.lock_item(&store.lock_id(&component(&name))).await.expect("read").expect("a lock item");
+    let info = LockInfo::parse(&item["Info"]).expect("a lock info");
+    assert_eq!(info.who, who);
+}
+
+#[then(expr = "the {env} state bucket has no lock file of {string}")]
+async fn no_lock_file(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let file = store.clients().s3.get_object().bucket(store.bucket()).key(store.lock_file_key(&c)).send().await;
+    assert!(file.is_err(), "a lock file remains");
+}
+
+#[then(expr = "the {env} lock table does not exist")]
+async fn no_table(w: &mut World, env: Env) {
+    let store = w.store(env.0).await;
+    assert!(!store.inspect().await.expect("inspect").lock_table_exists, "{} exists", store.lock_table());
+}
+
+#[then(expr = "the {env} lock table holds no digest of {string}")]
+async fn no_digest(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    if store.inspect().await.expect("inspect").lock_table_exists {
+        let item = store.lock_item(&store.digest_id(&component(&name))).await.expect("read");
+        assert_eq!(item, None);
+    }
+}
+
+#[then(expr = "the {env} state object of {string} matches its digest")]
+async fn matches_digest(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let bytes = store.raw_object(&c).await.expect("read").expect("an object");
+    assert_eq!(store.digest(&c).await.expect("digest"), Some(md5_hex(&bytes)));
+}
+
+#[then(expr = "the lock is refused with {string}, naming {string}")]
+async fn lock_refused(w: &mut World, message: String, who: String) {
+    let refusal = w.state.refusal.as_ref().expect("a refusal");
+    let text = refusal.to_string();
+    assert!(matches!(refusal, stagegate::engine::state::StateError::Locked { .. }), "{text}");
+    assert!(text.contains(&message) && text.contains(&format!("Who:       {who}")), "{text}");
+}
