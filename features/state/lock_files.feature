@@ -81,3 +81,18 @@ Feature: Sharing the state bucket with Terraform 1.10+ and OpenTofu: lock files 
     And the DEV state of component "tenants" has been written 1 time
     Then the DEV state object of "tenants" matches its digest
     And no lock file and no lock item of "tenants" remain in DEV
+
+  @R53
+  Scenario: the rollback drill deploys, rolls back and verifies with lock files only, leaving no lock behind
+    Given pipeline.yml locks the state with "s3"
+    When a rollback drill of SIT is run
+    Then the drill rolled SIT back to its first deployment tag
+    And the SIT lock table does not exist
+    And no lock file and no lock item of "tenants" remain in SIT
+
+  @R53
+  Scenario: the rehearsal runs with both locks, its rival refused
+    Given a git checkout of the sample repo with one commit on main
+    And pipeline.yml locks the state with "both"
+    When "rehearse" runs in the checkout and exits 0
+    Then the outputs name "(*.tflock) and terraform-state-lock-prod"

@@ -140,13 +140,19 @@ impl World {
 #[given(expr = "pipeline.yml locks the state with {string}")]
 async fn locking_mode(w: &mut World, mode: String) {
     let locking: StateLocking = mode.parse().expect("dynamodb, s3 or both");
-    super::deploy::working_copy(w).await;
-    let path = w.checkout_dir().join("pipeline.yml");
+    if w.infra.checkout.is_none() {
+        super::deploy::working_copy(w).await;
+    }
+    let dir = w.checkout_dir();
+    let path = dir.join("pipeline.yml");
     let text = std::fs::read_to_string(&path).expect("pipeline.yml");
     let anchor = "  lock_table: terraform-state-lock-{env}\n";
     assert!(text.contains(anchor), "the sample pipeline.yml names its lock table");
     let text = text.replace(anchor, &format!("{anchor}  locking: {locking}\n"));
     std::fs::write(&path, text).expect("pipeline.yml written");
+    if dir.join(".git").exists() {
+        super::git(&dir, &["commit", "--quiet", "--all", "--message", "Lock the state with lock files"]);
+    }
     w.state.locking = locking;
 }
 
