@@ -333,3 +333,96 @@ async fn lock_refused(w: &mut World, message: String, who: String) {
     assert!(matches!(refusal, stagegate::engine::state::StateError::Locked { .. }), "{text}");
     assert!(text.contains(&message) && text.contains(&format!("Who:       {who}")), "{text}");
 }
+
+/// Puts `body` as `c`'s state object with a plain S3 put, as another tool (or S3 lagging) would.
+async fn put_object_raw(w: &mut World, env: Environment, name: &str, body: Vec<u8>) {
+    let store = w.store(env).await;
+    store
+        .clients()
+        .s3
+        .put_object()
+        .bucket(store.bucket())
+        .key(component(name).state_key())
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .expect("a plain S3 put");
+}
+
+#[given(expr = "reads wait up to {string} for the state to match its digest")]
+async fn reads_wait(w: &mut World, window: String) {
+    let d: jiff::SignedDuration = window.parse().expect("a duration like 3s");
+    w.state.consistency_window = Some(std::time::Duration::try_from(d).expect("positive"));
+}
+
+#[when(expr = "the {env} state object of {string} is overwritten behind stagegate's back and put back after {string}")]
+async fn tamper_and_restore(w: &mut World, env: Env, name: String, after: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let good = store.raw_object(&c).await.expect("read").expect("an object");
+    put_object_raw(w, env.0, &name, b"{\"version\":4}\n".to_vec()).await;
+    let d: jiff::SignedDuration = after.parse().expect("a duration like 500ms");
+    let delay = std::time::Duration::try_from(d).expect("positive");
+    let (clients, bucket, key) = (store.clients().clone(), store.bucket().to_owned(), c.state_key());
+    // S3 catching up: the object the digest was made for comes back while the reader waits.
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        clients.s3.put_object().bucket(bucket).key(key).body(ByteStream::from(good)).send().await.expect("put back");
+    });
+}
+
+#[given(expr = "the {env} state object of {string} is deleted behind stagegate's back")]
+#[when(expr = "the {env} state object of {string} is deleted behind stagegate's back")]
+async fn delete_object(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let key = component(&name).state_key();
+    store.clients().s3.delete_object().bucket(store.bucket()).key(key).send().await.expect("deleted");
+}
+
+#[given(expr = "the {env} state object of {string} is an empty object")]
+async fn empty_object(w: &mut World, env: Env, name: String) {
+    put_object_raw(w, env.0, &name, Vec::new()).await;
+}
+
+#[given(expr = "the {env} digest of {string} is {string}")]
+async fn set_digest(w: &mut World, env: Env, name: String, digest: String) {
+    let store = w.store(env.0).await;
+    store
+        .clients()
+        .dynamodb
+        .put_item()
+        .table_name(store.lock_table())
+        .item("LockID", AttributeValue::S(store.digest_id(&component(&name))))
+        .item("Digest", AttributeValue::S(digest))
+        .send()
+        .await
+        .expect("digest written");
+}
+
+#[then(expr = "reading the {env} state of {string} is refused with Terraform's checksum error advising to {string}")]
+async fn refused_advising(w: &mut World, env: Env, name: String, advice: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let object = store.raw_object(&c).await.expect("read");
+    let err = store.read(&c).await.expect_err("a refusal");
+    let text = err.to_string();
+    assert!(text.starts_with("state data in S3 does not have the expected content."), "{text}");
+    let digest = store.digest(&c).await.expect("digest").expect("a digest");
+    assert!(text.contains(&format!("Stored checksum:     {digest}")), "{text}");
+    let advice = match object.filter(|b| !b.is_empty()) {
+        Some(bytes) => advice.replace("<the object's MD5>", &md5_hex(&bytes)),
+        None => advice,
+    };
+    assert!(text.replace('\n', " ").contains(&advice), "{text}");
+}
+
+#[then(expr = "the {env} state of component {string} is the one stagegate wrote last, at serial {int}")]
+async fn read_after_wait(w: &mut World, env: Env, name: String, serial: u64) {
+    let stored = w.store(env.0).await.read(&component(&name)).await.expect("read").expect("a state");
+    assert_eq!(stored.state.serial, serial);
+}
+
+#[given(expr = "the team moves to lock files only")]
+async fn moves_to_lock_files(w: &mut World) {
+    locking_mode(w, "s3".into()).await;
+}
