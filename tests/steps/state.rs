@@ -35,6 +35,8 @@ pub struct StateScene {
     pub(super) command: Option<(i32, String)>,
     /// What a lock attempt following Terraform's protocol observed.
     pub(super) rival: Option<super::tf_interop::RivalAttempt>,
+    /// The state object a Terraform-shaped fixture was written as.
+    pub(super) written_by_terraform: Option<Vec<u8>>,
 }
 
 impl StateScene {

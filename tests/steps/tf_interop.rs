@@ -426,3 +426,84 @@ async fn read_after_wait(w: &mut World, env: Env, name: String, serial: u64) {
 async fn moves_to_lock_files(w: &mut World) {
     locking_mode(w, "s3".into()).await;
 }
+
+/// A state in `fixtures/terraform/`, as JSON.
+fn fixture(name: &str) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/terraform").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("the fixture")).expect("the fixture is JSON")
+}
+
+fn is_stagegates(r: &serde_json::Value, component: &str) -> bool {
+    r.get("module").is_none() && r["mode"] == "managed" && r["type"] == "aws_dynamodb_table" && r["name"] == component
+}
+
+#[given(expr = "Terraform has rewritten the {env} state of {string} as the fixture {string}")]
+async fn terraform_rewrote(w: &mut World, env: Env, name: String, fixture_name: String) {
+    let store = w.store(env.0).await;
+    let c = component(&name);
+    let current: serde_json::Value =
+        serde_json::from_slice(&store.raw_object(&c).await.expect("read").expect("a state")).expect("JSON");
+    let mut state = fixture(&fixture_name);
+    state["lineage"] = current["lineage"].clone();
+    state["serial"] = serde_json::json!(current["serial"].as_u64().expect("a serial") + 1);
+    let resources = state["resources"].as_array_mut().expect("resources");
+    for mine in current["resources"].as_array().expect("resources") {
+        match resources.iter_mut().find(|r| is_stagegates(r, &name) && r["instances"][0]["attributes"] == "STAGEGATE") {
+            Some(r) => r["instances"][0]["attributes"] = mine["instances"][0]["attributes"].clone(),
+            None => resources.push(mine.clone()),
+        }
+    }
+    let mut bytes = serde_json::to_vec_pretty(&state).expect("JSON");
+    bytes.push(b'\n');
+    put_object_raw(w, env.0, &name, bytes.clone()).await;
+    if w.mode().uses_table() {
+        set_digest(w, env, name, md5_hex(&bytes)).await;
+    }
+    w.state.written_by_terraform = Some(bytes);
+}
+
+#[then(expr = "the {env} state object of {string} is byte for byte what Terraform wrote")]
+async fn byte_for_byte(w: &mut World, env: Env, name: String) {
+    let now = w.store(env.0).await.raw_object(&component(&name)).await.expect("read").expect("a state");
+    let written = w.state.written_by_terraform.as_ref().expect("Terraform wrote a state");
+    assert!(&now == written, "the state object was rewritten:\n{}", String::from_utf8_lossy(&now));
+}
+
+#[then(
+    expr = "the {env} state of {string} keeps all Terraform wrote but stagegate's attributes, a serial one higher and the Terraform version"
+)]
+async fn keeps_all(w: &mut World, env: Env, name: String) {
+    let store = w.store(env.0).await;
+    let bytes = store.raw_object(&component(&name)).await.expect("read").expect("a state");
+    let mut now: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    let written = w.state.written_by_terraform.as_ref().expect("Terraform wrote a state");
+    let mut before: serde_json::Value = serde_json::from_slice(written).expect("JSON");
+    assert_eq!(now["serial"].as_u64(), before["serial"].as_u64().map(|s| s + 1));
+    assert_eq!(now["terraform_version"], store.settings().terraform_version.as_str());
+    for key in ["serial", "terraform_version"] {
+        before[key] = now[key].clone();
+    }
+    let mine = |v: &serde_json::Value| {
+        v["resources"].as_array().expect("resources").iter().position(|r| is_stagegates(r, &name)).expect("stagegate's")
+    };
+    let (i, j) = (mine(&now), mine(&before));
+    now["resources"][i]["instances"][0]["attributes"] = serde_json::Value::Null;
+    before["resources"][j]["instances"][0]["attributes"] = serde_json::Value::Null;
+    assert_eq!(now, before);
+}
+
+#[then(expr = "reading the {env} state of {string} is refused as an OpenTofu encrypted state")]
+async fn encrypted_refused(w: &mut World, env: Env, name: String) {
+    let err = w.store(env.0).await.read(&component(&name)).await.expect_err("a refusal");
+    assert!(matches!(err, stagegate::engine::state::StateError::Encrypted { .. }), "{err}");
+    assert!(err.to_string().contains("OpenTofu encrypted state"), "{err}");
+}
+
+#[given(expr = "OpenTofu has written the {env} state of {string} encrypted, as the fixture {string}")]
+async fn tofu_encrypted(w: &mut World, env: Env, name: String, fixture_name: String) {
+    let bytes = serde_json::to_vec_pretty(&fixture(&fixture_name)).expect("JSON");
+    put_object_raw(w, env.0, &name, bytes.clone()).await;
+    if w.mode().uses_table() {
+        set_digest(w, env, name, md5_hex(&bytes)).await;
+    }
+}
