@@ -35,7 +35,30 @@ Feature: States Terraform and OpenTofu wrote survive stagegate
       | v4-future.tfstate               |
 
   @R54
-  Scenario: an OpenTofu encrypted state is refused with what to do, and the plan stops on it
-    Given the DEV state backend is bootstrapped
+  Scenario: an OpenTofu encrypted state is refused as bad input, saying what to do
+    Given pipeline.yml locks the state with "dynamodb"
+    And the DEV state backend is bootstrapped
     And OpenTofu has written the DEV state of "tenants" encrypted, as the fixture "tofu-encrypted.tfstate"
     Then reading the DEV state of "tenants" is refused as an OpenTofu encrypted state
+    When stagegate runs "state show --env dev --component tenants" in the checkout
+    Then the command exits 2
+    And the command says "an OpenTofu encrypted state (encryption_version v0)"
+
+  @R54
+  Scenario: a state in another Terraform workspace is named, not taken for the component's
+    Given pipeline.yml locks the state with "s3"
+    And the DEV state backend is bootstrapped
+    And Terraform's workspace "blue" holds a state of "tenants" in DEV
+    When stagegate runs "state show --env dev --component tenants" in the checkout
+    Then the command exits 1
+    And the command says "Terraform workspaces blue hold states of tenants (env:/NAME/2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate); stagegate manages the default workspace only"
+
+  @R54
+  Scenario: states and locks carry the Terraform release pipeline.yml names
+    Given pipeline.yml locks the state with "both"
+    And pipeline.yml writes states as Terraform "1.11.4"
+    And the DEV state backend is bootstrapped
+    When the DEV state of component "tenants" has been written 1 time
+    And "alice@ci" locks the DEV component "tenants"
+    Then the DEV lock of "tenants" held by "alice@ci" says Version "1.11.4"
+    And the DEV state object of "tenants" says terraform_version "1.11.4"

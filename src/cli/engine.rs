@@ -276,6 +276,14 @@ pub async fn state(g: &Global, action: StateAction, repo: Option<PathBuf>) -> Re
                     }
                     None => {
                         eprintln!("stagegate: {} has no state yet", store.lock_id(&component));
+                        let others = store.other_workspaces(&component).await?;
+                        if !others.is_empty() {
+                            eprintln!(
+                                "stagegate: Terraform workspaces {} hold states of {component} (env:/NAME/{}); stagegate manages the default workspace only",
+                                others.join(", "),
+                                component.state_key()
+                            );
+                        }
                         Ok(exit::RULE_FAILED)
                     }
                 }

@@ -37,14 +37,20 @@ pub struct StateScene {
     pub(super) rival: Option<super::tf_interop::RivalAttempt>,
     /// The state object a Terraform-shaped fixture was written as.
     pub(super) written_by_terraform: Option<Vec<u8>>,
+    /// The Terraform release pipeline.yml says states are written as, if it says one.
+    pub(super) terraform_version: Option<String>,
 }
 
 impl StateScene {
     /// The settings this scenario's stores use.
     pub fn settings(&self) -> StateSettings {
-        StateSettings::default()
+        let mut settings = StateSettings::default()
             .with_locking(self.locking)
-            .with_consistency_window(self.consistency_window.unwrap_or(std::time::Duration::from_millis(200)))
+            .with_consistency_window(self.consistency_window.unwrap_or(std::time::Duration::from_millis(200)));
+        if let Some(v) = &self.terraform_version {
+            settings.terraform_version.clone_from(v);
+        }
+        settings
     }
 }
 

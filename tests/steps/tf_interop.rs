@@ -507,3 +507,57 @@ async fn tofu_encrypted(w: &mut World, env: Env, name: String, fixture_name: Str
         set_digest(w, env, name, md5_hex(&bytes)).await;
     }
 }
+
+#[given(expr = "pipeline.yml writes states as Terraform {string}")]
+async fn writes_as(w: &mut World, version: String) {
+    if w.infra.checkout.is_none() {
+        super::deploy::working_copy(w).await;
+    }
+    let path = w.checkout_dir().join("pipeline.yml");
+    let text = std::fs::read_to_string(&path).expect("pipeline.yml");
+    let anchor = "  lock_table: terraform-state-lock-{env}\n";
+    std::fs::write(&path, text.replace(anchor, &format!("{anchor}  terraform_version: {version}\n"))).expect("written");
+    w.state.terraform_version = Some(version);
+}
+
+#[when(expr = "stagegate runs {string} in the checkout")]
+async fn cli_runs(w: &mut World, args: String) {
+    let args: Vec<&str> = args.split_whitespace().collect();
+    w.run_stagegate(&args).await;
+}
+
+#[then(expr = "the command says {string}")]
+async fn command_says(w: &mut World, text: String) {
+    let (_, out) = w.last_command();
+    assert!(out.contains(&text), "{out}");
+}
+
+#[then(expr = "the {env} lock of {string} held by {string} says Version {string}")]
+async fn lock_version(w: &mut World, env: Env, name: String, who: String, version: String) {
+    let held = w.store(env.0).await.current_lock(&component(&name)).await.expect("read").expect("a lock");
+    assert_eq!((held.who.as_str(), held.version.as_str()), (who.as_str(), version.as_str()));
+}
+
+#[then(expr = "the {env} state object of {string} says terraform_version {string}")]
+async fn state_version(w: &mut World, env: Env, name: String, version: String) {
+    let bytes = w.store(env.0).await.raw_object(&component(&name)).await.expect("read").expect("a state");
+    let state: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+    assert_eq!(state["terraform_version"], version.as_str());
+}
+
+#[given(expr = "Terraform's workspace {string} holds a state of {string} in {env}")]
+async fn workspace_state(w: &mut World, workspace: String, name: String, env: Env) {
+    let store = w.store(env.0).await;
+    let key = format!("env:/{workspace}/{}", component(&name).state_key());
+    let body = stagegate::engine::state::TerraformState::new().next(Vec::new()).to_bytes();
+    store
+        .clients()
+        .s3
+        .put_object()
+        .bucket(store.bucket())
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .expect("put");
+}

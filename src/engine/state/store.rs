@@ -137,10 +137,32 @@ impl StateStore {
         format!("{}-md5", self.lock_id(c))
     }
 
+    /// The Terraform workspaces other than `default` that hold a state of this component: keys
+    /// `env:/NAME/<key>` (the S3 backend's default `workspace_key_prefix`). stagegate manages
+    /// the default workspace only.
+    pub async fn other_workspaces(&self, c: &Component) -> Result<Vec<String>, StateError> {
+        let suffix = format!("/{}", c.state_key());
+        let mut names = Vec::new();
+        let mut pages = self.clients.s3.list_objects_v2().bucket(&self.bucket).prefix("env:/").into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_err("ListObjectsV2", &self.bucket, &e))?;
+            for key in page.contents().iter().filter_map(|o| o.key()) {
+                if let Some(name) = key.strip_prefix("env:/").and_then(|k| k.strip_suffix(suffix.as_str()))
+                    && !name.is_empty()
+                    && !name.contains('/')
+                {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
     fn no_backend(&self) -> StateError {
         StateError::NoBackend {
             env: self.env.name().into(),
-            table: self.table.clone(),
+            table: if self.settings.locking.uses_table() { self.table.clone() } else { "lock files".into() },
             bucket: self.bucket.clone(),
             account: self.clients.account_id.clone().unwrap_or_else(|| "of these credentials".into()),
         }
