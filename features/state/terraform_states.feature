@@ -54,6 +54,22 @@ Feature: States Terraform and OpenTofu wrote survive stagegate
     And the command says "Terraform workspaces blue hold states of tenants (env:/NAME/2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate); stagegate manages the default workspace only"
 
   @R54
+  Scenario Outline: a lock in another Terraform workspace is released with --workspace (<mode>)
+    Given pipeline.yml locks the state with "<mode>"
+    And the DEV state backend is bootstrapped
+    And Terraform, as "blue-team@laptop", holds the DEV lock of component "tenants" in its workspace "blue"
+    When stagegate runs "state show --env dev --component tenants --workspace blue" in the checkout
+    Then the command says "bbws-terraform-state-dev/env:/blue/2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate has no state yet"
+    When the DEV lock of "tenants" in workspace "blue" is force-unlocked on the command line with the lock ID "blue-team@laptop" holds
+    Then the command exits 0
+    And no lock of "tenants" remains in DEV's workspace "blue"
+
+    Examples:
+      | mode     |
+      | dynamodb |
+      | s3       |
+
+  @R54
   Scenario: states and locks carry the Terraform release pipeline.yml names
     Given pipeline.yml locks the state with "both"
     And pipeline.yml writes states as Terraform "1.11.4"

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::args::{instant, on_emulator, open_repo, parse_component, parse_duration, parse_env};
+use super::args::{instant, on_emulator, open_repo, parse_component, parse_duration, parse_env, parse_workspace};
 use super::{Format, Global};
 use crate::Environment;
 use crate::Error;
@@ -27,6 +27,9 @@ pub struct ForceUnlockArgs {
     /// The infra repo whose pipeline.yml says where locks live (state.locking).
     #[arg(long)]
     repo: Option<PathBuf>,
+    /// The Terraform workspace whose lock this is (default: the default workspace).
+    #[arg(long, value_parser = parse_workspace)]
+    workspace: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,7 +121,10 @@ fn state_settings(repo: Option<PathBuf>) -> Result<StateSettings, Error> {
 pub async fn force_unlock(g: &Global, a: ForceUnlockArgs) -> Result<u8, Error> {
     let settings = state_settings(a.repo.clone())?;
     let released = on_emulator(g, |endpoint| async move {
-        let store = StateStore::for_environment(&endpoint, a.env, &g.region).await.with_settings(settings);
+        let store = StateStore::for_environment(&endpoint, a.env, &g.region)
+            .await
+            .with_settings(settings)
+            .with_workspace(a.workspace.as_deref());
         Ok(store.unlock(&a.component, &a.lock_id).await?)
     })
     .await?;
@@ -239,12 +245,22 @@ fn write_json(flag: &'static str, path: Option<&std::path::Path>, value: &impl s
     std::fs::write(path, text).map_err(|source| Error::File { flag, path: path.to_owned(), source })
 }
 
-pub async fn state(g: &Global, action: StateAction, repo: Option<PathBuf>) -> Result<u8, Error> {
+pub async fn state(
+    g: &Global,
+    action: StateAction,
+    repo: Option<PathBuf>,
+    workspace: Option<String>,
+) -> Result<u8, Error> {
     let settings = state_settings(repo)?;
     on_emulator(g, |endpoint| async move {
         let store_for = |env: Environment| {
-            let (endpoint, settings) = (endpoint.clone(), settings.clone());
-            async move { StateStore::for_environment(&endpoint, env, &g.region).await.with_settings(settings) }
+            let (endpoint, settings, workspace) = (endpoint.clone(), settings.clone(), workspace.clone());
+            async move {
+                StateStore::for_environment(&endpoint, env, &g.region)
+                    .await
+                    .with_settings(settings)
+                    .with_workspace(workspace.as_deref())
+            }
         };
         match action {
             StateAction::Bootstrap { env } => {
@@ -277,9 +293,9 @@ pub async fn state(g: &Global, action: StateAction, repo: Option<PathBuf>) -> Re
                     None => {
                         eprintln!("stagegate: {} has no state yet", store.lock_id(&component));
                         let others = store.other_workspaces(&component).await?;
-                        if !others.is_empty() {
+                        if !others.is_empty() && workspace.is_none() {
                             eprintln!(
-                                "stagegate: Terraform workspaces {} hold states of {component} (env:/NAME/{}); stagegate manages the default workspace only",
+                                "stagegate: Terraform workspaces {} hold states of {component} (env:/NAME/{}); stagegate manages the default workspace only (--workspace NAME to read one)",
                                 others.join(", "),
                                 component.state_key()
                             );

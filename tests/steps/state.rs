@@ -39,6 +39,8 @@ pub struct StateScene {
     pub(super) written_by_terraform: Option<Vec<u8>>,
     /// The Terraform release pipeline.yml says states are written as, if it says one.
     pub(super) terraform_version: Option<String>,
+    /// The Terraform workspace a Terraform-protocol step works in (none: default).
+    pub(super) workspace: Option<String>,
 }
 
 impl StateScene {

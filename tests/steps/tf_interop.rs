@@ -54,7 +54,8 @@ impl World {
     /// the lock file (`If-None-Match: *`) first, then the lock table's conditional put; a refused
     /// lock table put releases the lock file again. Returns whether it got the lock.
     async fn terraform_lock(&mut self, env: Environment, name: &str, body: &str) -> RivalAttempt {
-        let store = self.store(env).await;
+        let workspace = self.state.workspace.clone();
+        let store = self.store(env).await.with_workspace(workspace.as_deref());
         let c = component(name);
         let clients = store.clients().clone();
         let (bucket, file_key, lock_id) = (store.bucket().to_owned(), store.lock_file_key(&c), store.lock_id(&c));
@@ -158,7 +159,8 @@ async fn locking_mode(w: &mut World, mode: String) {
 
 #[given(expr = "Terraform, as {string}, holds the {env} lock of component {string} since {string}")]
 async fn terraform_holds(w: &mut World, who: String, env: Env, name: String, since: String) {
-    let store = w.store(env.0).await;
+    let workspace = w.state.workspace.clone();
+    let store = w.store(env.0).await.with_workspace(workspace.as_deref());
     let path = store.lock_id(&component(&name));
     let id = uuid::Uuid::new_v4().to_string();
     let body = terraform_lock_json(&id, "OperationTypeApply", "", &who, &since, &path);
@@ -560,4 +562,26 @@ async fn workspace_state(w: &mut World, workspace: String, name: String, env: En
         .send()
         .await
         .expect("put");
+}
+
+#[given(expr = "Terraform, as {string}, holds the {env} lock of component {string} in its workspace {string}")]
+async fn terraform_holds_in_workspace(w: &mut World, who: String, env: Env, name: String, workspace: String) {
+    w.state.workspace = Some(workspace);
+    terraform_holds(w, who, env, name, "2026-11-26T11:10:00Z".into()).await;
+    w.state.workspace = None;
+}
+
+#[when(
+    expr = "the {env} lock of {string} in workspace {string} is force-unlocked on the command line with the lock ID {string} holds"
+)]
+async fn cli_force_unlock_workspace(w: &mut World, env: Env, name: String, workspace: String, who: String) {
+    let id = w.state.locks.get(&who).expect("a lock taken in this scenario").id.clone();
+    let env = env.0.name().to_owned();
+    w.run_stagegate(&["force-unlock", "--env", &env, "--component", &name, "--workspace", &workspace, &id]).await;
+}
+
+#[then(expr = "no lock of {string} remains in {env}'s workspace {string}")]
+async fn nothing_remains_in_workspace(w: &mut World, name: String, env: Env, workspace: String) {
+    let store = w.store(env.0).await.with_workspace(Some(&workspace));
+    assert_eq!(store.current_lock(&component(&name)).await.expect("read lock"), None);
 }

@@ -62,6 +62,8 @@ pub struct StateStore {
     bucket: String,
     table: String,
     settings: StateSettings,
+    /// A Terraform workspace other than `default`, whose states are at `env:/NAME/<key>`.
+    workspace: Option<String>,
     account_checked: OnceCell<()>,
 }
 
@@ -92,6 +94,7 @@ impl StateStore {
             bucket: env.state_bucket(),
             table: env.lock_table(),
             settings: StateSettings::default(),
+            workspace: None,
             account_checked: OnceCell::new(),
         }
     }
@@ -104,6 +107,22 @@ impl StateStore {
 
     pub fn settings(&self) -> &StateSettings {
         &self.settings
+    }
+
+    /// The same backend, addressing the states of Terraform workspace `name` (`default` is the
+    /// default workspace): keys `env:/NAME/<key>`, as the S3 backend's default
+    /// `workspace_key_prefix` places them.
+    pub fn with_workspace(mut self, name: Option<&str>) -> StateStore {
+        self.workspace = name.filter(|n| *n != "default").map(str::to_owned);
+        self
+    }
+
+    /// The object key of a component's state in this store's workspace.
+    pub fn state_key(&self, c: &Component) -> String {
+        match &self.workspace {
+            Some(name) => format!("env:/{name}/{}", c.state_key()),
+            None => c.state_key(),
+        }
     }
 
     pub fn environment(&self) -> Environment {
@@ -124,12 +143,12 @@ impl StateStore {
 
     /// `{bucket}/{key}`: the lock item's `LockID` and LockInfo's `Path`.
     pub fn lock_id(&self, c: &Component) -> String {
-        format!("{}/{}", self.bucket, c.state_key())
+        format!("{}/{}", self.bucket, self.state_key(c))
     }
 
     /// `<key>.tflock`: the lock file's key in the state bucket (Terraform's `lockFilePath`).
     pub fn lock_file_key(&self, c: &Component) -> String {
-        format!("{}.tflock", c.state_key())
+        format!("{}.tflock", self.state_key(c))
     }
 
     /// `{bucket}/{key}-md5`: the digest item's `LockID`.

@@ -16,7 +16,7 @@ impl StateStore {
         c: &Component,
         version_id: Option<&str>,
     ) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
-        let key = c.state_key();
+        let key = self.state_key(c);
         let got = self
             .clients
             .s3
@@ -71,7 +71,7 @@ impl StateStore {
                 }
                 return Err(StateError::DigestMismatch {
                     bucket: self.bucket.clone(),
-                    key: c.state_key(),
+                    key: self.state_key(c),
                     table: self.table.clone(),
                     actual: md5.unwrap_or_default(),
                     expected,
@@ -110,7 +110,7 @@ impl StateStore {
         state.terraform_version.clone_from(&self.settings.terraform_version);
         let bytes = state.to_bytes();
         let md5 = md5_hex(&bytes);
-        let key = c.state_key();
+        let key = self.state_key(c);
         let put = self
             .clients
             .s3
@@ -138,7 +138,7 @@ impl StateStore {
 
     /// The S3 versions of a component's state, newest first.
     pub async fn versions(&self, c: &Component) -> Result<Vec<StateVersion>, StateError> {
-        let key = c.state_key();
+        let key = self.state_key(c);
         let mut versions = Vec::new();
         let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
         loop {
