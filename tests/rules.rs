@@ -514,3 +514,128 @@ proptest! {
 fn only_confirmations_a_person_could_type_reach_the_rule(#[case] typed: &str, #[case] reaches: bool) {
     assert_eq!(stagegate::release::gate::confirmation(typed).is_ok(), reaches, "{typed:?}");
 }
+
+/// What Terraform and OpenTofu write, read and written back as they write it (R53, R54).
+mod terraform_interop {
+    use proptest::prelude::*;
+    use stagegate::engine::state::{LockInfo, StateLocking, StateSettings};
+
+    #[test]
+    fn a_lock_info_is_written_exactly_as_gos_encoder_writes_it() {
+        let lock = LockInfo {
+            id: "2b6a3c8e-1f0d-4c6e-9a51-7d2f8e4b9c10".into(),
+            operation: "OperationTypeApply".into(),
+            info: "commit <abc> & \"more\"\u{2028}\n".into(),
+            who: "ops@box".into(),
+            version: "1.11.4".into(),
+            created: "2026-11-26T11:10:00.5Z".into(),
+            path: "b/k".into(),
+        };
+        assert_eq!(
+            lock.to_json(),
+            r#"{"ID":"2b6a3c8e-1f0d-4c6e-9a51-7d2f8e4b9c10","Operation":"OperationTypeApply","Info":"commit \u003cabc\u003e \u0026 \"more\"\u2028\n","Who":"ops@box","Version":"1.11.4","Created":"2026-11-26T11:10:00.5Z","Path":"b/k"}"#
+        );
+    }
+
+    #[test]
+    fn a_lock_info_is_read_as_gos_decoder_reads_it() {
+        let text = "{ \"id\" : \"x\",\n \"WHO\": \"a \\u003c b\", \"Created\": \"2026-11-26T11:10:00Z\", \"pid\": 7 }";
+        let lock = LockInfo::parse(text).unwrap();
+        assert_eq!((lock.id.as_str(), lock.who.as_str(), lock.path.as_str()), ("x", "a < b", ""));
+        assert!(LockInfo::parse(r#"{"ID": 7}"#).unwrap_err().contains("ID"));
+        assert!(LockInfo::parse(r#"{"ID": "x", "Created": "yesterday"}"#).unwrap_err().contains("Created"));
+        assert!(LockInfo::parse("[]").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_lock_info_reads_back_from_its_go_encoding(who in any::<String>(), info in any::<String>(), id in "[a-f0-9-]{1,36}") {
+            let lock = LockInfo { id, operation: "state-push".into(), info, who, version: "1.10.0".into(), created: "2026-11-26T11:10:00Z".into(), path: "b/k".into() };
+            let text = lock.to_json();
+            prop_assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'));
+            prop_assert_eq!(LockInfo::parse(&text).unwrap(), lock);
+        }
+    }
+
+    fn repo_with_state(section: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pipeline.yml"), format!("region: af-south-1\nstate:\n{section}")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_locking_mode_and_terraform_version_come_from_pipeline_yml() {
+        let dir = repo_with_state("  bucket: b\n  lock_table: t\n  locking: both\n  terraform_version: 1.11.4\n");
+        let s = StateSettings::for_repo(dir.path()).unwrap();
+        assert_eq!((s.locking, s.terraform_version.as_str()), (StateLocking::Both, "1.11.4"));
+        let dir = repo_with_state("  bucket: b\n  lock_table: t\n  locking: s3\n");
+        assert_eq!(StateSettings::for_repo(dir.path()).unwrap().terraform_version, "1.10.0");
+        let dir = repo_with_state("  bucket: b\n  lock_table: t\n");
+        assert_eq!(StateSettings::for_repo(dir.path()).unwrap(), StateSettings::default());
+    }
+
+    #[test]
+    fn a_terraform_that_cannot_see_lock_files_is_refused_with_lock_files() {
+        let dir = repo_with_state("  bucket: b\n  lock_table: t\n  locking: s3\n  terraform_version: 1.9.8\n");
+        let err = StateSettings::for_repo(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("pipeline.yml:2:") && err.contains("1.10.0"), "{err}");
+        let dir = repo_with_state("  bucket: b\n  lock_table: t\n  locking: file\n");
+        let err = StateSettings::for_repo(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("pipeline.yml") && err.contains("locking"), "{err}");
+        let dir = repo_with_state("  bucket: b\n  lock_table: t\n  terraform_version: latest\n");
+        assert!(StateSettings::for_repo(dir.path()).unwrap_err().to_string().contains("latest"));
+    }
+
+    fn fixtures() -> Vec<(String, Vec<u8>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/terraform");
+        let mut out: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "tfstate"))
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+            .collect();
+        out.sort();
+        assert!(out.len() >= 7, "the fixtures are there");
+        out
+    }
+
+    #[test]
+    fn every_terraform_fixture_reads_and_survives_a_rewrite_with_nothing_lost() {
+        use stagegate::engine::state::{StateError, TerraformState};
+        for (name, bytes) in fixtures() {
+            match TerraformState::parse(&name, &bytes) {
+                Err(StateError::Encrypted { .. }) => assert_eq!(name, "tofu-encrypted.tfstate"),
+                Err(e) => panic!("{name}: {e}"),
+                Ok(state) => {
+                    let original: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    let rewritten: serde_json::Value = serde_json::from_slice(&state.to_bytes()).unwrap();
+                    assert_eq!(rewritten, original, "{name}");
+                    // An apply that manages nothing here keeps every resource as it was.
+                    let next = state.next_managed(Vec::new(), |k| k == "aws_dynamodb_table");
+                    let kept: Vec<_> = state
+                        .resources
+                        .iter()
+                        .filter(|r| r.managed_address(|k| k == "aws_dynamodb_table").is_none())
+                        .collect();
+                    assert_eq!(next.resources.iter().collect::<Vec<_>>(), kept, "{name}");
+                    assert_eq!(next.serial, state.serial + 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_root_module_single_instances_of_known_types_are_stagegates() {
+        use stagegate::engine::state::TerraformState;
+        let (_, bytes) = fixtures().into_iter().find(|(n, _)| n == "v4-modules.tfstate").unwrap();
+        let state = TerraformState::parse("v4-modules", &bytes).unwrap();
+        let mine: Vec<_> =
+            state.resources.iter().filter_map(|r| r.managed_address(|k| k.starts_with("aws_"))).collect();
+        assert_eq!(mine, ["aws_dynamodb_table.tenants"]);
+        assert_eq!(
+            state.resources.iter().filter(|r| r.kind == "aws_dynamodb_table").count(),
+            2,
+            "one is in module.base"
+        );
+    }
+}

@@ -34,6 +34,16 @@ pub fn parse_max_age(s: &str) -> Result<jiff::SignedDuration, String> {
     if d.is_positive() { Ok(d) } else { Err(format!("{s:?}: the limit must be positive")) }
 }
 
+/// A Terraform workspace name: what Terraform accepts (a URL path segment needing no escape).
+pub fn parse_workspace(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?} is not a Terraform workspace name (letters, digits, - . _ ~)"))
+    }
+}
+
 pub fn parse_component(s: &str) -> Result<Component, String> {
     s.parse().map_err(|e: crate::foundation::component::BadComponent| e.to_string())
 }

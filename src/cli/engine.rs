@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::args::{instant, on_emulator, open_repo, parse_component, parse_duration, parse_env};
+use super::args::{instant, on_emulator, open_repo, parse_component, parse_duration, parse_env, parse_workspace};
 use super::{Format, Global};
 use crate::Environment;
 use crate::Error;
@@ -12,7 +12,7 @@ use crate::aws::{ActionRecorder, AwsClients};
 use crate::engine::apply::ApplyOptions;
 use crate::engine::desired::DesiredEnvironment;
 use crate::engine::plan::{Plan, plan_environment, plan_environments};
-use crate::engine::state::{Component, StateStore};
+use crate::engine::state::{Component, StateSettings, StateStore};
 use crate::foundation::exit;
 use crate::foundation::git::current_commit;
 
@@ -24,6 +24,12 @@ pub struct ForceUnlockArgs {
     component: Component,
     /// The lock ID shown by the failed lock attempt.
     lock_id: String,
+    /// The infra repo whose pipeline.yml says where locks live (state.locking).
+    #[arg(long)]
+    repo: Option<PathBuf>,
+    /// The Terraform workspace whose lock this is (default: the default workspace).
+    #[arg(long, value_parser = parse_workspace)]
+    workspace: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,7 +101,8 @@ pub enum StateAction {
         #[arg(long, value_parser = parse_component)]
         component: Component,
     },
-    /// Make an old version current (lineage kept, serial raised, digest updated).
+    /// Make an old version current: what `terraform state push` of that version does once its
+    /// serial is raised (lineage kept, serial = current + 1, digest updated); not `-force`.
     Restore {
         #[arg(long, value_parser = parse_env)]
         env: Environment,
@@ -106,9 +113,19 @@ pub enum StateAction {
     },
 }
 
+/// pipeline.yml's `state:` section of `--repo` (or the repo `open_repo` finds).
+fn state_settings(repo: Option<PathBuf>) -> Result<StateSettings, Error> {
+    let repo = open_repo(repo)?;
+    Ok(StateSettings::for_repo(repo.root())?)
+}
+
 pub async fn force_unlock(g: &Global, a: ForceUnlockArgs) -> Result<u8, Error> {
+    let settings = state_settings(a.repo.clone())?;
     let released = on_emulator(g, |endpoint| async move {
-        let store = StateStore::for_environment(&endpoint, a.env, &g.region).await;
+        let store = StateStore::for_environment(&endpoint, a.env, &g.region)
+            .await
+            .with_settings(settings)
+            .with_workspace(a.workspace.as_deref());
         Ok(store.unlock(&a.component, &a.lock_id).await?)
     })
     .await?;
@@ -179,7 +196,7 @@ pub async fn apply(g: &Global, a: ApplyArgs) -> Result<u8, Error> {
                 if g.format == Format::Text {
                     println!("{plan}");
                 }
-                let store = StateStore::new(clients.clone(), a.env);
+                let store = StateStore::new(clients.clone(), a.env).with_settings(StateSettings::for_repo(repo.root())?);
                 Ok::<_, Error>(crate::engine::apply::apply(&store, &plan, repo, now, &options).await?)
             };
             // The first Ctrl-C lets the apply stop safely (state recorded, locks released).
@@ -229,22 +246,41 @@ fn write_json(flag: &'static str, path: Option<&std::path::Path>, value: &impl s
     std::fs::write(path, text).map_err(|source| Error::File { flag, path: path.to_owned(), source })
 }
 
-pub async fn state(g: &Global, action: StateAction) -> Result<u8, Error> {
+pub async fn state(
+    g: &Global,
+    action: StateAction,
+    repo: Option<PathBuf>,
+    workspace: Option<String>,
+) -> Result<u8, Error> {
+    let settings = state_settings(repo)?;
     on_emulator(g, |endpoint| async move {
-        let store_for = |env: Environment| StateStore::for_environment(&endpoint, env, &g.region);
+        let store_for = |env: Environment| {
+            let (endpoint, settings, workspace) = (endpoint.clone(), settings.clone(), workspace.clone());
+            async move {
+                StateStore::for_environment(&endpoint, env, &g.region)
+                    .await
+                    .with_settings(settings)
+                    .with_workspace(workspace.as_deref())
+            }
+        };
         match action {
             StateAction::Bootstrap { env } => {
                 let store = store_for(env).await;
                 store.bootstrap().await?;
                 let r = store.inspect().await?;
+                let locking = store.settings().locking;
+                let locks = match (locking.uses_lock_file(), locking.uses_table()) {
+                    (true, false) => "lock files <key>.tflock in the bucket".to_owned(),
+                    (false, _) => format!("lock table {}", store.lock_table()),
+                    (true, true) => format!("lock files <key>.tflock and lock table {}", store.lock_table()),
+                };
                 println!(
-                    "{}: bucket {} (versioning {}, encryption {}, public access blocked {}), lock table {}",
+                    "{}: bucket {} (versioning {}, encryption {}, public access blocked {}), {locks} (state.locking {locking})",
                     env.label(),
                     store.bucket(),
                     if r.versioning_enabled { "on" } else { "off" },
                     r.encryption.as_deref().unwrap_or("off"),
                     r.public_access_block.iter().all(|b| *b),
-                    store.lock_table()
                 );
                 Ok(exit::OK)
             }
@@ -257,6 +293,14 @@ pub async fn state(g: &Global, action: StateAction) -> Result<u8, Error> {
                     }
                     None => {
                         eprintln!("stagegate: {} has no state yet", store.lock_id(&component));
+                        let others = store.other_workspaces(&component).await?;
+                        if !others.is_empty() && workspace.is_none() {
+                            eprintln!(
+                                "stagegate: Terraform workspaces {} hold states of {component} (env:/NAME/{}); stagegate manages the default workspace only (--workspace NAME to read one)",
+                                others.join(", "),
+                                component.state_key()
+                            );
+                        }
                         Ok(exit::RULE_FAILED)
                     }
                 }

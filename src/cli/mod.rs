@@ -68,6 +68,12 @@ pub enum Command {
     },
     /// Terraform state: bootstrap the backend, show a component's state, list and restore versions.
     State {
+        /// The infra repo whose pipeline.yml says how states are locked (state.locking).
+        #[arg(long, global = true)]
+        repo: Option<std::path::PathBuf>,
+        /// A Terraform workspace other than default (its states are at env:/NAME/<key>).
+        #[arg(long, global = true, value_parser = args::parse_workspace)]
+        workspace: Option<String>,
         #[command(subcommand)]
         action: engine::StateAction,
     },
@@ -151,7 +157,7 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
     match cli.command {
         Command::Emulator { action } => emulator::run(action, g.backend, g.format).await,
-        Command::State { action } => engine::state(g, action).await,
+        Command::State { action, repo, workspace } => engine::state(g, action, repo, workspace).await,
         Command::ForceUnlock(a) => engine::force_unlock(g, a).await,
         Command::Plan(a) => engine::plan(g, a).await,
         Command::Apply(a) => engine::apply(g, a).await,

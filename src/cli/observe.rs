@@ -44,14 +44,15 @@ pub async fn locks(g: &Global, a: LocksArgs) -> Result<u8, Error> {
     let now = instant(a.at)?;
     let max_age = a.max_age.unwrap_or(policy.notifications.lock_alert_after.0);
     let envs = a.env.map_or_else(|| Environment::ALL.to_vec(), |e| vec![e]);
-    let report =
-        on_emulator(g, |endpoint| {
-            let (envs, notifier) = (&envs, &notifier);
-            async move {
-                Ok(crate::observe::monitor::monitor(&endpoint, &g.region, envs, max_age, now, Some(notifier)).await)
-            }
-        })
-        .await?;
+    let settings = crate::engine::state::StateSettings::from_names(&policy.state);
+    let report = on_emulator(g, |endpoint| {
+        let (envs, notifier, settings) = (&envs, &notifier, &settings);
+        async move {
+            Ok(crate::observe::monitor::monitor(&endpoint, &g.region, envs, max_age, now, Some(notifier), settings)
+                .await)
+        }
+    })
+    .await?;
     print_report(g.format, &report);
     let unreadable = report.unreadable();
     if !unreadable.is_empty() {

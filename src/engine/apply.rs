@@ -253,7 +253,8 @@ async fn record(
         .into_iter()
         .map(|r| StateResource::managed(r.kind, &r.name, Value::Object(r.attributes.into_iter().collect())))
         .collect();
-    let next = base.next(resources);
+    // What the state holds beyond stagegate's resources is kept as it is (R54).
+    let next = base.next_managed(resources, |k| crate::resources::kind(k).is_some());
     Ok(store.write(component, &next, lock).await?)
 }
 

@@ -30,6 +30,8 @@ pub struct DesiredEnvironment {
     pub environment: Environment,
     pub vars: EnvironmentFile,
     pub components: Vec<DesiredComponent>,
+    /// How the environment's state backend is used (pipeline.yml's `state:` section).
+    pub state: crate::engine::state::StateSettings,
 }
 
 impl DesiredEnvironment {
@@ -68,7 +70,8 @@ impl DesiredEnvironment {
                 });
             }
         }
-        Ok(DesiredEnvironment { environment: env, vars, components })
+        let state = crate::engine::state::StateSettings::for_repo(repo.root())?;
+        Ok(DesiredEnvironment { environment: env, vars, components, state })
     }
 
     pub fn component(&self, c: &Component) -> Option<&DesiredComponent> {

@@ -114,12 +114,14 @@ impl Plan {
     }
 }
 
-/// The recorded resources of a state, by address.
+/// The recorded resources of a state that are stagegate's, by address; everything else a state
+/// holds (other types, modules, data sources, keyed instances) is not planned and is kept (R54).
 fn recorded(state: Option<&TerraformState>) -> BTreeMap<String, BTreeMap<String, Value>> {
     let mut out = BTreeMap::new();
     for r in state.map(|s| s.resources.as_slice()).unwrap_or_default() {
+        let Some(address) = r.managed_address(|k| crate::resources::kind(k).is_some()) else { continue };
         if let Some(attrs) = r.instances.first().and_then(|i| i.attributes.as_object()) {
-            out.insert(format!("{}.{}", r.kind, r.name), attrs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+            out.insert(address, attrs.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
         }
     }
     out
@@ -256,7 +258,7 @@ pub async fn plan_environment(
     let env = desired.environment;
     let kinds = desired.components.iter().flat_map(|c| &c.resources).map(|r| r.kind);
     crate::resources::require_capabilities(clients.flavor, kinds, &format!("planning {env}"))?;
-    let store = StateStore::new(clients.clone(), env);
+    let store = StateStore::new(clients.clone(), env).with_settings(desired.state.clone());
     let mut components = Vec::new();
     for d in &desired.components {
         components.push(plan_component(&store, d).await?);

@@ -9,6 +9,7 @@ pub mod exit;
 pub mod git;
 pub mod policy;
 pub mod repo;
+pub mod state_backend;
 pub mod tickets;
 pub mod yaml;
 

@@ -31,6 +31,12 @@ pub struct Pipeline {
 pub struct StateNames {
     pub bucket: String,
     pub lock_table: String,
+    /// R53: `dynamodb` (default), `s3` (the `.tflock` lock file) or `both`.
+    #[serde(default)]
+    pub locking: crate::foundation::state_backend::StateLocking,
+    /// The Terraform release written into states and lock infos; default by locking mode.
+    #[serde(default)]
+    pub terraform_version: Option<crate::foundation::state_backend::TerraformVersion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -263,6 +269,11 @@ impl Pipeline {
         };
         let pipeline: Pipeline =
             crate::foundation::yaml::from_str(text).map_err(|e| invalid(e.line, e.column, e.reason))?;
+        crate::foundation::state_backend::check_locking(
+            pipeline.state.locking,
+            pipeline.state.terraform_version.as_ref(),
+        )
+        .map_err(|reason| invalid(crate::foundation::yaml::line_starting(text, "state:"), 1, reason))?;
         for env in Environment::ALL {
             let p = pipeline.environment(env);
             let line = crate::foundation::yaml::line_starting(text, &format!("  {}:", env.name()));

@@ -1,13 +1,14 @@
-//! The state lock monitor (LLD 7.8.1, R48): every environment's lock table, read in
-//! Terraform's format, so it works on locks written by real Terraform; locks held longer than
-//! the policy allows are alerted to `#devops-alerts` with a page (7.8.3).
+//! The state lock monitor (LLD 7.8.1, R48): every environment's locks, in the lock table and/or
+//! the `.tflock` lock files as `state.locking` says (R53), read in Terraform's format, so it
+//! works on locks written by real Terraform and OpenTofu; locks held longer than the policy
+//! allows are alerted to `#devops-alerts` with a page (7.8.3).
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::Environment;
 use crate::emulator::Endpoint;
-use crate::engine::state::{LockEntry, StateStore};
+use crate::engine::state::{LockEntry, StateLocking, StateSettings, StateStore};
 use crate::release::notify::{Delivery, Event, Notice, Notifier, human};
 
 /// One lock held in a lock table.
@@ -51,7 +52,9 @@ pub struct MalformedLock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnvironmentLocks {
     pub environment: Environment,
+    /// Where the locks were read: the lock table, the bucket's lock files, or both.
     pub table: String,
+    pub locking: StateLocking,
     #[serde(flatten)]
     pub reading: TableReading,
 }
@@ -138,16 +141,22 @@ pub async fn monitor(
     max_age: SignedDuration,
     now: Timestamp,
     notifier: Option<&Notifier>,
+    settings: &StateSettings,
 ) -> LockReport {
     let mut environments = Vec::new();
     for &env in envs {
-        let store = StateStore::for_environment(endpoint, env, region).await;
+        let store = StateStore::for_environment(endpoint, env, region).await.with_settings(settings.clone());
         let reading = match store.lock_entries().await {
             Ok(Some(entries)) => assess(env, entries, now, max_age),
             Ok(None) => TableReading::Missing,
             Err(e) => TableReading::Unreadable { reason: e.to_string() },
         };
-        environments.push(EnvironmentLocks { environment: env, table: store.lock_table().to_owned(), reading });
+        let table = match (settings.locking.uses_lock_file(), settings.locking.uses_table()) {
+            (true, false) => format!("{} (*.tflock)", store.bucket()),
+            (false, _) => store.lock_table().to_owned(),
+            (true, true) => format!("{} (*.tflock) + {}", store.bucket(), store.lock_table()),
+        };
+        environments.push(EnvironmentLocks { environment: env, table, locking: settings.locking, reading });
     }
     let mut report = LockReport { at: now, max_age, environments, alerts: Vec::new() };
     if let Some(notifier) = notifier {
@@ -176,7 +185,12 @@ impl std::fmt::Display for LockReport {
         for e in &self.environments {
             let label = e.environment.label();
             match &e.reading {
-                TableReading::Missing => writeln!(f, "{label:<4} {}: not bootstrapped (no lock table)", e.table)?,
+                TableReading::Missing => writeln!(
+                    f,
+                    "{label:<4} {}: not bootstrapped (no {})",
+                    e.table,
+                    if e.locking.uses_table() { "lock table" } else { "state bucket" }
+                )?,
                 TableReading::Unreadable { reason } => writeln!(f, "{label:<4} {}: UNREADABLE: {reason}", e.table)?,
                 TableReading::Read { locks, malformed } => {
                     let n = locks.len();

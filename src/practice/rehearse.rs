@@ -215,7 +215,7 @@ impl<'a> Rehearsal<'a> {
             )));
         }
         let clients = AwsClients::for_environment(self.endpoint, env, self.region).await;
-        let store = StateStore::new(clients.clone(), env);
+        let store = StateStore::new(clients.clone(), env).with_settings(deployment.state_settings());
         let desired = DesiredEnvironment::load(deployment.repo, env)?;
         let again = plan_environment(&clients, &desired, None, at).await?;
         let rival_lock_refused_while_held_by = match desired.components.first().map(|d| d.component.clone()) {
@@ -224,7 +224,7 @@ impl<'a> Rehearsal<'a> {
                 let rival = store.lock(&c, OPERATION_APPLY, RIVAL_WHO, "rival").await;
                 store.unlock(&c, &held.id).await?;
                 match rival {
-                    Err(StateError::Locked { holder }) => holder.who,
+                    Err(StateError::Locked { holder, .. }) => holder.who,
                     Ok(granted) => {
                         store.unlock(&c, &granted.id).await?;
                         return Err(Error::Failed(format!("{}: a second lock on {c} was granted", env.label())));
@@ -238,7 +238,11 @@ impl<'a> Rehearsal<'a> {
             environment: env,
             account: env.account_id().into(),
             state_bucket: store.bucket().into(),
-            lock_table: store.lock_table().into(),
+            lock_table: match (store.settings().locking.uses_lock_file(), store.settings().locking.uses_table()) {
+                (true, false) => format!("{} (*.tflock)", store.bucket()),
+                (false, _) => store.lock_table().into(),
+                (true, true) => format!("{} (*.tflock) and {}", store.bucket(), store.lock_table()),
+            },
             components: report.map_or(0, |r| r.components.len()),
             operations: report.map_or(0, |r| r.components.iter().map(|c| c.operations.len()).sum()),
             apply_ms: report.map_or(0, |r| r.elapsed_ms),

@@ -130,7 +130,12 @@ impl<'a> Deployment<'a> {
 
     /// The state backend of `env`, reached with `env`'s own credentials.
     pub async fn state_store(&self, env: Environment) -> StateStore {
-        StateStore::for_environment(self.endpoint, env, self.region).await
+        StateStore::for_environment(self.endpoint, env, self.region).await.with_settings(self.state_settings())
+    }
+
+    /// How pipeline.yml says the state backends are used (R53).
+    pub fn state_settings(&self) -> crate::engine::state::StateSettings {
+        crate::engine::state::StateSettings::from_names(&self.policy.state)
     }
 
     /// The records of the environment before `env` in the promotion order, read with that
@@ -185,7 +190,7 @@ impl<'a> Deployment<'a> {
         }
         let commit = req.commit.clone().unwrap_or_default();
         let clients = AwsClients::for_environment(self.endpoint, req.env, self.region).await;
-        let store = StateStore::new(clients.clone(), req.env);
+        let store = StateStore::new(clients.clone(), req.env).with_settings(self.state_settings());
         store.bootstrap().await?;
         let desired = DesiredEnvironment::load(self.repo, req.env)?;
         let plan = match plan {

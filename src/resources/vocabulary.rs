@@ -37,6 +37,9 @@ pub enum DesiredError {
     Schema(#[from] SchemaError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// pipeline.yml's `state:` section (how the state backend is used).
+    #[error(transparent)]
+    Policy(#[from] crate::foundation::policy::PolicyError),
     /// Configuration stagegate cannot apply faithfully, refused at plan time.
     #[error("{path}: {reason}")]
     Unsupported { path: String, reason: String },

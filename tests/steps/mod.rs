@@ -14,6 +14,7 @@ mod rollback;
 mod secrets;
 mod security;
 mod state;
+mod tf_interop;
 mod validation;
 mod verify;
 mod workflows;
@@ -92,9 +93,11 @@ impl World {
         AwsClients::for_environment(&endpoint, env, DEFAULT_REGION).await
     }
 
-    /// `target`'s state backend, reached with `env`'s own credentials.
+    /// `target`'s state backend, reached with `env`'s own credentials, used as this scenario's
+    /// locking mode says.
     pub async fn store(&mut self, env: Environment) -> StateStore {
-        StateStore::for_environment(&self.endpoint().await, env, DEFAULT_REGION).await
+        let settings = self.state.settings();
+        StateStore::for_environment(&self.endpoint().await, env, DEFAULT_REGION).await.with_settings(settings)
     }
 
     /// The endpoint of this scenario's emulator.

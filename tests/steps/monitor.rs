@@ -78,7 +78,9 @@ async fn run_monitor(w: &mut World, at: &str, max_age: jiff::SignedDuration) {
     let notifier = w.notifier(&policy);
     let endpoint = w.endpoint().await;
     let now = at.parse().expect("an RFC 3339 instant in the feature");
-    let report = monitor(&endpoint, DEFAULT_REGION, &Environment::ALL, max_age, now, notifier.as_ref()).await;
+    let settings = w.state.settings();
+    let report =
+        monitor(&endpoint, DEFAULT_REGION, &Environment::ALL, max_age, now, notifier.as_ref(), &settings).await;
     w.observed.lock_report = Some(report);
 }
 

@@ -7,7 +7,8 @@ use cucumber::{given, then, when};
 use serde_json::json;
 use stagegate::Environment;
 use stagegate::engine::state::{
-    Component, LockInfo, OPERATION_APPLY, StateError, StateResource, StateStore, StoredState, TerraformState, md5_hex,
+    Component, LockInfo, OPERATION_APPLY, StateError, StateLocking, StateResource, StateSettings, StateStore,
+    StoredState, TerraformState, md5_hex,
 };
 use stagegate::foundation::repo::Repo;
 
@@ -23,11 +24,38 @@ pub struct StateScene {
     /// State versions about to be restored, by serial.
     restored: HashMap<u64, TerraformState>,
     /// The last refusal of a lock, write, force-unlock or restore, for the step that checks it.
-    refusal: Option<StateError>,
+    pub(super) refusal: Option<StateError>,
     /// The last lock item read from a lock table.
     lock_item: Option<LockItem>,
     /// The environment whose state bucket the last "has the state bucket" step found.
     bucket: Option<Environment>,
+    /// R53: how this scenario's state backends are locked (default: the lock table).
+    pub(super) locking: StateLocking,
+    /// How long reads wait for the state to match its digest (short unless a step says).
+    pub(super) consistency_window: Option<std::time::Duration>,
+    /// The last command run: its exit code and what it printed.
+    pub(super) command: Option<(i32, String)>,
+    /// What a lock attempt following Terraform's protocol observed.
+    pub(super) rival: Option<super::tf_interop::RivalAttempt>,
+    /// The state object a Terraform-shaped fixture was written as.
+    pub(super) written_by_terraform: Option<Vec<u8>>,
+    /// The Terraform release pipeline.yml says states are written as, if it says one.
+    pub(super) terraform_version: Option<String>,
+    /// The Terraform workspace a Terraform-protocol step works in (none: default).
+    pub(super) workspace: Option<String>,
+}
+
+impl StateScene {
+    /// The settings this scenario's stores use.
+    pub fn settings(&self) -> StateSettings {
+        let mut settings = StateSettings::default()
+            .with_locking(self.locking)
+            .with_consistency_window(self.consistency_window.unwrap_or(std::time::Duration::from_millis(200)));
+        if let Some(v) = &self.terraform_version {
+            settings.terraform_version.clone_from(v);
+        }
+        settings
+    }
 }
 
 /// An item of a lock table, as Terraform writes it.
@@ -185,10 +213,19 @@ async fn as_remembered(w: &mut World, env: Env, step: &Step) {
 }
 
 #[given(expr = "{string} holds the {env} lock of component {string}")]
-#[when(expr = "{string} locks the {env} component {string}")]
 async fn takes_lock(w: &mut World, who: String, env: Env, name: String) {
     let lock = w.store(env.0).await.lock(&component(&name), OPERATION_APPLY, &who, "").await.expect("lock");
     w.state.locks.insert(who, lock);
+}
+
+#[when(expr = "{string} locks the {env} component {string}")]
+async fn tries_lock(w: &mut World, who: String, env: Env, name: String) {
+    match w.store(env.0).await.lock(&component(&name), OPERATION_APPLY, &who, "").await {
+        Ok(lock) => {
+            w.state.locks.insert(who, lock);
+        }
+        Err(e) => w.state.refusal = Some(e),
+    }
 }
 
 #[then(expr = "{string} holds the {env} lock of component {string}")]

@@ -1,5 +1,6 @@
-//! The S3 backend: state objects in `bbws-terraform-state-{env}`, locks and digests in
-//! `terraform-state-lock-{env}`, exactly as Terraform's S3 backend keeps them.
+//! The S3 backend: state objects in `bbws-terraform-state-{env}`, locks in the lock table
+//! `terraform-state-lock-{env}` (with the digests) and/or in `<key>.tflock` lock files,
+//! exactly as Terraform's S3 backend keeps them.
 
 use std::time::{Duration, Instant};
 
@@ -12,10 +13,11 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use jiff::Timestamp;
 use tokio::sync::OnceCell;
 
-use super::{Component, LockInfo, StateError, TerraformState};
+use super::{Component, LockInfo, StateError, StateSettings, TerraformState};
 use crate::Environment;
 use crate::aws::{AwsClients, bucket_settings};
 
+mod lockfile;
 mod locking;
 mod objects;
 
@@ -60,6 +62,9 @@ pub struct StateStore {
     env: Environment,
     bucket: String,
     table: String,
+    settings: StateSettings,
+    /// A Terraform workspace other than `default`, whose states are at `env:/NAME/<key>`.
+    workspace: Option<String>,
     account_checked: OnceCell<()>,
 }
 
@@ -89,7 +94,35 @@ impl StateStore {
             env,
             bucket: env.state_bucket(),
             table: env.lock_table(),
+            settings: StateSettings::default(),
+            workspace: None,
             account_checked: OnceCell::new(),
+        }
+    }
+
+    /// The same backend used as `settings` say (pipeline.yml's `state:` section).
+    pub fn with_settings(mut self, settings: StateSettings) -> StateStore {
+        self.settings = settings;
+        self
+    }
+
+    pub fn settings(&self) -> &StateSettings {
+        &self.settings
+    }
+
+    /// The same backend, addressing the states of Terraform workspace `name` (`default` is the
+    /// default workspace): keys `env:/NAME/<key>`, as the S3 backend's default
+    /// `workspace_key_prefix` places them.
+    pub fn with_workspace(mut self, name: Option<&str>) -> StateStore {
+        self.workspace = name.filter(|n| *n != "default").map(str::to_owned);
+        self
+    }
+
+    /// The object key of a component's state in this store's workspace.
+    pub fn state_key(&self, c: &Component) -> String {
+        match &self.workspace {
+            Some(name) => format!("env:/{name}/{}", c.state_key()),
+            None => c.state_key(),
         }
     }
 
@@ -111,7 +144,12 @@ impl StateStore {
 
     /// `{bucket}/{key}`: the lock item's `LockID` and LockInfo's `Path`.
     pub fn lock_id(&self, c: &Component) -> String {
-        format!("{}/{}", self.bucket, c.state_key())
+        format!("{}/{}", self.bucket, self.state_key(c))
+    }
+
+    /// `<key>.tflock`: the lock file's key in the state bucket (Terraform's `lockFilePath`).
+    pub fn lock_file_key(&self, c: &Component) -> String {
+        format!("{}.tflock", self.state_key(c))
     }
 
     /// `{bucket}/{key}-md5`: the digest item's `LockID`.
@@ -119,10 +157,32 @@ impl StateStore {
         format!("{}-md5", self.lock_id(c))
     }
 
+    /// The Terraform workspaces other than `default` that hold a state of this component: keys
+    /// `env:/NAME/<key>` (the S3 backend's default `workspace_key_prefix`). stagegate manages
+    /// the default workspace only.
+    pub async fn other_workspaces(&self, c: &Component) -> Result<Vec<String>, StateError> {
+        let suffix = format!("/{}", c.state_key());
+        let mut names = Vec::new();
+        let mut pages = self.clients.s3.list_objects_v2().bucket(&self.bucket).prefix("env:/").into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_err("ListObjectsV2", &self.bucket, &e))?;
+            for key in page.contents().iter().filter_map(|o| o.key()) {
+                if let Some(name) = key.strip_prefix("env:/").and_then(|k| k.strip_suffix(suffix.as_str()))
+                    && !name.is_empty()
+                    && !name.contains('/')
+                {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
     fn no_backend(&self) -> StateError {
         StateError::NoBackend {
             env: self.env.name().into(),
-            table: self.table.clone(),
+            table: if self.settings.locking.uses_table() { self.table.clone() } else { "lock files".into() },
             bucket: self.bucket.clone(),
             account: self.clients.account_id.clone().unwrap_or_else(|| "of these credentials".into()),
         }
@@ -154,8 +214,8 @@ impl StateStore {
             .map(|_| ())
     }
 
-    /// Creates the state bucket (versioned, encrypted, public access blocked) and the lock
-    /// table; idempotent.
+    /// Creates the state bucket (versioned, encrypted, public access blocked) and, when the
+    /// locking mode uses it, the lock table; idempotent.
     pub async fn bootstrap(&self) -> Result<(), StateError> {
         self.ensure_own_account().await?;
         let s3 = &self.clients.s3;
@@ -190,7 +250,7 @@ impl StateStore {
             .send()
             .await
             .map_err(|e| aws_err("PutPublicAccessBlock", b, &e))?;
-        self.create_lock_table().await
+        if self.settings.locking.uses_table() { self.create_lock_table().await } else { Ok(()) }
     }
 
     async fn create_lock_table(&self) -> Result<(), StateError> {

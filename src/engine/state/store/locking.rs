@@ -1,5 +1,7 @@
-//! Locks and digests in `terraform-state-lock-{env}`: Terraform's `LockID`/`LockInfo` items,
-//! taken with a conditional put, and the `-md5` digest item of each state.
+//! Taking and releasing state locks in the locking mode's places, in Terraform's order (R53):
+//! the lock file first, then the lock table; a lock table refusal releases the lock file again.
+//! The lock table half: Terraform's `LockID`/`Info` items, taken with a conditional put, and
+//! the `-md5` digest item of each state.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -10,13 +12,39 @@ use jiff::Timestamp;
 use super::super::{Component, LockInfo, StateError};
 use super::{LOCK_RETRY_EVERY, LockEntry, StateStore, aws_err, s};
 
+/// What DynamoDB answers a conditional put on a held lock, as Terraform shows it.
+pub(super) const TABLE_REFUSAL: &str = "ConditionalCheckFailedException: The conditional request failed";
+
 impl StateStore {
-    /// R30: takes the lock with Terraform's conditional put; of two rivals exactly one wins, and
-    /// the other is told who holds it.
+    /// R30, R53: takes the lock the way Terraform's S3 backend does in this locking mode; of
+    /// two rivals exactly one wins, and the other is told who holds it.
     pub async fn lock(&self, c: &Component, operation: &str, who: &str, info: &str) -> Result<LockInfo, StateError> {
         self.ensure_own_account().await?;
+        let request = LockInfo::new(&self.lock_id(c), operation, who, info, Timestamp::now())
+            .with_version(&self.settings.terraform_version);
+        let locking = self.settings.locking;
+        if locking.uses_lock_file() {
+            self.lock_with_file(c, &request).await?;
+        }
+        if locking.uses_table()
+            && let Err(refused) = self.lock_with_table(c, &request).await
+        {
+            if locking.uses_lock_file()
+                && let Err(cleanup) = self.unlock_with_file(c, &request.id).await
+            {
+                return Err(StateError::LockCleanup {
+                    lock_file: format!("{}/{}", self.bucket, self.lock_file_key(c)),
+                    cleanup: Box::new(cleanup),
+                    refused: Box::new(refused),
+                });
+            }
+            return Err(refused);
+        }
+        Ok(request)
+    }
+
+    async fn lock_with_table(&self, c: &Component, request: &LockInfo) -> Result<(), StateError> {
         let path = self.lock_id(c);
-        let request = LockInfo::new(&path, operation, who, info, Timestamp::now());
         // The holder may release between our failed put and our read: try again once.
         for _ in 0..2 {
             let put = self
@@ -30,10 +58,10 @@ impl StateStore {
                 .send()
                 .await;
             match put {
-                Ok(_) => return Ok(request),
+                Ok(_) => return Ok(()),
                 Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                    if let Some(holder) = self.current_lock(c).await? {
-                        return Err(StateError::Locked { holder: Box::new(holder) });
+                    if let Some((holder, _)) = self.table_lock(c).await? {
+                        return Err(StateError::Locked { holder: Box::new(holder), cause: TABLE_REFUSAL });
                     }
                 }
                 Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
@@ -42,8 +70,8 @@ impl StateStore {
                 Err(e) => return Err(aws_err("PutItem", &self.table, &e)),
             }
         }
-        match self.current_lock(c).await? {
-            Some(holder) => Err(StateError::Locked { holder: Box::new(holder) }),
+        match self.table_lock(c).await? {
+            Some((holder, _)) => Err(StateError::Locked { holder: Box::new(holder), cause: TABLE_REFUSAL }),
             None => Err(StateError::NotLocked { path }),
         }
     }
@@ -68,11 +96,40 @@ impl StateStore {
         }
     }
 
-    /// The lock held on a component, if any.
+    /// The lock held on a component, if any: the lock file's when the mode uses one and it is
+    /// there, else the lock table's.
     pub async fn current_lock(&self, c: &Component) -> Result<Option<LockInfo>, StateError> {
+        if self.settings.locking.uses_lock_file()
+            && let Some(file) = self.lock_file(c).await?
+        {
+            return Ok(Some(file.info));
+        }
+        if self.settings.locking.uses_table() {
+            return Ok(self.table_lock(c).await?.map(|(info, _)| info));
+        }
+        Ok(None)
+    }
+
+    /// Whether lock `id` holds every lock this mode takes on the component.
+    pub async fn holds(&self, c: &Component, id: &str) -> Result<bool, StateError> {
+        if self.settings.locking.uses_lock_file() && self.lock_file(c).await?.is_none_or(|f| f.info.id != id) {
+            return Ok(false);
+        }
+        if self.settings.locking.uses_table() && self.table_lock(c).await?.is_none_or(|(info, _)| info.id != id) {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// The lock table's lock item: its lock info and the `Info` text exactly as stored.
+    async fn table_lock(&self, c: &Component) -> Result<Option<(LockInfo, String)>, StateError> {
         let path = self.lock_id(c);
-        let item = self.get_item(&path).await?;
-        Ok(item.and_then(|i| i.get("Info").and_then(|v| v.as_s().ok()).and_then(|j| serde_json::from_str(j).ok())))
+        let Some(item) = self.get_item(&path).await? else { return Ok(None) };
+        let Some(text) = item.get("Info").and_then(|v| v.as_s().ok()) else {
+            return Err(StateError::BadLock { path, reason: "the lock item has no Info string".into() });
+        };
+        let info = LockInfo::parse(text).map_err(|reason| StateError::BadLock { path: path.clone(), reason })?;
+        Ok(Some((info, text.clone())))
     }
 
     async fn get_item(&self, id: &str) -> Result<Option<HashMap<String, AttributeValue>>, StateError> {
@@ -94,10 +151,34 @@ impl StateStore {
         }
     }
 
-    /// Releases the lock if `id` is the one held (also what `force-unlock ID` does).
+    /// R31, R53: releases the lock if `id` is the one held (also what `force-unlock ID` does),
+    /// from every place the mode locks, as Terraform's `Unlock`. With both, each half is
+    /// released on its own; a half that is already gone (a client stopped between the two) is
+    /// not an error.
     pub async fn unlock(&self, c: &Component, id: &str) -> Result<LockInfo, StateError> {
+        let locking = self.settings.locking;
+        match (locking.uses_lock_file(), locking.uses_table()) {
+            (true, false) => self.unlock_with_file(c, id).await,
+            (false, _) => self.unlock_with_table(c, id).await,
+            (true, true) => {
+                let file = self.unlock_with_file(c, id).await;
+                let table = self.unlock_with_table(c, id).await;
+                match (file, table) {
+                    (Ok(info), Ok(_) | Err(StateError::NotLocked { .. }))
+                    | (Err(StateError::NotLocked { .. }), Ok(info)) => Ok(info),
+                    (Err(e @ StateError::NotLocked { .. }), Err(StateError::NotLocked { .. })) => Err(e),
+                    (Err(StateError::NotLocked { .. }) | Ok(_), Err(e)) | (Err(e), _) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// The lock table half of an unlock: the delete is conditioned on the `Info` text exactly as
+    /// it was read, so a lock written with any JSON spacing or escaping is released by its ID,
+    /// and a lock taken again in between is not.
+    async fn unlock_with_table(&self, c: &Component, id: &str) -> Result<LockInfo, StateError> {
         let path = self.lock_id(c);
-        let Some(held) = self.current_lock(c).await? else {
+        let Some((held, text)) = self.table_lock(c).await? else {
             return Err(StateError::NotLocked { path });
         };
         if held.id != id {
@@ -110,14 +191,16 @@ impl StateStore {
             .table_name(&self.table)
             .key("LockID", s(&path))
             .condition_expression("Info = :info")
-            .expression_attribute_values(":info", s(&held.to_json()))
+            .expression_attribute_values(":info", s(&text))
             .send()
             .await;
         match deleted {
             Ok(_) => Ok(held),
             Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-                match self.current_lock(c).await? {
-                    Some(now) => Err(StateError::LockIdMismatch { path, given: id.to_owned(), held: Box::new(now) }),
+                match self.table_lock(c).await? {
+                    Some((now, _)) => {
+                        Err(StateError::LockIdMismatch { path, given: id.to_owned(), held: Box::new(now) })
+                    }
                     None => Err(StateError::NotLocked { path }),
                 }
             }
@@ -131,9 +214,29 @@ impl StateStore {
         Ok(entries.into_iter().filter_map(|e| e.info.ok()).collect())
     }
 
-    /// Every lock item of the lock table, sorted by `LockID`, including any whose `Info` is not
-    /// Terraform's LockInfo; `None` when the table does not exist.
+    /// Every lock of the environment in the mode's places, sorted by `LockID` (a lock file by
+    /// `{bucket}/{key}.tflock`), including any that is not Terraform's LockInfo; `None` when
+    /// the backend does not exist. With both, a lock file and a lock item of the same lock are
+    /// one entry.
     pub async fn lock_entries(&self) -> Result<Option<Vec<LockEntry>>, StateError> {
+        let locking = self.settings.locking;
+        let files = if locking.uses_lock_file() { self.lock_file_entries().await? } else { Some(Vec::new()) };
+        let items = if locking.uses_table() { self.table_entries().await? } else { Some(Vec::new()) };
+        let (Some(files), Some(mut entries)) = (files, items) else { return Ok(None) };
+        for file in files {
+            let same = |e: &LockEntry| match (&e.info, &file.info) {
+                (Ok(a), Ok(b)) => a.id == b.id && a.path == b.path,
+                _ => false,
+            };
+            if !entries.iter().any(same) {
+                entries.push(file);
+            }
+        }
+        entries.sort_by(|a, b| a.lock_id.cmp(&b.lock_id));
+        Ok(Some(entries))
+    }
+
+    async fn table_entries(&self) -> Result<Option<Vec<LockEntry>>, StateError> {
         let mut entries = Vec::new();
         let mut pages = self.clients.dynamodb.scan().table_name(&self.table).into_paginator().items().send();
         while let Some(item) = pages.next().await {
@@ -150,19 +253,16 @@ impl StateStore {
                 continue;
             }
             let info = match item.get("Info").map(|v| v.as_s()) {
-                Some(Ok(text)) => {
-                    serde_json::from_str::<LockInfo>(text).map_err(|e| format!("Info is not a lock: {e}"))
-                }
+                Some(Ok(text)) => LockInfo::parse(text).map_err(|e| format!("Info is not a lock: {e}")),
                 Some(Err(_)) => Err("Info is not a string".to_owned()),
                 None => Err("no Info attribute".to_owned()),
             };
             entries.push(LockEntry { lock_id, info });
         }
-        entries.sort_by(|a, b| a.lock_id.cmp(&b.lock_id));
         Ok(Some(entries))
     }
 
-    /// The stored digest of a component's state, if any.
+    /// The stored digest of a component's state, if any (whatever its form).
     pub async fn digest(&self, c: &Component) -> Result<Option<String>, StateError> {
         let item = self.get_item(&self.digest_id(c)).await?;
         Ok(item.and_then(|i| i.get("Digest").and_then(|v| v.as_s().ok()).cloned()))

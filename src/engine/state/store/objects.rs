@@ -4,6 +4,7 @@
 use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use jiff::Timestamp;
+use tokio::time::Instant;
 
 use super::super::{Component, LockInfo, StateError, TerraformState, md5_hex, restore_onto};
 use super::{StateStore, StateVersion, StoredState, aws_err, s};
@@ -15,7 +16,7 @@ impl StateStore {
         c: &Component,
         version_id: Option<&str>,
     ) -> Result<Option<(Vec<u8>, Option<String>)>, StateError> {
-        let key = c.state_key();
+        let key = self.state_key(c);
         let got = self
             .clients
             .s3
@@ -51,28 +52,49 @@ impl StateStore {
         Ok(Some((bytes.into_bytes().to_vec(), version)))
     }
 
-    /// Reads a component's current state, checking it against the stored digest.
+    /// Reads a component's current state as Terraform's S3 backend does (R29, R54). With the
+    /// lock table in use, the state must match the `-md5` digest stored beside it; a mismatch is
+    /// read again every `consistency_poll` until `consistency_window` has passed (S3 may be
+    /// catching up), then refused. An empty object is no state; a missing object whose digest
+    /// remains is a mismatch; a digest item that is not 32 hex digits is not checked.
     pub async fn read(&self, c: &Component) -> Result<Option<StoredState>, StateError> {
-        let Some((bytes, version_id)) = self.fetch(c, None).await? else {
-            return Ok(None);
-        };
-        let md5 = md5_hex(&bytes);
-        if let Some(expected) = self.digest(c).await?
-            && !expected.is_empty()
-            && expected != md5
-        {
-            return Err(StateError::DigestMismatch {
-                path: self.lock_id(c),
-                table: self.table.clone(),
-                actual: md5,
-                expected,
-            });
+        let deadline = Instant::now() + self.settings.consistency_window;
+        loop {
+            let fetched = self.fetch(c, None).await?.filter(|(bytes, _)| !bytes.is_empty());
+            let md5 = fetched.as_ref().map(|(bytes, _)| md5_hex(bytes));
+            if let Some(expected) = self.expected_digest(c).await?
+                && md5.as_deref() != Some(expected.as_str())
+            {
+                if Instant::now() < deadline {
+                    tokio::time::sleep(self.settings.consistency_poll).await;
+                    continue;
+                }
+                return Err(StateError::DigestMismatch {
+                    bucket: self.bucket.clone(),
+                    key: self.state_key(c),
+                    table: self.table.clone(),
+                    actual: md5.unwrap_or_default(),
+                    expected,
+                });
+            }
+            let Some((bytes, version_id)) = fetched else { return Ok(None) };
+            let state = TerraformState::parse(&self.lock_id(c), &bytes)?;
+            return Ok(Some(StoredState { state, version_id, md5: md5.unwrap_or_default() }));
         }
-        let state = TerraformState::parse(&self.lock_id(c), &bytes)?;
-        Ok(Some(StoredState { state, version_id, md5 }))
     }
 
-    /// Writes a component's state and its digest; the caller must hold `lock`.
+    /// The digest a read must match: none without the lock table, without a digest item, or
+    /// when the item's `Digest` is not an MD5 in hex (Terraform then only warns).
+    async fn expected_digest(&self, c: &Component) -> Result<Option<String>, StateError> {
+        if !self.settings.locking.uses_table() {
+            return Ok(None);
+        }
+        Ok(self.digest(c).await?.and_then(|d| valid_md5(&d)))
+    }
+
+    /// Writes a component's state (stamped with the configured Terraform version) and, with
+    /// the lock table in use, its digest; the caller must hold `lock` in every place the
+    /// locking mode locks.
     pub async fn write(
         &self,
         c: &Component,
@@ -81,13 +103,14 @@ impl StateStore {
     ) -> Result<StoredState, StateError> {
         self.ensure_own_account().await?;
         let path = self.lock_id(c);
-        match self.current_lock(c).await? {
-            Some(held) if held.id == lock.id => {}
-            _ => return Err(StateError::LockNotHeld { path, id: lock.id.clone() }),
+        if !self.holds(c, &lock.id).await? {
+            return Err(StateError::LockNotHeld { path, id: lock.id.clone() });
         }
+        let mut state = state.clone();
+        state.terraform_version.clone_from(&self.settings.terraform_version);
         let bytes = state.to_bytes();
         let md5 = md5_hex(&bytes);
-        let key = c.state_key();
+        let key = self.state_key(c);
         let put = self
             .clients
             .s3
@@ -99,21 +122,23 @@ impl StateStore {
             .send()
             .await
             .map_err(|e| aws_err("PutObject", &key, &e))?;
-        self.clients
-            .dynamodb
-            .put_item()
-            .table_name(&self.table)
-            .item("LockID", s(&self.digest_id(c)))
-            .item("Digest", s(&md5))
-            .send()
-            .await
-            .map_err(|e| aws_err("PutItem", &self.table, &e))?;
-        Ok(StoredState { state: state.clone(), version_id: put.version_id().map(str::to_owned), md5 })
+        if self.settings.locking.uses_table() {
+            self.clients
+                .dynamodb
+                .put_item()
+                .table_name(&self.table)
+                .item("LockID", s(&self.digest_id(c)))
+                .item("Digest", s(&md5))
+                .send()
+                .await
+                .map_err(|e| aws_err("PutItem", &self.table, &e))?;
+        }
+        Ok(StoredState { state, version_id: put.version_id().map(str::to_owned), md5 })
     }
 
     /// The S3 versions of a component's state, newest first.
     pub async fn versions(&self, c: &Component) -> Result<Vec<StateVersion>, StateError> {
-        let key = c.state_key();
+        let key = self.state_key(c);
         let mut versions = Vec::new();
         let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
         loop {
@@ -161,7 +186,10 @@ impl StateStore {
         }
     }
 
-    /// Makes an old version current: lineage kept, serial = current + 1, digest updated.
+    /// Makes an old version current: its resources and lineage, with serial = current + 1 and
+    /// the digest updated. This is what a plain `terraform state push` of the old file does once
+    /// its serial is raised above the current one; it is not `state push -force`, which would
+    /// store the old serial as it is.
     pub async fn restore(&self, c: &Component, version_id: &str, lock: &LockInfo) -> Result<StoredState, StateError> {
         let old = self.read_version(c, version_id).await?;
         let current = self.read(c).await?;
@@ -187,4 +215,10 @@ impl StateStore {
     pub async fn raw_object(&self, c: &Component) -> Result<Option<Vec<u8>>, StateError> {
         Ok(self.fetch(c, None).await?.map(|(bytes, _)| bytes))
     }
+}
+
+/// The digest as 32 lower-case hex digits, if it is an MD5 at all.
+fn valid_md5(digest: &str) -> Option<String> {
+    let bytes = hex::decode(digest).ok()?;
+    (bytes.len() == 16).then(|| hex::encode(bytes))
 }
