@@ -27,6 +27,11 @@ impl WorkflowLint {
         for entry in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display())).flatten() {
             std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
         }
+        // The policy says which workflow matrix the repo declares.
+        let policy = from.join("../../pipeline.yml");
+        if policy.is_file() {
+            std::fs::copy(&policy, dir.path().join("pipeline.yml")).expect("copy pipeline.yml");
+        }
         self.repo = Some(dir);
     }
 

@@ -136,8 +136,7 @@ pub fn is_safe_event_field(field: &str) -> bool {
             | "html_url"
             | "api_url"
             | "visibility"
-    )
-        || field.ends_with("_id")
+    ) || field.ends_with("_id")
         || field.ends_with("_sha")
         || field.ends_with("_at")
         || field.ends_with("_number")

@@ -9,9 +9,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_norway::Value as Yaml;
 
+use super::Segment;
 use super::checks::Lint;
 use super::expressions::{self, ContextRef};
-use super::Segment;
 
 /// A value that reaches a script from somewhere else in the workflow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,15 +82,18 @@ impl Scope<'_> {
     }
 
     fn untrusted_expression(&self, lint: &Lint, expression: &str, depth: usize) -> Option<String> {
-        if let Some((_, r)) =
-            expressions::context_refs(expression).into_iter().find(|(_, r)| expressions::is_untrusted(r, |n| lint.typed_input(n)))
+        if let Some((_, r)) = expressions::context_refs(expression)
+            .into_iter()
+            .find(|(_, r)| expressions::is_untrusted(r, |n| lint.typed_input(n)))
         {
             return Some(r.written());
         }
         if depth == 0 {
             return None;
         }
-        derived_refs(expression).into_iter().find_map(|d| self.tainted(lint, &d, depth - 1).map(|why| format!("{} ({why})", d.written())))
+        derived_refs(expression)
+            .into_iter()
+            .find_map(|d| self.tainted(lint, &d, depth - 1).map(|why| format!("{} ({why})", d.written())))
     }
 
     /// Whether a derived value carries an untrusted one, and which.
@@ -156,12 +159,20 @@ pub(super) fn script(
                     what(javascript),
                     describe(&r)
                 ),
-                format!("pass it through env: (`{var}: ${{{{ {} }}}}`) and {} instead", r.written(), read(javascript, &var)),
+                format!(
+                    "pass it through env: (`{var}: ${{{{ {} }}}}`) and {} instead",
+                    r.written(),
+                    read(javascript, &var)
+                ),
             ));
         }
         for d in derived_refs(i.expression) {
             let var = d.variable();
-            let fix = format!("pass it through env: (`{var}: ${{{{ {} }}}}`) and {} instead", d.written(), read(javascript, &var));
+            let fix = format!(
+                "pass it through env: (`{var}: ${{{{ {} }}}}`) and {} instead",
+                d.written(),
+                read(javascript, &var)
+            );
             match scope.tainted(lint, &d, 3) {
                 Some(source) => found.push((
                     "SG-WF-010",

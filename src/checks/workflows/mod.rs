@@ -7,9 +7,9 @@
 //! position of every key and item comes from [`lines::SourceMap`].
 
 mod checks;
-mod injection;
 mod declaration;
 pub mod expressions;
+mod injection;
 pub mod lines;
 mod rules;
 mod security;
@@ -28,9 +28,7 @@ use crate::foundation::exit;
 
 pub use declaration::{Declaration, MATRIX_NAME};
 pub use lines::{Position, Segment, SourceMap};
-pub use rules::{
-    InputKind, MatrixInput, MatrixRow, RULES, Trigger, WORKFLOW_MATRIX, WorkflowRule, matrix_row, rule,
-};
+pub use rules::{InputKind, MatrixInput, MatrixRow, RULES, Trigger, WORKFLOW_MATRIX, WorkflowRule, matrix_row, rule};
 pub use suppress::INLINE_MARKER;
 
 /// Where GitHub reads workflows from, relative to the repo root.
@@ -167,7 +165,16 @@ impl fmt::Display for WorkflowReport {
         for x in &self.findings {
             let r = x.rule;
             if let Some(s) = &x.suppressed {
-                writeln!(f, "{}: suppressed {} {}: {} — {} ({})", x.location(), r.severity.label(), r.id, x.message, s.reason, s.at)?;
+                writeln!(
+                    f,
+                    "{}: suppressed {} {}: {} — {} ({})",
+                    x.location(),
+                    r.severity.label(),
+                    r.id,
+                    x.message,
+                    s.reason,
+                    s.at
+                )?;
                 continue;
             }
             writeln!(f, "{}: {} {} ({}): {}", x.location(), r.severity.label(), r.id, r.requirement, x.message)?;
@@ -176,7 +183,14 @@ impl fmt::Display for WorkflowReport {
         let n = self.active().count();
         let suppressed = self.findings.len() - n;
         let plural = |k: usize| if k == 1 { "" } else { "s" };
-        write!(f, "{}: {} workflow{}, {n} finding{}", self.repo.display(), self.workflows.len(), plural(self.workflows.len()), plural(n))?;
+        write!(
+            f,
+            "{}: {} workflow{}, {n} finding{}",
+            self.repo.display(),
+            self.workflows.len(),
+            plural(self.workflows.len()),
+            plural(n)
+        )?;
         if suppressed > 0 {
             write!(f, ", {suppressed} suppressed")?;
         }
@@ -257,10 +271,8 @@ pub fn lint(dir: &Path) -> Result<WorkflowReport, WorkflowError> {
         let parsed = std::fs::read(folder.join(name))
             .map_err(|source| WorkflowError::Read { file: file.clone(), source })
             .and_then(|bytes| {
-                String::from_utf8(bytes).map_err(|_| WorkflowError::NotAWorkflow {
-                    file: file.clone(),
-                    what: "not UTF-8 text".to_owned(),
-                })
+                String::from_utf8(bytes)
+                    .map_err(|_| WorkflowError::NotAWorkflow { file: file.clone(), what: "not UTF-8 text".to_owned() })
             })
             .and_then(|text| Workflow::parse(&file, &text).map(|w| (w, text)));
         // Errors name the file as the user gave the repo; findings stay relative to its root.

@@ -325,4 +325,3 @@ pub const WORKFLOW_MATRIX: [MatrixRow; 6] = [
 pub fn matrix_row(file_name: &str) -> Option<&'static MatrixRow> {
     WORKFLOW_MATRIX.iter().find(|r| r.file == file_name)
 }
-

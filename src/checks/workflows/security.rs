@@ -116,7 +116,10 @@ fn permissions(lint: &mut Lint) {
                     "SG-WF-015",
                     vec![key("permissions"), key(scope)],
                     None,
-                    format!("`{scope}: write` is granted at workflow level, so each of the {} jobs gets it", jobs.len()),
+                    format!(
+                        "`{scope}: write` is granted at workflow level, so each of the {} jobs gets it",
+                        jobs.len()
+                    ),
                     format!("move `{scope}: write` to the permissions of the job that needs it"),
                 ));
             }
@@ -143,7 +146,8 @@ fn restores_cache(step: &Yaml) -> Option<(&'static str, &'static str)> {
         .and_then(|u| u.rsplit_once('@'))
         .map(|(_, r)| r.trim_start_matches('v').split('.').next().unwrap_or("").to_owned())
         .unwrap_or_default();
-    let set = |name: &str| with(step, name).and_then(super::checks::text).is_some_and(|v| !v.is_empty() && v != "false");
+    let set =
+        |name: &str| with(step, name).and_then(super::checks::text).is_some_and(|v| !v.is_empty() && v != "false");
     match action.as_str() {
         "actions/cache" | "actions/cache/restore" => {
             (!is_true(with(step, "lookup-only"))).then_some(("actions/cache", "remove the cache step"))
@@ -157,7 +161,9 @@ fn restores_cache(step: &Yaml) -> Option<(&'static str, &'static str)> {
         "actions/setup-node" | "actions/setup-python" | "actions/setup-java" | "actions/setup-dotnet" => {
             set("cache").then_some(("the setup action's package cache", "remove `cache:`"))
         }
-        "ruby/setup-ruby" => is_true(with(step, "bundler-cache")).then_some(("the bundler cache", "remove `bundler-cache: true`")),
+        "ruby/setup-ruby" => {
+            is_true(with(step, "bundler-cache")).then_some(("the bundler cache", "remove `bundler-cache: true`"))
+        }
         "swatinem/rust-cache" => Some(("rust-cache", "remove the rust-cache step")),
         _ => None,
     }
@@ -191,8 +197,11 @@ fn cache_poisoning(lint: &mut Lint, events: &[(String, Vec<Segment>)]) {
 
 /// SG-WF-026: dispatch inputs read in a workflow that other events start too.
 fn inputs_on_other_events(lint: &mut Lint, events: &[(String, Vec<Segment>)]) {
-    let others: Vec<&str> =
-        events.iter().map(|(e, _)| e.as_str()).filter(|e| !matches!(*e, "workflow_dispatch" | "workflow_call")).collect();
+    let others: Vec<&str> = events
+        .iter()
+        .map(|(e, _)| e.as_str())
+        .filter(|e| !matches!(*e, "workflow_dispatch" | "workflow_call"))
+        .collect();
     if others.is_empty() || lint.inputs.is_empty() {
         return;
     }
@@ -242,11 +251,16 @@ fn artifacts_of_another_run(lint: &mut Lint) {
         .filter_map(|(k, j)| Some((k.as_str()?.to_owned(), j)))
         .collect();
     // A reusable workflow (called or calling) or a local action may upload what this run downloads.
-    let called = lint.w.doc.get("on").is_some_and(|on| on.get("workflow_call").is_some() || on.as_str() == Some("workflow_call"));
-    let elsewhere = called || jobs.iter().any(|(_, j)| {
-        j.get("uses").is_some()
-            || steps(j).iter().any(|s| s.get("uses").and_then(Yaml::as_str).is_some_and(|u| u.starts_with("./")))
-    });
+    let called = lint
+        .w
+        .doc
+        .get("on")
+        .is_some_and(|on| on.get("workflow_call").is_some() || on.as_str() == Some("workflow_call"));
+    let elsewhere = called
+        || jobs.iter().any(|(_, j)| {
+            j.get("uses").is_some()
+                || steps(j).iter().any(|s| s.get("uses").and_then(Yaml::as_str).is_some_and(|u| u.starts_with("./")))
+        });
     if elsewhere {
         return;
     }
@@ -264,7 +278,9 @@ fn artifacts_of_another_run(lint: &mut Lint) {
             }
             let name = with(step, "name").and_then(super::checks::text);
             let uploaded = match &name {
-                Some(n) => uploads.iter().any(|u| u.as_ref().is_none_or(|u| u == n || u.contains("${{") || n.contains("${{"))),
+                Some(n) => {
+                    uploads.iter().any(|u| u.as_ref().is_none_or(|u| u == n || u.contains("${{") || n.contains("${{")))
+                }
                 None => !uploads.is_empty(),
             };
             if !uploaded {
@@ -327,15 +343,17 @@ fn rollback_names_a_component(lint: &mut Lint) {
 static BACKEND_KEY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"-backend-config[= ]["']?key=([^"'\s]+)"#).expect("a valid pattern"));
 
-static S3API: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\baws\s+s3api\s+([a-z-]+)").expect("a valid pattern"));
+static S3API: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\baws\s+s3api\s+([a-z-]+)").expect("a valid pattern"));
 
 /// The arguments `aws s3api` refuses to run without.
 fn s3api_required(command: &str) -> &'static [&'static str] {
     match command {
-        "get-object" | "head-object" | "delete-object" | "put-object" | "get-object-tagging" | "get-object-attributes" => {
-            &["--bucket", "--key"]
-        }
+        "get-object"
+        | "head-object"
+        | "delete-object"
+        | "put-object"
+        | "get-object-tagging"
+        | "get-object-attributes" => &["--bucket", "--key"],
         "copy-object" => &["--bucket", "--key", "--copy-source"],
         "list-object-versions" | "list-objects-v2" | "head-bucket" | "get-bucket-versioning" => &["--bucket"],
         _ => &[],
@@ -396,7 +414,8 @@ pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
             }
         }
         let Some(run) = step.get("run").and_then(Yaml::as_str) else {
-            if dangerous && let Some((at, what)) = &contribution
+            if dangerous
+                && let Some((at, what)) = &contribution
                 && step.get("uses").and_then(Yaml::as_str).is_some_and(|u| u.starts_with("./"))
             {
                 found.push(pwn(id, &step_path(id, *at), what));
@@ -419,15 +438,24 @@ pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
         for command in commands(run) {
             if let Some(c) = S3API.captures(&command) {
                 let sub = c.get(1).map_or("", |m| m.as_str());
-                let missing: Vec<&str> =
-                    s3api_required(sub).iter().copied().filter(|a| !command.split_whitespace().any(|w| w == *a || w.starts_with(&format!("{a}=")))).collect();
+                let missing: Vec<&str> = s3api_required(sub)
+                    .iter()
+                    .copied()
+                    .filter(|a| !command.split_whitespace().any(|w| w == *a || w.starts_with(&format!("{a}="))))
+                    .collect();
                 if !missing.is_empty() {
                     found.push((
                         "SG-WF-023",
                         rp.clone(),
                         format!("aws s3api {sub}"),
-                        format!("`aws s3api {sub}` in job {id} has no {}: the AWS CLI refuses to run it, so the step fails", missing.join(", ")),
-                        format!("add {} to the command", missing.iter().map(|a| format!("`{a} …`")).collect::<Vec<_>>().join(" and ")),
+                        format!(
+                            "`aws s3api {sub}` in job {id} has no {}: the AWS CLI refuses to run it, so the step fails",
+                            missing.join(", ")
+                        ),
+                        format!(
+                            "add {} to the command",
+                            missing.iter().map(|a| format!("`{a} …`")).collect::<Vec<_>>().join(" and ")
+                        ),
                     ));
                 }
             }
@@ -450,7 +478,8 @@ pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
                 for c in BACKEND_KEY.captures_iter(&command) {
                     let state_key = c.get(1).map_or("", |m| m.as_str());
                     let built = state_key.contains('$');
-                    let known = lint.declaration.components.iter().any(|(_, p)| state_key == format!("{p}/terraform.tfstate"));
+                    let known =
+                        lint.declaration.components.iter().any(|(_, p)| state_key == format!("{p}/terraform.tfstate"));
                     if !built && !known {
                         found.push((
                             "SG-WF-022",

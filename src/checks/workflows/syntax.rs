@@ -30,17 +30,58 @@ pub const CONTEXTS: [&str; 12] =
     ["github", "env", "vars", "job", "jobs", "steps", "runner", "secrets", "strategy", "matrix", "needs", "inputs"];
 
 const GITHUB: [&str; 41] = [
-    "action", "action_path", "action_ref", "action_repository", "action_status", "actor", "actor_id", "api_url",
-    "base_ref", "env", "event", "event_name", "event_path", "graphql_url", "head_ref", "job", "path", "ref",
-    "ref_name", "ref_protected", "ref_type", "repository", "repository_id", "repository_owner",
-    "repository_owner_id", "repositoryurl", "retention_days", "run_id", "run_number", "run_attempt",
-    "secret_source", "server_url", "sha", "token", "triggering_actor", "workflow", "workflow_ref", "workflow_sha",
-    "workspace", "output", "state",
+    "action",
+    "action_path",
+    "action_ref",
+    "action_repository",
+    "action_status",
+    "actor",
+    "actor_id",
+    "api_url",
+    "base_ref",
+    "env",
+    "event",
+    "event_name",
+    "event_path",
+    "graphql_url",
+    "head_ref",
+    "job",
+    "path",
+    "ref",
+    "ref_name",
+    "ref_protected",
+    "ref_type",
+    "repository",
+    "repository_id",
+    "repository_owner",
+    "repository_owner_id",
+    "repositoryurl",
+    "retention_days",
+    "run_id",
+    "run_number",
+    "run_attempt",
+    "secret_source",
+    "server_url",
+    "sha",
+    "token",
+    "triggering_actor",
+    "workflow",
+    "workflow_ref",
+    "workflow_sha",
+    "workspace",
+    "output",
+    "state",
 ];
 const RUNNER: [&str; 7] = ["name", "os", "arch", "temp", "tool_cache", "debug", "environment"];
 const STRATEGY: [&str; 4] = ["fail-fast", "job-index", "job-total", "max-parallel"];
 const JOB: [&str; 8] = [
-    "container", "services", "status", "check_run_id", "workflow_ref", "workflow_sha", "workflow_repository",
+    "container",
+    "services",
+    "status",
+    "check_run_id",
+    "workflow_ref",
+    "workflow_sha",
+    "workflow_repository",
     "workflow_file_path",
 ];
 
@@ -242,7 +283,11 @@ impl Parser<'_> {
             }),
             Some((f, min, max)) if args < *min || args > *max => self.problems.push(Problem::Function {
                 name: name.to_owned(),
-                message: format!("{f}() takes {} argument{}, not {args}", if min == max { min.to_string() } else { format!("at least {min}") }, if *min == 1 && min == max { "" } else { "s" }),
+                message: format!(
+                    "{f}() takes {} argument{}, not {args}",
+                    if min == max { min.to_string() } else { format!("at least {min}") },
+                    if *min == 1 && min == max { "" } else { "s" }
+                ),
             }),
             Some(_) => {}
         }
@@ -279,7 +324,12 @@ impl Parser<'_> {
         if let Some(t) = &third
             && !allowed.contains(&t.as_str())
         {
-            self.problems.push(bad(format!("`{context}.{}` has no property `{}` (only {})", names[1], names[2], allowed.join(", "))));
+            self.problems.push(bad(format!(
+                "`{context}.{}` has no property `{}` (only {})",
+                names[1],
+                names[2],
+                allowed.join(", ")
+            )));
         }
     }
 }
@@ -339,7 +389,8 @@ pub(super) fn check_all(lint: &mut Lint) {
                         "SG-WF-021",
                         needle,
                         format!("`{text}`: {message}"),
-                        "read a documented context and property, with the expression syntax of GitHub Actions".to_owned(),
+                        "read a documented context and property, with the expression syntax of GitHub Actions"
+                            .to_owned(),
                     ),
                 };
                 let at = lint.w.map.find(&path, &needle, 0).unwrap_or_else(|| lint.w.map.locate(&path, text, 0));
