@@ -228,7 +228,7 @@ fn each_rule_fails_on_its_defect_and_passes_once_fixed() {
         (
             "SG-WF-007",
             "      - run: |\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
-            "      - run: |\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
+            "      - run: |\n          git config user.email bot@example.org\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
             "permissions:\n  contents: write\n",
         ),
     ];
@@ -485,8 +485,11 @@ fn every_rule_has_a_unique_id_a_requirement_and_a_remedy() {
     for (i, r) in rules.iter().enumerate() {
         assert_eq!(r.id, format!("SG-WF-{:03}", i + 1));
         assert!(
-            ["R52", "R60", "R61", "R62", "F02", "F04", "F05", "F10", "F11", "F12", "F13", "F16", "F17", "F18", "F19"]
-                .contains(&r.requirement),
+            [
+                "R52", "R60", "R61", "R62", "F02", "F04", "F05", "F10", "F11", "F12", "F13", "F16", "F17", "F18",
+                "F19", "F20", "F21"
+            ]
+            .contains(&r.requirement),
             "{}",
             r.id
         );
@@ -706,6 +709,19 @@ mod generic_rules {
         "SG-WF-027",
         "name: W\non:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned(),
         "name: W\non:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\npermissions: {}\njobs:\n  a:\n    if: github.event.workflow_run.conclusion == 'success'\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned()
+    )]
+    #[case::globstar(
+        "SG-WF-028",
+        one_job(PUSH, "      - run: for f in schemas/**/*.json; do jq empty \"$f\"; done\n"),
+        one_job(
+            PUSH,
+            "      - run: |\n          shopt -s globstar nullglob\n          for f in schemas/**/*.json; do jq empty \"$f\"; done\n"
+        )
+    )]
+    #[case::git_identity(
+        "SG-WF-029",
+        one_job(PUSH, "      - run: git tag -a v1 -m v1\n"),
+        one_job(PUSH, "      - run: git config user.email bot@example.org\n      - run: git tag -a v1 -m v1\n")
     )]
     fn each_generic_rule_fires_on_its_defect_only(#[case] rule: &str, #[case] broken: String, #[case] fixed: String) {
         let before = found(&broken, rule);

@@ -5,7 +5,9 @@ Feature: The design's workflows fail when GitHub runs them, and the lint says wh
   the state restore calls `aws s3api get-object` without `--key` (F13); the apply job never runs
   `terraform init` (F16) and downloads a plan that only another run holds (F17); the post-deploy
   tests read a dispatch input that is empty when the apply's completion starts them (F18); and
-  the workflows that follow another run go ahead even when that run failed (F19). Each is found
+  the workflows that follow another run go ahead even when that run failed (F19); the JSON check
+  of 7.3.2 globs `schemas/**/*.json` in a bash that reads `**` as `*` (F20); and the deployment
+  tag is annotated on a runner with no git identity (F21). Each is found
   at its line with a fix, and the corrected workflows (fixtures/workflows-fixed) lint clean.
 
   As a platform engineer
@@ -102,7 +104,26 @@ Feature: The design's workflows fail when GitHub runs them, and the lint says wh
       | terraform-plan.yml    | 13   |
       | post-deploy-tests.yml | 15   |
 
-  @F11 @F12 @F13 @F16 @F17 @F18 @F19
+  @F20
+  Scenario: the JSON syntax check never sees a schema two directories down
+    When the workflows are linted
+    Then the lint finds SG-WF-028 at "validate-schemas.yml:16"
+    And its message says "only files exactly one directory down"
+    And its fix says "shopt -s globstar"
+
+  @F21
+  Scenario: the deployment tag cannot be annotated: the runner has no git identity
+    When the workflows are linted
+    Then the lint finds SG-WF-029 at "terraform-apply.yml:68"
+    And its fix says "git config user.email"
+
+  @F21
+  Scenario: with a git identity configured first, the tag can be annotated
+    Given terraform-apply.yml reads "git config user.email bot@example.org && git tag -a" where it read "git tag -a"
+    When the workflows are linted
+    Then the lint finds no SG-WF-029 in terraform-apply.yml
+
+  @F11 @F12 @F13 @F16 @F17 @F18 @F19 @F20 @F21
   Scenario: the corrected workflows run as written
     Given the corrected workflows
     When the workflows are linted

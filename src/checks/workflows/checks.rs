@@ -7,7 +7,7 @@ use serde_norway::Value as Yaml;
 use super::expressions::{self, ActionRef};
 use super::{
     Declaration, Finding, InputKind, Position, Segment, WORKFLOW_MATRIX, WORKFLOWS_DIR, Workflow, injection,
-    matrix_row, rule, security, syntax,
+    matrix_row, rule, scripts, security, syntax,
 };
 
 /// Commands that change what a state file or account holds.
@@ -383,6 +383,7 @@ fn job(lint: &mut Lint, id: &str, job: &Yaml) {
         }
     }
     security::job(lint, id, job);
+    scripts::job(lint, id, job);
     if let Some(command) = changes
         && job.get("environment").is_none()
     {

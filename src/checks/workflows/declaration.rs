@@ -1,4 +1,4 @@
-//! What a repo declares about its workflows in `pipeline.yml`: whether they follow LLD 7.3.1's
+//! R63: what a repo declares about its workflows in `pipeline.yml`: whether they follow LLD 7.3.1's
 //! workflow matrix (`workflows: { matrix: lld-7.3.1 }`), and the components whose state keys
 //! they may name (7.2.2). A repo without that declaration gets only the generic rules, so the
 //! command works on any repo.

@@ -12,6 +12,7 @@ pub mod expressions;
 mod injection;
 pub mod lines;
 mod rules;
+mod scripts;
 mod security;
 mod suppress;
 pub mod syntax;

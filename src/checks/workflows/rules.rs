@@ -236,6 +236,22 @@ pub const RULES: &[WorkflowRule] = &[
         title: "A workflow_run job runs whatever the conclusion of the run it follows",
         remedy: "add `if: ${{ github.event_name != 'workflow_run' || github.event.workflow_run.conclusion == 'success' }}` to the job",
     },
+    WorkflowRule {
+        id: "SG-WF-028",
+        matrix: false,
+        severity: Severity::High,
+        requirement: "F20",
+        title: "A `**` glob in a bash script without globstar matches only one directory level",
+        remedy: "add `shopt -s globstar nullglob` before the glob",
+    },
+    WorkflowRule {
+        id: "SG-WF-029",
+        matrix: false,
+        severity: Severity::High,
+        requirement: "F21",
+        title: "A git command that records an author runs without a git identity",
+        remedy: "configure user.name and user.email before it",
+    },
 ];
 
 pub fn rule(id: &str) -> &'static WorkflowRule {

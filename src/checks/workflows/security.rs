@@ -1,10 +1,7 @@
 //! The generic security rules, on any repo: dangerous triggers and pwn requests (SG-WF-013/014),
 //! token permissions (015/016), persisted credentials (017), cache poisoning (018); and the
-//! run-time failures of LLD 7.3's workflows that any workflow can have (022–027).
+//! workflow-level run-time failures of LLD 7.3's workflows that any workflow can have (025–027).
 
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde_norway::Value as Yaml;
 
 use super::checks::{Lint, child, events, key, strings};
@@ -27,7 +24,7 @@ const CONTRIBUTION_REFS: [&str; 7] = [
 ];
 
 /// `owner/repo` of a step's `uses:`, lower case; empty for local actions and images.
-fn action(step: &Yaml) -> String {
+pub(super) fn action(step: &Yaml) -> String {
     match step.get("uses").and_then(Yaml::as_str).map(expressions::action_ref) {
         Some(ActionRef::Remote { action, .. } | ActionRef::Unversioned { action }) => action.to_ascii_lowercase(),
         _ => String::new(),
@@ -46,11 +43,11 @@ fn is_true(v: Option<&Yaml>) -> bool {
     matches!(v, Some(Yaml::Bool(true))) || v.and_then(Yaml::as_str).is_some_and(|s| s.trim() == "true")
 }
 
-fn steps(job: &Yaml) -> &[Yaml] {
+pub(super) fn steps(job: &Yaml) -> &[Yaml] {
     job.get("steps").and_then(Yaml::as_sequence).map(Vec::as_slice).unwrap_or_default()
 }
 
-fn step_path(job: &str, i: usize) -> Vec<Segment> {
+pub(super) fn step_path(job: &str, i: usize) -> Vec<Segment> {
     vec![key("jobs"), key(job), key("steps"), Segment::Item(i)]
 }
 
@@ -340,58 +337,11 @@ fn rollback_names_a_component(lint: &mut Lint) {
     );
 }
 
-static BACKEND_KEY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"-backend-config[= ]["']?key=([^"'\s]+)"#).expect("a valid pattern"));
-
-static S3API: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\baws\s+s3api\s+([a-z-]+)").expect("a valid pattern"));
-
-/// The arguments `aws s3api` refuses to run without.
-fn s3api_required(command: &str) -> &'static [&'static str] {
-    match command {
-        "get-object"
-        | "head-object"
-        | "delete-object"
-        | "put-object"
-        | "get-object-tagging"
-        | "get-object-attributes" => &["--bucket", "--key"],
-        "copy-object" => &["--bucket", "--key", "--copy-source"],
-        "list-object-versions" | "list-objects-v2" | "head-bucket" | "get-bucket-versioning" => &["--bucket"],
-        _ => &[],
-    }
-}
-
-/// Shell text with its line continuations joined: one string per command line.
-pub fn commands(script: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in script.lines() {
-        let trimmed = line.trim_end();
-        if let Some(body) = trimmed.strip_suffix('\\') {
-            current.push_str(body);
-            current.push(' ');
-            continue;
-        }
-        current.push_str(trimmed);
-        out.push(std::mem::take(&mut current));
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-/// Terraform subcommands that need an initialised working directory.
-const NEEDS_INIT: [&str; 8] = ["plan", "apply", "destroy", "import", "output", "show", "state", "validate"];
-
-static TERRAFORM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\bterraform\s+(?:-chdir=\S+\s+)?([a-z]+)").expect("a valid pattern"));
-
 /// The rules that look at one job.
 pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
     let dangerous = events(&lint.w.doc).iter().any(|(e, _)| DANGEROUS_TRIGGERS.contains(&e.as_str()));
     let steps = steps(job);
     let mut found: Vec<(&str, Vec<Segment>, String, String, String)> = Vec::new();
-    let mut initialised = false;
     let mut contribution: Option<(usize, String)> = None;
     for (i, step) in steps.iter().enumerate() {
         let sp = step_path(id, i);
@@ -423,7 +373,6 @@ pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
             }
             continue;
         };
-        let rp = child(&sp, key("run"));
         if dangerous {
             if contribution.is_none() && (run.contains("gh pr checkout") || run.contains("pull/${{")) {
                 contribution = Some((i, "the pull request's head".to_owned()));
@@ -433,63 +382,6 @@ pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
             {
                 found.push(pwn(id, &step_path(id, *at), what));
                 contribution = None;
-            }
-        }
-        for command in commands(run) {
-            if let Some(c) = S3API.captures(&command) {
-                let sub = c.get(1).map_or("", |m| m.as_str());
-                let missing: Vec<&str> = s3api_required(sub)
-                    .iter()
-                    .copied()
-                    .filter(|a| !command.split_whitespace().any(|w| w == *a || w.starts_with(&format!("{a}="))))
-                    .collect();
-                if !missing.is_empty() {
-                    found.push((
-                        "SG-WF-023",
-                        rp.clone(),
-                        format!("aws s3api {sub}"),
-                        format!(
-                            "`aws s3api {sub}` in job {id} has no {}: the AWS CLI refuses to run it, so the step fails",
-                            missing.join(", ")
-                        ),
-                        format!(
-                            "add {} to the command",
-                            missing.iter().map(|a| format!("`{a} …`")).collect::<Vec<_>>().join(" and ")
-                        ),
-                    ));
-                }
-            }
-            for c in TERRAFORM.captures_iter(&command) {
-                let sub = c.get(1).map_or("", |m| m.as_str());
-                if sub == "init" {
-                    initialised = true;
-                } else if NEEDS_INIT.contains(&sub) && !initialised {
-                    found.push((
-                        "SG-WF-024",
-                        rp.clone(),
-                        format!("terraform {sub}"),
-                        format!("job {id} runs `terraform {sub}` without `terraform init` before it: Terraform stops with \"Backend initialization required\""),
-                        format!("run `terraform init` with the state's backend config in job {id} before `terraform {sub}`"),
-                    ));
-                    initialised = true;
-                }
-            }
-            if lint.declaration.matrix {
-                for c in BACKEND_KEY.captures_iter(&command) {
-                    let state_key = c.get(1).map_or("", |m| m.as_str());
-                    let built = state_key.contains('$');
-                    let known =
-                        lint.declaration.components.iter().any(|(_, p)| state_key == format!("{p}/terraform.tfstate"));
-                    if !built && !known {
-                        found.push((
-                            "SG-WF-022",
-                            rp.clone(),
-                            state_key.to_owned(),
-                            format!("job {id} keeps its state at `{state_key}`, which is no component's state file: LLD 7.2.2 keeps one per component, so every component would share one state"),
-                            format!("build the key from the component: `key=<path of the component in pipeline.yml>/terraform.tfstate` (one of {})", lint.declaration.components.iter().map(|(_, p)| format!("{p}/terraform.tfstate")).collect::<Vec<_>>().join(", ")),
-                        ));
-                    }
-                }
             }
         }
     }
