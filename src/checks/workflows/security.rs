@@ -86,8 +86,11 @@ fn permissions(lint: &mut Lint) {
         .flatten()
         .filter_map(|(k, j)| Some((k.as_str()?.to_owned(), j.get("permissions").is_some())))
         .collect();
+    // A reusable workflow runs with its caller's token: the caller's permissions apply.
+    let called_only = events(doc).iter().all(|(e, _)| e == "workflow_call");
     let mut found = Vec::new();
     match doc.get("permissions") {
+        None if called_only => {}
         None => {
             for (job, _) in jobs.iter().filter(|(_, own)| !own) {
                 found.push((
@@ -128,10 +131,25 @@ fn permissions(lint: &mut Lint) {
     }
 }
 
-/// Whether a workflow publishes: it starts on a release or on pushed tags.
+/// Actions that publish what the job built: a release, a package, signed provenance.
+const PUBLISHERS: [&str; 8] = [
+    "goreleaser/goreleaser-action",
+    "softprops/action-gh-release",
+    "ncipollo/release-action",
+    "actions/create-release",
+    "pypa/gh-action-pypi-publish",
+    "actions/attest-build-provenance",
+    "rubygems/release-gem",
+    "docker/build-push-action",
+];
+
+/// Whether a workflow publishes: it starts on a release or on pushed tags, or a step hands what
+/// was built to a publishing action.
 fn is_release(doc: &Yaml, events: &[(String, Vec<Segment>)]) -> bool {
+    let jobs = doc.get("jobs").and_then(Yaml::as_mapping).into_iter().flatten();
     events.iter().any(|(e, _)| e == "release")
         || doc.get("on").and_then(|on| on.get("push")).and_then(|p| p.get("tags")).is_some()
+        || jobs.flat_map(|(_, j)| steps(j)).any(|s| PUBLISHERS.contains(&action(s).as_str()))
 }
 
 /// The cache a step restores, if it restores one: (what, the setting that turns it off).
@@ -162,6 +180,8 @@ fn restores_cache(step: &Yaml) -> Option<(&'static str, &'static str)> {
             is_true(with(step, "bundler-cache")).then_some(("the bundler cache", "remove `bundler-cache: true`"))
         }
         "swatinem/rust-cache" => Some(("rust-cache", "remove the rust-cache step")),
+        // mise-action caches its tools unless told not to.
+        "jdx/mise-action" => (!is_false(with(step, "cache"))).then_some(("mise's tool cache", "set `cache: false`")),
         _ => None,
     }
 }
