@@ -500,6 +500,24 @@ fn every_rule_has_a_unique_id_a_requirement_and_a_remedy() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
+    /// Any text inside `${{ }}` is parsed or reported, never a panic.
+    #[test]
+    fn any_expression_text_is_parsed_or_reported(text in "[a-zA-Z_.()\\[\\]'!=<>&|, 0-9*-]{0,40}") {
+        let _ = stagegate::checks::workflows::syntax::check_expression(&text);
+    }
+
+    /// Well-formed expressions over documented contexts and functions have no problem.
+    #[test]
+    fn documented_expressions_have_no_problem(
+        context in "github\\.(ref|sha|event_name|actor)|runner\\.(os|arch)|matrix\\.[a-z]{1,8}|env\\.[A-Z]{1,8}|inputs\\.[a-z]{1,8}",
+        function in "contains|startsWith|endsWith",
+        literal in "'[a-z ]{0,8}'|[0-9]{1,4}|true|null",
+        op in "==|!=|<|>=",
+    ) {
+        let expression = format!("!({function}({context}, {literal}) && {context} {op} {literal}) || toJSON(fromJSON('[]'))[0]");
+        prop_assert_eq!(stagegate::checks::workflows::syntax::check_expression(&expression), vec![]);
+    }
+
     /// Any damage to a real workflow gives findings or an error naming the file, never a panic.
     #[test]
     fn a_damaged_workflow_never_panics_the_lint(line in 0usize..126, cut in 0usize..40, insert in "[-:\\[\\]{}|>&*!#'\" \t${}]{0,4}") {
@@ -709,6 +727,22 @@ mod generic_rules {
         "SG-WF-027",
         "name: W\non:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned(),
         "name: W\non:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\npermissions: {}\njobs:\n  a:\n    if: github.event.workflow_run.conclusion == 'success'\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned()
+    )]
+    #[case::no_such_step(
+        "SG-WF-021",
+        one_job(
+            PUSH,
+            "      - id: diff\n        run: echo\n      - if: steps.dif.outcome == 'failure'\n        run: echo\n"
+        ),
+        one_job(
+            PUSH,
+            "      - id: diff\n        run: echo\n      - if: steps.diff.outcome == 'failure'\n        run: echo\n"
+        )
+    )]
+    #[case::not_needed(
+        "SG-WF-021",
+        "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n  b:\n    runs-on: x\n    steps:\n      - run: echo\n        env:\n          V: ${{ needs.a.outputs.v }}\n".to_owned(),
+        "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n  b:\n    needs: [a]\n    runs-on: x\n    steps:\n      - run: echo\n        env:\n          V: ${{ needs.a.outputs.v }}\n".to_owned()
     )]
     #[case::globstar(
         "SG-WF-028",

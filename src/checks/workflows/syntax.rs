@@ -4,6 +4,11 @@
 //! What GitHub rejects fails the run before any job starts, so it is an error here (SG-WF-020
 //! for functions, SG-WF-021 for contexts, properties and syntax).
 
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_norway::Value as Yaml;
+
 use super::checks::{Lint, job_of, strings};
 use super::expressions;
 use super::{Position, Segment};
@@ -360,6 +365,42 @@ pub fn check_expression(expression: &str) -> Vec<Problem> {
     }
 }
 
+static STEP_OR_JOB: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^A-Za-z0-9_.])(steps|needs)\.([A-Za-z_][A-Za-z0-9_-]*)").expect("a valid pattern")
+});
+
+/// `steps.<id>` that no step of the job has, and `needs.<id>` the job does not need.
+fn unknown_steps_and_needs(job: Option<&Yaml>, expression: &str) -> Vec<Problem> {
+    let Some(job) = job else { return Vec::new() };
+    let step_ids: Vec<&str> = job
+        .get("steps")
+        .and_then(Yaml::as_sequence)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("id").and_then(Yaml::as_str))
+        .collect();
+    let needs: Vec<&str> = match job.get("needs") {
+        Some(Yaml::String(n)) => vec![n.as_str()],
+        Some(Yaml::Sequence(seq)) => seq.iter().filter_map(Yaml::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for c in STEP_OR_JOB.captures_iter(expression) {
+        let (Some(context), Some(id)) = (c.get(1), c.get(2)) else { continue };
+        let (context, id) = (context.as_str(), id.as_str());
+        let known = if context == "steps" { step_ids.contains(&id) } else { needs.contains(&id) };
+        if !known {
+            let message = if context == "steps" {
+                format!("no step of this job has `id: {id}`, so `steps.{id}` is always empty")
+            } else {
+                format!("the job does not list {id} in `needs:`, so `needs.{id}` is always empty")
+            };
+            out.push(Problem::Context { needle: format!("{context}.{id}"), message });
+        }
+    }
+    out
+}
+
 /// SG-WF-020 and SG-WF-021 on every expression of the workflow.
 pub(super) fn check_all(lint: &mut Lint) {
     let mut all = Vec::new();
@@ -372,8 +413,15 @@ pub(super) fn check_all(lint: &mut Lint) {
         } else {
             expressions::interpolations(s).into_iter().map(|i| (i.text, i.expression)).collect()
         };
+        // Only a job's steps and `if:` see its steps and needs; its outputs are read after it.
+        let job = job_of(&path).and_then(|j| lint.w.doc.get("jobs").and_then(|jobs| jobs.get(j.as_str())));
+        let in_scope = matches!(path.get(2), Some(Segment::Key(k)) if k == "steps" || k == "if" || k == "outputs");
         for (text, expression) in expressions {
-            for problem in check_expression(expression) {
+            let mut problems = check_expression(expression);
+            if in_scope && problems.is_empty() {
+                problems = unknown_steps_and_needs(job, expression);
+            }
+            for problem in problems {
                 let (id, needle, message, fix) = match problem {
                     Problem::Function { name, message } => (
                         "SG-WF-020",
