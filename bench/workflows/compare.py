@@ -111,6 +111,22 @@ def zizmor_units(binary, corpus, folders):
     return units, seconds, failures
 
 
+class Tee:
+    """Writes what is printed to the terminal and to a file."""
+
+    def __init__(self, path):
+        self.file = open(path, "w", encoding="utf-8")
+        self.terminal = sys.__stdout__
+
+    def write(self, text):
+        self.terminal.write(text)
+        self.file.write(text)
+
+    def flush(self):
+        self.terminal.flush()
+        self.file.flush()
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -118,7 +134,10 @@ def main():
     ap.add_argument("--stagegate", default=os.path.join(here, "../../target/release/stagegate"))
     ap.add_argument("--zizmor", default="/work/venv-zizmor/bin/zizmor")
     ap.add_argument("--sample", type=int, default=4)
+    ap.add_argument("--out", help="also write the report (Markdown) to this file")
     args = ap.parse_args()
+    if args.out:
+        sys.stdout = Tee(args.out)
 
     version = subprocess.run([args.zizmor, "--version"], capture_output=True, text=True).stdout.strip()
     if ZIZMOR_VERSION not in version:
