@@ -171,7 +171,9 @@ fn text_inside_a_block_scalar_is_found_on_its_own_line() {
     assert_eq!(map.find(&run, "always()", 0), None, "the if: after the script is not part of it");
 }
 
+/// A one-job workflow; with no permissions given it reads only contents.
 fn workflow(on: &str, permissions: &str, steps: &str) -> String {
+    let permissions = if permissions.is_empty() { "permissions:\n  contents: read\n" } else { permissions };
     format!(
         "name: W\non:\n{on}\n{permissions}jobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: prod\n    steps:\n{steps}"
     )
@@ -208,7 +210,7 @@ fn each_rule_fails_on_its_defect_and_passes_once_fixed() {
         (
             "SG-WF-009",
             "      - uses: actions/download-artifact@v3\n",
-            "      - uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0\n",
+            "      - uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0\n        with:\n          run-id: 1234567890\n          github-token: ${{ github.token }}\n",
             "",
         ),
         (
@@ -226,7 +228,7 @@ fn each_rule_fails_on_its_defect_and_passes_once_fixed() {
         (
             "SG-WF-007",
             "      - run: |\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
-            "      - run: |\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
+            "      - run: |\n          git config user.email bot@example.org\n          git tag -a deploy-prod-x -m x\n          git push origin deploy-prod-x\n",
             "permissions:\n  contents: write\n",
         ),
     ];
@@ -240,10 +242,11 @@ fn each_rule_fails_on_its_defect_and_passes_once_fixed() {
 
 #[test]
 fn a_job_that_applies_without_an_environment_is_found() {
-    let text = workflow(DISPATCH, "", "      - run: terraform apply tfplan\n").replace("    environment: prod\n", "");
+    let text = workflow(DISPATCH, "", "      - run: terraform init && terraform apply tfplan\n")
+        .replace("    environment: prod\n", "");
     let findings = lint_text("terraform-apply.yml", &text).unwrap();
     assert_eq!(ids(&findings), ["SG-WF-005"]);
-    assert_eq!((findings[0].line, findings[0].job.as_deref()), (15, Some("deploy")));
+    assert_eq!((findings[0].line, findings[0].job.as_deref()), (17, Some("deploy")));
 }
 
 #[rstest]
@@ -265,7 +268,7 @@ fn an_undeclared_input_is_found_once() {
     let steps = "      - run: test -n \"$T\"\n        env:\n          T: ${{ github.event.inputs.change_ticket }}\n      - if: ${{ inputs.change_ticket != '' }}\n        run: echo\n";
     let findings = lint_text("terraform-apply.yml", &workflow(DISPATCH, "", steps)).unwrap();
     assert_eq!(ids(&findings), ["SG-WF-004"]);
-    assert_eq!(findings[0].line, 21);
+    assert_eq!(findings[0].line, 23);
 }
 
 #[rstest]
@@ -316,7 +319,10 @@ fn the_lld_workflows_hold_exactly_the_designs_defects() {
 fn the_corrected_workflows_lint_clean() {
     let report = lint(&fixture("workflows-fixed")).unwrap();
     assert_eq!(report.workflows.len(), 6);
-    assert!(report.findings.is_empty(), "{report}");
+    assert!(report.matrix, "the corrected repo declares the matrix, so every rule ran");
+    assert!(report.passed(), "{report}");
+    let suppressed: Vec<&str> = report.findings.iter().filter(|f| f.suppressed.is_some()).map(|f| f.rule.id).collect();
+    assert_eq!(suppressed, ["SG-WF-013", "SG-WF-013"], "the two workflow_run triggers, each with its reason");
 }
 
 fn stagegate(args: &[&str], repo: &Path) -> (i32, String, String) {
@@ -354,7 +360,7 @@ fn the_command_exits_by_the_contract(#[case] dir: &str, #[case] format: &str, #[
         (_, "json") => {
             let v: Value = serde_json::from_str(&stdout).expect("JSON output");
             assert_eq!(v["failed"], code == 1);
-            assert_eq!(v["findings"][0]["rule"]["id"], "SG-WF-006");
+            assert_eq!(v["findings"][0]["rule"]["id"], "SG-WF-013");
         }
         (_, "sarif") => {
             let v: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
@@ -478,13 +484,39 @@ fn every_rule_has_a_unique_id_a_requirement_and_a_remedy() {
     let rules = stagegate::checks::workflows::RULES;
     for (i, r) in rules.iter().enumerate() {
         assert_eq!(r.id, format!("SG-WF-{:03}", i + 1));
-        assert!(["R52", "F02", "F04", "F05", "F10"].contains(&r.requirement), "{}", r.id);
+        assert!(
+            [
+                "R52", "R60", "R61", "R62", "F02", "F04", "F05", "F10", "F11", "F12", "F13", "F16", "F17", "F18",
+                "F19", "F20", "F21"
+            ]
+            .contains(&r.requirement),
+            "{}",
+            r.id
+        );
         assert!(!r.remedy.is_empty() && !r.title.is_empty());
     }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Any text inside `${{ }}` is parsed or reported, never a panic.
+    #[test]
+    fn any_expression_text_is_parsed_or_reported(text in "[a-zA-Z_.()\\[\\]'!=<>&|, 0-9*-]{0,40}") {
+        let _ = stagegate::checks::workflows::syntax::check_expression(&text);
+    }
+
+    /// Well-formed expressions over documented contexts and functions have no problem.
+    #[test]
+    fn documented_expressions_have_no_problem(
+        context in "github\\.(ref|sha|event_name|actor)|runner\\.(os|arch)|matrix\\.[a-z]{1,8}|env\\.[A-Z]{1,8}|inputs\\.[a-z]{1,8}",
+        function in "contains|startsWith|endsWith",
+        literal in "'[a-z ]{0,8}'|[0-9]{1,4}|true|null",
+        op in "==|!=|<|>=",
+    ) {
+        let expression = format!("!({function}({context}, {literal}) && {context} {op} {literal}) || toJSON(fromJSON('[]'))[0]");
+        prop_assert_eq!(stagegate::checks::workflows::syntax::check_expression(&expression), vec![]);
+    }
 
     /// Any damage to a real workflow gives findings or an error naming the file, never a panic.
     #[test]
@@ -507,4 +539,292 @@ proptest! {
             Err(e) => prop_assert!(e.to_string().starts_with(".github/workflows/terraform-apply.yml")),
         }
     }
+}
+
+mod generic_rules {
+    //! The rules that run on any repo: each case is a workflow with the defect and the same
+    //! workflow fixed; the rule must fire on the first and be silent on the second.
+
+    use rstest::rstest;
+    use stagegate::checks::workflows::{Declaration, Finding, lint_text_with};
+
+    const PR_TARGET: &str = "on:\n  pull_request_target:\npermissions:\n  contents: read\n";
+    const PULL_REQUEST: &str = "on:\n  pull_request:\npermissions:\n  contents: read\n";
+    const RELEASE: &str = "on:\n  push:\n    tags: ['v*']\npermissions:\n  contents: read\n";
+    const PUSH: &str = "on:\n  push:\npermissions:\n  contents: read\n";
+    const CHECKOUT: &str = "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n        with:\n          persist-credentials: false\n";
+
+    fn one_job(on: &str, steps: &str) -> String {
+        format!("name: W\n{on}jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n{steps}")
+    }
+
+    fn found(text: &str, rule: &str) -> Vec<Finding> {
+        lint_text_with("ci.yml", text, &Declaration::generic())
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule.id == rule && f.suppressed.is_none())
+            .collect()
+    }
+
+    #[rstest]
+    #[case::pull_request_target(
+        "SG-WF-013",
+        one_job(PR_TARGET, "      - run: echo hi\n"),
+        one_job(PULL_REQUEST, "      - run: echo hi\n")
+    )]
+    #[case::pwn_request(
+        "SG-WF-014",
+        one_job(PR_TARGET, &format!("{}          ref: ${{{{ github.event.pull_request.head.sha }}}}\n      - run: make test\n", CHECKOUT)),
+        one_job(PR_TARGET, &format!("{CHECKOUT}      - run: make test\n"))
+    )]
+    #[case::workflow_level_write(
+        "SG-WF-015",
+        "name: W\non: push\npermissions:\n  contents: write\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n  b:\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned(),
+        "name: W\non: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: x\n    permissions:\n      contents: write\n    steps:\n      - run: echo\n  b:\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned()
+    )]
+    #[case::default_permissions(
+        "SG-WF-016",
+        one_job("on: push\n", "      - run: echo\n"),
+        one_job(PUSH, "      - run: echo\n")
+    )]
+    #[case::persisted_credentials(
+        "SG-WF-017",
+        one_job(PUSH, "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683\n      - run: make\n"),
+        one_job(PUSH, &format!("{CHECKOUT}      - run: make\n"))
+    )]
+    #[case::cache_in_a_release(
+        "SG-WF-018",
+        one_job(
+            RELEASE,
+            "      - uses: actions/setup-go@0aaccfd150d50ccaeb58ebd88d36e91967a5f35b\n      - run: make\n"
+        ),
+        one_job(
+            RELEASE,
+            "      - uses: actions/setup-go@0aaccfd150d50ccaeb58ebd88d36e91967a5f35b\n        with:\n          cache: false\n      - run: make\n"
+        )
+    )]
+    #[case::cache_outside_a_release_is_no_poisoning(
+        "SG-WF-018",
+        one_job(RELEASE, "      - uses: actions/cache@v4\n        with:\n          path: x\n          key: k\n"),
+        one_job(PUSH, "      - uses: actions/cache@v4\n        with:\n          path: x\n          key: k\n")
+    )]
+    #[case::step_output_carrying_a_title(
+        "SG-WF-010",
+        one_job(
+            PR_TARGET,
+            "      - id: t\n        run: echo \"title=${{ github.event.pull_request.title }}\" >> \"$GITHUB_OUTPUT\"\n      - run: echo ${{ steps.t.outputs.title }}\n"
+        ),
+        one_job(
+            PR_TARGET,
+            "      - id: t\n        run: echo \"ok=yes\" >> \"$GITHUB_OUTPUT\"\n      - run: echo ${{ steps.t.outputs.ok }}\n"
+        )
+    )]
+    #[case::env_carrying_a_branch_name(
+        "SG-WF-010",
+        one_job(
+            "on: pull_request\npermissions:\n  contents: read\nenv:\n  BRANCH: ${{ github.head_ref }}\n",
+            "      - run: echo ${{ env.BRANCH }}\n"
+        ),
+        one_job(
+            "on: pull_request\npermissions:\n  contents: read\nenv:\n  BRANCH: ${{ github.head_ref }}\n",
+            "      - run: echo \"$BRANCH\"\n"
+        )
+    )]
+    #[case::job_output_carrying_a_comment(
+        "SG-WF-010",
+        "name: W\non: issue_comment\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    outputs:\n      body: ${{ github.event.comment.body }}\n    steps:\n      - run: echo\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo ${{ needs.a.outputs.body }}\n".to_owned(),
+        "name: W\non: issue_comment\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    outputs:\n      body: ${{ github.event.comment.body }}\n    steps:\n      - run: echo\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - env:\n          BODY: ${{ needs.a.outputs.body }}\n        run: echo \"$BODY\"\n".to_owned()
+    )]
+    #[case::an_untainted_output(
+        "SG-WF-019",
+        one_job(
+            PUSH,
+            "      - id: v\n        uses: ./.github/actions/version\n      - run: echo ${{ steps.v.outputs.version }}\n"
+        ),
+        one_job(
+            PUSH,
+            "      - id: v\n        uses: ./.github/actions/version\n      - env:\n          VERSION: ${{ steps.v.outputs.version }}\n        run: echo \"$VERSION\"\n"
+        )
+    )]
+    #[case::upper_is_no_function(
+        "SG-WF-020",
+        one_job(
+            PUSH,
+            "      - run: echo \"$R\"\n        env:\n          R: ${{ secrets[format('AWS_ROLE_{0}', upper(github.ref_name))] }}\n"
+        ),
+        one_job(
+            PUSH,
+            "      - run: echo \"$R\"\n        env:\n          R: ${{ secrets[format('AWS_ROLE_{0}', github.ref_name)] }}\n"
+        )
+    )]
+    #[case::wrong_arity(
+        "SG-WF-020",
+        one_job(PUSH, "      - if: contains(github.ref)\n        run: echo\n"),
+        one_job(PUSH, "      - if: contains(github.ref, 'main')\n        run: echo\n")
+    )]
+    #[case::unknown_context(
+        "SG-WF-021",
+        one_job(PUSH, "      - if: ${{ gihtub.ref == 'refs/heads/main' }}\n        run: echo\n"),
+        one_job(PUSH, "      - if: ${{ github.ref == 'refs/heads/main' }}\n        run: echo\n")
+    )]
+    #[case::unknown_property(
+        "SG-WF-021",
+        one_job(PUSH, "      - if: runner.oss == 'Linux'\n        run: echo\n"),
+        one_job(PUSH, "      - if: runner.os == 'Linux'\n        run: echo\n")
+    )]
+    #[case::step_property(
+        "SG-WF-021",
+        one_job(
+            PUSH,
+            "      - id: a\n        run: echo\n      - if: steps.a.result == 'success'\n        run: echo\n"
+        ),
+        one_job(
+            PUSH,
+            "      - id: a\n        run: echo\n      - if: steps.a.outcome == 'success'\n        run: echo\n"
+        )
+    )]
+    #[case::broken_syntax(
+        "SG-WF-021",
+        one_job(PUSH, "      - if: ${{ github.ref == }}\n        run: echo\n"),
+        one_job(PUSH, "      - if: ${{ github.ref == 'x' }}\n        run: echo\n")
+    )]
+    #[case::get_object_without_key(
+        "SG-WF-023",
+        one_job(
+            PUSH,
+            "      - run: |\n          aws s3api get-object \\\n            --bucket b \\\n            out.json\n"
+        ),
+        one_job(
+            PUSH,
+            "      - run: |\n          aws s3api get-object \\\n            --bucket b --key k \\\n            out.json\n"
+        )
+    )]
+    #[case::apply_without_init(
+        "SG-WF-024",
+        one_job(PUSH, "      - run: terraform apply tfplan\n"),
+        one_job(PUSH, "      - run: terraform init\n      - run: terraform apply tfplan\n")
+    )]
+    #[case::artifact_of_another_run(
+        "SG-WF-025",
+        one_job(PUSH, "      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n"),
+        one_job(
+            PUSH,
+            "      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n          run-id: 42\n"
+        )
+    )]
+    #[case::inputs_on_a_push(
+        "SG-WF-026",
+        one_job(
+            "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      target:\npermissions: {}\n",
+            "      - run: echo\n        env:\n          T: ${{ inputs.target }}\n"
+        ),
+        one_job(
+            "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      target:\npermissions: {}\n",
+            "      - run: echo\n        env:\n          T: ${{ inputs.target || 'dev' }}\n"
+        )
+    )]
+    #[case::conclusion_unchecked(
+        "SG-WF-027",
+        "name: W\non:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned(),
+        "name: W\non:\n  workflow_run:\n    workflows: [CI]\n    types: [completed]\npermissions: {}\njobs:\n  a:\n    if: github.event.workflow_run.conclusion == 'success'\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned()
+    )]
+    #[case::no_such_step(
+        "SG-WF-021",
+        one_job(
+            PUSH,
+            "      - id: diff\n        run: echo\n      - if: steps.dif.outcome == 'failure'\n        run: echo\n"
+        ),
+        one_job(
+            PUSH,
+            "      - id: diff\n        run: echo\n      - if: steps.diff.outcome == 'failure'\n        run: echo\n"
+        )
+    )]
+    #[case::not_needed(
+        "SG-WF-021",
+        "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n  b:\n    runs-on: x\n    steps:\n      - run: echo\n        env:\n          V: ${{ needs.a.outputs.v }}\n".to_owned(),
+        "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n  b:\n    needs: [a]\n    runs-on: x\n    steps:\n      - run: echo\n        env:\n          V: ${{ needs.a.outputs.v }}\n".to_owned()
+    )]
+    #[case::globstar(
+        "SG-WF-028",
+        one_job(PUSH, "      - run: for f in schemas/**/*.json; do jq empty \"$f\"; done\n"),
+        one_job(
+            PUSH,
+            "      - run: |\n          shopt -s globstar nullglob\n          for f in schemas/**/*.json; do jq empty \"$f\"; done\n"
+        )
+    )]
+    #[case::git_identity(
+        "SG-WF-029",
+        one_job(PUSH, "      - run: git tag -a v1 -m v1\n"),
+        one_job(PUSH, "      - run: git config user.email bot@example.org\n      - run: git tag -a v1 -m v1\n")
+    )]
+    fn each_generic_rule_fires_on_its_defect_only(#[case] rule: &str, #[case] broken: String, #[case] fixed: String) {
+        let before = found(&broken, rule);
+        assert!(!before.is_empty(), "{rule} missed:\n{broken}");
+        assert!(before.iter().all(|f| f.line > 0 && f.column > 0 && !f.fix.is_empty()));
+        let after = found(&fixed, rule);
+        assert!(after.is_empty(), "{rule} still fires:\n{fixed}\n{after:#?}");
+    }
+
+    #[rstest]
+    #[case::conclusion("github.event.workflow_run.conclusion")]
+    #[case::event("github.event.workflow_run.event")]
+    #[case::action("github.event.action")]
+    #[case::association("github.event.comment.author_association")]
+    #[case::pull_request_number("github.event.pull_request.number")]
+    fn typed_and_enum_contexts_are_not_injection(#[case] context: &str) {
+        let text = one_job("on: workflow_run\npermissions: {}\n", &format!("      - run: echo ${{{{ {context} }}}}\n"));
+        assert!(found(&text, "SG-WF-010").is_empty(), "{context}");
+        let text = text.replace(context, "github.event.workflow_run.head_branch");
+        assert_eq!(found(&text, "SG-WF-010").len(), 1, "the branch name is attacker text");
+    }
+
+    #[test]
+    fn the_matrix_rules_run_only_where_the_matrix_is_declared() {
+        let text = "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: terraform init && terraform apply -auto-approve\n";
+        let generic = lint_text_with("terraform-apply.yml", text, &Declaration::generic()).unwrap();
+        assert!(generic.iter().all(|f| !f.rule.matrix), "{generic:#?}");
+        let lld = lint_text_with("terraform-apply.yml", text, &Declaration::lld()).unwrap();
+        for id in ["SG-WF-001", "SG-WF-002", "SG-WF-003", "SG-WF-005"] {
+            assert!(lld.iter().any(|f| f.rule.id == id), "{id}: {lld:#?}");
+        }
+    }
+
+    #[test]
+    fn merge_keys_are_expanded_and_a_bom_is_no_content() {
+        let text = "\u{feff}name: W\non: push\npermissions: {}\nx-step: &run\n  run: echo ${{ github.head_ref }}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - <<: *run\n        name: merged\n";
+        let findings = lint_text_with("ci.yml", text, &Declaration::generic()).unwrap();
+        assert!(findings.iter().any(|f| f.rule.id == "SG-WF-010" && f.message.contains("merged")), "{findings:#?}");
+    }
+
+    #[rstest]
+    #[case::with_reason("# stagegate:ignore SG-WF-016 reviewed: the default token is read-only here\n", true)]
+    #[case::without_reason("# stagegate:ignore SG-WF-016\n", false)]
+    #[case::another_rule("# stagegate:ignore SG-WF-017 reviewed\n", false)]
+    fn a_suppression_needs_its_rule_and_a_reason(#[case] comment: &str, #[case] suppressed: bool) {
+        let text =
+            format!("name: W\non: push\njobs:\n  {comment}  a:\n    runs-on: x\n    steps:\n      - run: echo\n");
+        let findings = lint_text_with("ci.yml", &text, &Declaration::generic()).unwrap();
+        let f = findings.iter().find(|f| f.rule.id == "SG-WF-016").expect("a finding");
+        assert_eq!(f.suppressed.is_some(), suppressed, "{f:#?}");
+    }
+}
+
+#[test]
+fn one_unparsable_file_is_reported_and_the_others_are_still_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::write(wf.join("bad.yml"), "on: push\njobs:\n  a:\n\tsteps: []\n").unwrap();
+    std::fs::write(
+        wf.join("good.yml"),
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n",
+    )
+    .unwrap();
+    let report = lint(dir.path()).unwrap();
+    assert_eq!(report.workflows, [".github/workflows/good.yml"]);
+    assert_eq!(report.unreadable.len(), 1);
+    assert!(report.unreadable[0].error.contains("bad.yml:4:"), "{:?}", report.unreadable);
+    assert!(report.findings.iter().any(|f| f.rule.id == "SG-WF-008"));
+    assert!(!report.matrix && report.findings.iter().all(|f| !f.rule.matrix));
+    assert_eq!(report.exit_code(), 1);
 }

@@ -24,9 +24,9 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     @R52
     Examples:
       | workflow            | trigger      | line |
-      | terraform-apply.yml | push         | 6    |
-      | terraform-apply.yml | pull_request | 6    |
-      | terraform-apply.yml | schedule     | 6    |
+      | terraform-apply.yml | push         | 8    |
+      | terraform-apply.yml | pull_request | 8    |
+      | terraform-apply.yml | schedule     | 8    |
       | rollback.yml        | push         | 5    |
       | rollback.yml        | schedule     | 5    |
 
@@ -56,17 +56,17 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     @R52
     Examples:
       | workflow            | input           | deviation                | line | fix                                      |
-      | terraform-apply.yml | environment     | is free text             | 8    | type: choice                             |
-      | terraform-apply.yml | environment     | offers only dev and prod | 8    | options: [dev, sit, prod]                |
-      | terraform-apply.yml | confirmation    | is not required          | 12   | required: true                           |
-      | terraform-apply.yml | use_stored_plan | is missing               | 7    | declare `use_stored_plan`                |
+      | terraform-apply.yml | environment     | is free text             | 10   | type: choice                             |
+      | terraform-apply.yml | environment     | offers only dev and prod | 10   | options: [dev, sit, prod]                |
+      | terraform-apply.yml | confirmation    | is not required          | 14   | required: true                           |
+      | terraform-apply.yml | use_stored_plan | is missing               | 9    | declare `use_stored_plan`                |
       | rollback.yml        | environment     | is not required          | 7    | required: true                           |
       | rollback.yml        | confirmation    | is missing               | 6    | declare `confirmation`                   |
 
   Scenario: an input that is read but never declared is always empty
     Given the change_ticket input of terraform-apply.yml is missing
     When the workflows are linted
-    Then the lint finds SG-WF-004 at "terraform-apply.yml:27"
+    Then the lint finds SG-WF-004 at "terraform-apply.yml:36"
     And its message says "always empty"
 
   Scenario Outline: the <job> job of <workflow> changes infrastructure only behind its GitHub environment
@@ -78,8 +78,8 @@ Feature: The GitHub Actions workflows follow the workflow matrix
     @R52
     Examples:
       | workflow            | job      | line | command                    |
-      | terraform-apply.yml | deploy   | 57   | terraform apply            |
-      | rollback.yml        | rollback | 38   | terraform state push       |
+      | terraform-apply.yml | deploy   | 68   | terraform apply            |
+      | rollback.yml        | rollback | 43   | terraform state push       |
 
   Scenario: a workflow of the matrix that is missing is reported
     Given rollback.yml is missing

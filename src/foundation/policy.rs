@@ -24,6 +24,16 @@ pub struct Pipeline {
     pub promotion: Vec<Environment>,
     pub environments: Environments,
     pub notifications: Notifications,
+    /// The workflow matrix `.github/workflows` follows (`matrix: lld-7.3.1`), read by
+    /// `lint-workflows`; without it only the generic workflow rules run.
+    #[serde(default)]
+    pub workflows: Option<WorkflowsDeclaration>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowsDeclaration {
+    pub matrix: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

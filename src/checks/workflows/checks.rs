@@ -1,11 +1,14 @@
 //! The rules, applied to one parsed workflow.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde_norway::Value as Yaml;
 
-use super::expressions::{self, ActionRef, ContextRef};
-use super::{Finding, InputKind, Position, Segment, WORKFLOW_MATRIX, WORKFLOWS_DIR, Workflow, matrix_row, rule};
+use super::expressions::{self, ActionRef};
+use super::{
+    Declaration, Finding, InputKind, Position, Segment, WORKFLOW_MATRIX, WORKFLOWS_DIR, Workflow, injection,
+    matrix_row, rule, scripts, security, syntax,
+};
 
 /// Commands that change what a state file or account holds.
 const CHANGES_INFRASTRUCTURE: [&str; 5] =
@@ -14,17 +17,17 @@ const CHANGES_INFRASTRUCTURE: [&str; 5] =
 const OIDC_ACTION: &str = "aws-actions/configure-aws-credentials";
 const SCRIPT_ACTION: &str = "actions/github-script";
 
-fn key(name: &str) -> Segment {
+pub(super) fn key(name: &str) -> Segment {
     Segment::key(name)
 }
 
-fn child(path: &[Segment], seg: Segment) -> Vec<Segment> {
+pub(super) fn child(path: &[Segment], seg: Segment) -> Vec<Segment> {
     let mut p = path.to_vec();
     p.push(seg);
     p
 }
 
-fn text(v: &Yaml) -> Option<String> {
+pub(super) fn text(v: &Yaml) -> Option<String> {
     match v {
         Yaml::String(s) => Some(s.clone()),
         Yaml::Bool(b) => Some(b.to_string()),
@@ -33,43 +36,51 @@ fn text(v: &Yaml) -> Option<String> {
     }
 }
 
-struct Lint<'a> {
-    w: &'a Workflow,
-    out: Vec<Finding>,
+pub(super) struct Lint<'a> {
+    pub(super) w: &'a Workflow,
+    pub(super) declaration: &'a Declaration,
+    pub(super) out: Vec<Finding>,
     /// Declared dispatch and call inputs, by name, with their type (`string` when none is given).
-    inputs: BTreeMap<String, String>,
+    pub(super) inputs: BTreeMap<String, String>,
 }
 
 impl Lint<'_> {
-    fn push(&mut self, id: &str, at: Position, job: Option<&str>, message: String, fix: String) {
+    pub(super) fn push(&mut self, id: &str, at: Position, job: Option<&str>, message: String, fix: String) {
+        let rule = rule(id);
+        if rule.matrix && !self.declaration.matrix {
+            return;
+        }
         self.out.push(Finding {
-            rule: rule(id),
+            rule,
             file: self.w.file.clone(),
             line: at.line,
             column: at.column,
             job: job.map(str::to_owned),
             message,
             fix,
+            suppressed: None,
         });
     }
 
-    fn at(&self, path: &[Segment]) -> Position {
+    pub(super) fn at(&self, path: &[Segment]) -> Position {
         self.w.map.position(path)
     }
 
-    fn typed_input(&self, name: &str) -> bool {
+    pub(super) fn typed_input(&self, name: &str) -> bool {
         self.inputs.get(name).is_some_and(|t| matches!(t.as_str(), "choice" | "boolean" | "number" | "environment"))
     }
 }
 
 /// Every finding of one workflow.
-pub(super) fn check(w: &Workflow) -> Vec<Finding> {
-    let mut lint = Lint { w, out: Vec::new(), inputs: declared_inputs(&w.doc) };
-    if let Some(row) = matrix_row(&w.name) {
+pub(super) fn check(w: &Workflow, declaration: &Declaration) -> Vec<Finding> {
+    let mut lint = Lint { w, declaration, out: Vec::new(), inputs: declared_inputs(&w.doc) };
+    if let Some(row) = matrix_row(&w.name).filter(|_| declaration.matrix) {
         triggers(&mut lint, row.trigger);
         matrix_inputs(&mut lint, row.inputs);
     }
     undeclared_inputs(&mut lint);
+    syntax::check_all(&mut lint);
+    security::workflow(&mut lint);
     if let Some(jobs) = w.doc.get("jobs").and_then(Yaml::as_mapping) {
         for (id, job) in jobs {
             if let Some(id) = id.as_str() {
@@ -93,12 +104,13 @@ pub(super) fn missing_from_matrix(names: &[String]) -> Vec<Finding> {
             job: None,
             message: format!("{} of the workflow matrix (LLD 7.3.1) is missing", row.file),
             fix: format!("add {WORKFLOWS_DIR}/{}", row.file),
+            suppressed: None,
         })
         .collect()
 }
 
 /// The events of `on:` with their paths, whichever of its three forms it takes.
-fn events(doc: &Yaml) -> Vec<(String, Vec<Segment>)> {
+pub(super) fn events(doc: &Yaml) -> Vec<(String, Vec<Segment>)> {
     let on = vec![key("on")];
     match doc.get("on") {
         Some(Yaml::String(s)) => vec![(s.clone(), on)],
@@ -212,7 +224,7 @@ fn matrix_inputs(lint: &mut Lint, wanted: &[super::MatrixInput]) {
 }
 
 /// Every string of the document outside `on:`, with its path.
-fn strings<'a>(v: &'a Yaml, path: Vec<Segment>, out: &mut Vec<(Vec<Segment>, &'a str)>) {
+pub(super) fn strings<'a>(v: &'a Yaml, path: Vec<Segment>, out: &mut Vec<(Vec<Segment>, &'a str)>) {
     match v {
         Yaml::String(s) => out.push((path, s)),
         Yaml::Sequence(seq) => {
@@ -264,7 +276,7 @@ fn undeclared_inputs(lint: &mut Lint) {
     }
 }
 
-fn job_of(path: &[Segment]) -> Option<String> {
+pub(super) fn job_of(path: &[Segment]) -> Option<String> {
     match path {
         [Segment::Key(j), Segment::Key(id), ..] if j == "jobs" => Some(id.clone()),
         _ => None,
@@ -272,7 +284,7 @@ fn job_of(path: &[Segment]) -> Option<String> {
 }
 
 /// Whether a `permissions:` value grants `scope: write`.
-fn grants_write(permissions: Option<&Yaml>, scope: &str) -> bool {
+pub(super) fn grants_write(permissions: Option<&Yaml>, scope: &str) -> bool {
     match permissions {
         Some(Yaml::String(s)) => s == "write-all",
         Some(p @ Yaml::Mapping(_)) => p.get(scope).and_then(Yaml::as_str) == Some("write"),
@@ -342,12 +354,12 @@ fn job(lint: &mut Lint, id: &str, job: &Yaml) {
             if action == SCRIPT_ACTION
                 && let Some(script) = with.and_then(|w| w.get("script")).and_then(Yaml::as_str)
             {
-                injection(lint, id, &label, &child(&child(&sp, key("with")), key("script")), script, true);
+                injection::script(lint, id, i, &label, &child(&child(&sp, key("with")), key("script")), script, true);
             }
         }
         if let Some(run) = step.get("run").and_then(Yaml::as_str) {
             let rp = child(&sp, key("run"));
-            injection(lint, id, &label, &rp, run, false);
+            injection::script(lint, id, i, &label, &rp, run, false);
             if changes.is_none() {
                 changes = CHANGES_INFRASTRUCTURE.iter().copied().find(|c| run.contains(c));
             }
@@ -370,6 +382,8 @@ fn job(lint: &mut Lint, id: &str, job: &Yaml) {
             );
         }
     }
+    security::job(lint, id, job);
+    scripts::job(lint, id, job);
     if let Some(command) = changes
         && job.get("environment").is_none()
     {
@@ -426,46 +440,6 @@ fn pinned(lint: &mut Lint, job: &str, path: &[Segment], uses: &str) {
                 );
             }
         }
-    }
-}
-
-/// SG-WF-010: untrusted values interpolated into a shell script (or a github-script body).
-fn injection(lint: &mut Lint, job: &str, step: &str, path: &[Segment], script: &str, javascript: bool) {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for i in expressions::interpolations(script) {
-        let nth = seen.entry(i.text).or_insert(0);
-        let occurrence = *nth;
-        *nth += 1;
-        for (_, r) in expressions::context_refs(i.expression) {
-            if !expressions::is_untrusted(&r, |n| lint.typed_input(n)) {
-                continue;
-            }
-            let var = r.variable();
-            let (what, read) = if javascript {
-                ("the script", format!("read process.env.{var}"))
-            } else {
-                ("the shell script", format!("use \"${var}\" (quoted)"))
-            };
-            lint.push(
-                "SG-WF-010",
-                lint.w.map.locate(path, i.text, occurrence),
-                Some(job),
-                format!(
-                    "`{}` is pasted into {what} of step \"{step}\" before it runs: a crafted {} runs as code",
-                    i.text,
-                    describe(&r)
-                ),
-                format!("pass it through env: (`{var}: ${{{{ {} }}}}`) and {read} instead", r.written()),
-            );
-        }
-    }
-}
-
-fn describe(r: &ContextRef) -> String {
-    match r {
-        ContextRef::EventInput(n) | ContextRef::Input(n) => format!("input {n}"),
-        ContextRef::HeadRef => "branch name".to_owned(),
-        ContextRef::Event(path) => format!("event field {path}"),
     }
 }
 

@@ -97,11 +97,46 @@ pub fn context_refs(expression: &str) -> Vec<(usize, ContextRef)> {
         .collect()
 }
 
-/// Fields of an event payload whose values are numbers, IDs, hashes or times, which no one can
+/// Fields of an event payload whose values are numbers, IDs, hashes, times, booleans or one of
+/// a fixed set of words GitHub writes (a run's conclusion, an action, a state), which no one can
 /// craft into a command.
-fn is_safe_event_field(field: &str) -> bool {
-    matches!(field, "number" | "id" | "sha" | "size" | "additions" | "deletions" | "commits" | "run_attempt")
-        || field.ends_with("_id")
+pub fn is_safe_event_field(field: &str) -> bool {
+    matches!(
+        field,
+        "number"
+            | "id"
+            | "sha"
+            | "size"
+            | "additions"
+            | "deletions"
+            | "commits"
+            | "run_attempt"
+            | "conclusion"
+            | "status"
+            | "action"
+            | "event"
+            | "state"
+            | "author_association"
+            | "merged"
+            | "draft"
+            | "locked"
+            | "private"
+            | "fork"
+            | "forced"
+            | "created"
+            | "deleted"
+            | "mergeable"
+            | "rebaseable"
+            | "changed_files"
+            | "comments"
+            | "review_comments"
+            | "maintainer_can_modify"
+            | "node_id"
+            | "url"
+            | "html_url"
+            | "api_url"
+            | "visibility"
+    ) || field.ends_with("_id")
         || field.ends_with("_sha")
         || field.ends_with("_at")
         || field.ends_with("_number")

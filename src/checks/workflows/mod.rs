@@ -7,8 +7,15 @@
 //! position of every key and item comes from [`lines::SourceMap`].
 
 mod checks;
+mod declaration;
 pub mod expressions;
+mod injection;
 pub mod lines;
+mod rules;
+mod scripts;
+mod security;
+mod suppress;
+pub mod syntax;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,200 +23,17 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checks::sarif::{SarifFinding, SarifRule, Severity, sarif_log};
+use crate::checks::sarif::{SarifFinding, SarifRule, sarif_log};
+pub use crate::checks::sarif::{Severity, Suppression};
 use crate::foundation::exit;
 
+pub use declaration::{Declaration, MATRIX_NAME};
 pub use lines::{Position, Segment, SourceMap};
+pub use rules::{InputKind, MatrixInput, MatrixRow, RULES, Trigger, WORKFLOW_MATRIX, WorkflowRule, matrix_row, rule};
+pub use suppress::INLINE_MARKER;
 
 /// Where GitHub reads workflows from, relative to the repo root.
 pub const WORKFLOWS_DIR: &str = ".github/workflows";
-
-/// One workflow rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct WorkflowRule {
-    pub id: &'static str,
-    pub severity: Severity,
-    /// The requirement or design defect it proves (R52, F02, ...).
-    pub requirement: &'static str,
-    pub title: &'static str,
-    /// How to fix it, in general; each finding says it for its own case.
-    pub remedy: &'static str,
-}
-
-pub const RULES: [WorkflowRule; 12] = [
-    WorkflowRule {
-        id: "SG-WF-001",
-        severity: Severity::High,
-        requirement: "R52",
-        title: "An apply or rollback workflow starts on something other than a manual dispatch",
-        remedy: "start apply and rollback only with workflow_dispatch",
-    },
-    WorkflowRule {
-        id: "SG-WF-002",
-        severity: Severity::Medium,
-        requirement: "R52",
-        title: "A workflow does not start as the workflow matrix says",
-        remedy: "add the events LLD 7.3.1 starts the workflow on",
-    },
-    WorkflowRule {
-        id: "SG-WF-003",
-        severity: Severity::Medium,
-        requirement: "R52",
-        title: "A dispatch input is missing or differs from the workflow matrix",
-        remedy: "declare the input with the type, options and required flag of LLD 7.3.5/7.3.6",
-    },
-    WorkflowRule {
-        id: "SG-WF-004",
-        severity: Severity::High,
-        requirement: "R52",
-        title: "A workflow reads a dispatch input it does not declare, which is always empty",
-        remedy: "declare the input, or stop reading it",
-    },
-    WorkflowRule {
-        id: "SG-WF-005",
-        severity: Severity::High,
-        requirement: "R52",
-        title: "A job that changes infrastructure declares no GitHub environment, so no protection rule applies",
-        remedy: "add `environment: ${{ inputs.environment }}` to the job",
-    },
-    WorkflowRule {
-        id: "SG-WF-006",
-        severity: Severity::High,
-        requirement: "R52",
-        title: "An AWS role is assumed through OIDC without id-token: write",
-        remedy: "grant `id-token: write` in the job's permissions",
-    },
-    WorkflowRule {
-        id: "SG-WF-007",
-        severity: Severity::High,
-        requirement: "F10",
-        title: "A tag is pushed without contents: write",
-        remedy: "grant `contents: write` in the permissions of the job that pushes the tag",
-    },
-    WorkflowRule {
-        id: "SG-WF-008",
-        severity: Severity::Medium,
-        requirement: "F05",
-        title: "An action is not pinned to a full commit SHA",
-        remedy: "pin the action to the full commit SHA of its release, with the tag as a comment",
-    },
-    WorkflowRule {
-        id: "SG-WF-009",
-        severity: Severity::High,
-        requirement: "F05",
-        title: "An action version GitHub has retired: the run fails",
-        remedy: "move to v4 of the action, pinned to its commit SHA",
-    },
-    WorkflowRule {
-        id: "SG-WF-010",
-        severity: Severity::Critical,
-        requirement: "F02",
-        title: "A value the caller chooses is interpolated into a script: command injection",
-        remedy: "pass the value through `env:` and use \"$VAR\" in the script",
-    },
-    WorkflowRule {
-        id: "SG-WF-011",
-        severity: Severity::High,
-        requirement: "F04",
-        title: "A boolean dispatch input is tested through github.event.inputs, where 'false' is truthy",
-        remedy: "test `inputs.NAME` (a boolean) or compare `github.event.inputs.NAME == 'true'`",
-    },
-    WorkflowRule {
-        id: "SG-WF-012",
-        severity: Severity::Medium,
-        requirement: "R52",
-        title: "A workflow of the workflow matrix is missing",
-        remedy: "add the workflow",
-    },
-];
-
-pub fn rule(id: &str) -> &'static WorkflowRule {
-    RULES.iter().find(|r| r.id == id).expect("a rule of RULES")
-}
-
-/// How a workflow of the matrix starts (LLD 7.3.1, "Trigger").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Trigger {
-    /// Push, PR.
-    PushAndPullRequest,
-    /// After validation, or after apply: another workflow's completion.
-    AfterWorkflow,
-    /// Manual dispatch, and nothing else.
-    ManualDispatch,
-}
-
-impl Trigger {
-    /// The `on:` events the matrix asks for.
-    pub fn events(self) -> &'static [&'static str] {
-        match self {
-            Trigger::PushAndPullRequest => &["push", "pull_request"],
-            Trigger::AfterWorkflow => &["workflow_run"],
-            Trigger::ManualDispatch => &["workflow_dispatch"],
-        }
-    }
-}
-
-/// The type a dispatch input must have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum InputKind {
-    Choice(&'static [&'static str]),
-    Boolean,
-    Text,
-}
-
-/// One dispatch input of the matrix (LLD 7.3.5, 7.3.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct MatrixInput {
-    pub name: &'static str,
-    pub kind: InputKind,
-    /// The run cannot mean anything without it: the target environment, the typed confirmation.
-    pub required: bool,
-}
-
-/// One row of LLD 7.3.1's workflow matrix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct MatrixRow {
-    pub file: &'static str,
-    pub trigger: Trigger,
-    /// Approval: the jobs that change infrastructure run behind a GitHub environment.
-    pub approval: bool,
-    pub inputs: &'static [MatrixInput],
-}
-
-const ENVIRONMENTS: &[&str] = &["dev", "sit", "prod"];
-
-pub const WORKFLOW_MATRIX: [MatrixRow; 6] = [
-    MatrixRow { file: "validate-schemas.yml", trigger: Trigger::PushAndPullRequest, approval: false, inputs: &[] },
-    MatrixRow { file: "validate-templates.yml", trigger: Trigger::PushAndPullRequest, approval: false, inputs: &[] },
-    MatrixRow { file: "terraform-plan.yml", trigger: Trigger::AfterWorkflow, approval: false, inputs: &[] },
-    MatrixRow {
-        file: "terraform-apply.yml",
-        trigger: Trigger::ManualDispatch,
-        approval: true,
-        inputs: &[
-            MatrixInput { name: "environment", kind: InputKind::Choice(ENVIRONMENTS), required: true },
-            MatrixInput { name: "confirmation", kind: InputKind::Text, required: true },
-            MatrixInput { name: "use_stored_plan", kind: InputKind::Boolean, required: false },
-        ],
-    },
-    MatrixRow {
-        file: "rollback.yml",
-        trigger: Trigger::ManualDispatch,
-        approval: true,
-        inputs: &[
-            MatrixInput { name: "environment", kind: InputKind::Choice(ENVIRONMENTS), required: true },
-            MatrixInput { name: "state_version_id", kind: InputKind::Text, required: false },
-            MatrixInput { name: "deployment_tag", kind: InputKind::Text, required: false },
-            MatrixInput { name: "confirmation", kind: InputKind::Text, required: true },
-        ],
-    },
-    MatrixRow { file: "post-deploy-tests.yml", trigger: Trigger::AfterWorkflow, approval: false, inputs: &[] },
-];
-
-/// The matrix row of a workflow file name.
-pub fn matrix_row(file_name: &str) -> Option<&'static MatrixRow> {
-    WORKFLOW_MATRIX.iter().find(|r| r.file == file_name)
-}
 
 /// One finding: which rule, where, what is wrong and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -223,6 +47,8 @@ pub struct Finding {
     pub job: Option<String>,
     pub message: String,
     pub fix: String,
+    /// A reason written in the workflow for accepting it (`# stagegate:ignore ID REASON`).
+    pub suppressed: Option<Suppression>,
 }
 
 impl Finding {
@@ -245,23 +71,47 @@ pub enum WorkflowError {
     Malformed { file: String, line: usize, column: usize, message: String },
     #[error("{file}: not a workflow: {what}")]
     NotAWorkflow { file: String, what: String },
+    #[error("{file}: {message}")]
+    Declaration { file: String, message: String },
+}
+
+/// A workflow file that could not be linted, while the others were.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unreadable {
+    /// As the user gave the repo.
+    pub file: String,
+    /// The whole error, starting with `file:line:column` where there is one.
+    pub error: String,
 }
 
 /// What linting a repo's workflows found.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkflowReport {
     pub repo: PathBuf,
+    /// Whether the repo's `pipeline.yml` declares LLD 7.3.1's workflow matrix, so the matrix
+    /// rules ran.
+    pub matrix: bool,
     /// The workflow files read, relative to the repo root.
     pub workflows: Vec<String>,
+    /// The workflow files that could not be read or parsed.
+    pub unreadable: Vec<Unreadable>,
+    /// Every finding, the suppressed ones included.
     pub findings: Vec<Finding>,
 }
 
 impl WorkflowReport {
-    pub fn passed(&self) -> bool {
-        self.findings.is_empty()
+    /// The findings that count: not suppressed.
+    pub fn active(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.suppressed.is_none())
     }
 
-    /// 0 when clean, 1 on any finding.
+    /// No finding counts and every file was read.
+    pub fn passed(&self) -> bool {
+        self.active().next().is_none() && self.unreadable.is_empty()
+    }
+
+    /// 0 when clean, 1 on any finding that counts or any file that could not be read (a repo of
+    /// which no file could be read is an error, exit 2, before there is a report).
     pub fn exit_code(&self) -> u8 {
         if self.passed() { exit::OK } else { exit::RULE_FAILED }
     }
@@ -269,7 +119,9 @@ impl WorkflowReport {
     pub fn to_json(&self) -> Value {
         serde_json::json!({
             "repo": self.repo.display().to_string(),
+            "matrix": self.matrix,
             "workflows": self.workflows,
+            "unreadable": self.unreadable,
             "failed": !self.passed(),
             "findings": self.findings,
         })
@@ -299,7 +151,7 @@ impl WorkflowReport {
                 line: f.line,
                 column: f.column,
                 fingerprint: format!("{}:{}:{}:{}", f.rule.id, f.file, f.job.as_deref().unwrap_or(""), f.message),
-                suppression: None,
+                suppression: f.suppressed.as_ref(),
             })
             .collect();
         sarif_log(&rules, &findings)
@@ -308,20 +160,48 @@ impl WorkflowReport {
 
 impl fmt::Display for WorkflowReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for u in &self.unreadable {
+            writeln!(f, "{}", u.error)?;
+        }
         for x in &self.findings {
             let r = x.rule;
+            if let Some(s) = &x.suppressed {
+                writeln!(
+                    f,
+                    "{}: suppressed {} {}: {} — {} ({})",
+                    x.location(),
+                    r.severity.label(),
+                    r.id,
+                    x.message,
+                    s.reason,
+                    s.at
+                )?;
+                continue;
+            }
             writeln!(f, "{}: {} {} ({}): {}", x.location(), r.severity.label(), r.id, r.requirement, x.message)?;
             writeln!(f, "    fix: {}", x.fix)?;
         }
-        let n = self.findings.len();
-        writeln!(
+        let n = self.active().count();
+        let suppressed = self.findings.len() - n;
+        let plural = |k: usize| if k == 1 { "" } else { "s" };
+        write!(
             f,
             "{}: {} workflow{}, {n} finding{}",
             self.repo.display(),
             self.workflows.len(),
-            if self.workflows.len() == 1 { "" } else { "s" },
-            if n == 1 { "" } else { "s" }
-        )
+            plural(self.workflows.len()),
+            plural(n)
+        )?;
+        if suppressed > 0 {
+            write!(f, ", {suppressed} suppressed")?;
+        }
+        if !self.unreadable.is_empty() {
+            write!(f, ", {} unreadable", self.unreadable.len())?;
+        }
+        if !self.matrix {
+            write!(f, " (no workflow matrix declared in pipeline.yml: generic rules only)")?;
+        }
+        writeln!(f)
     }
 }
 
@@ -339,13 +219,18 @@ pub struct Workflow {
 impl Workflow {
     /// Parses one workflow; `file` names it in errors and findings.
     pub fn parse(file: &str, text: &str) -> Result<Workflow, WorkflowError> {
-        let doc: serde_norway::Value = serde_norway::from_str(text).map_err(|e| {
+        // A UTF-8 byte order mark is not content: editors on Windows write one.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let malformed = |e: serde_norway::Error| {
             let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
             let message = e.to_string();
             // serde_norway appends " at line L column C"; the location is already in front.
             let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
             WorkflowError::Malformed { file: file.to_owned(), line, column, message }
-        })?;
+        };
+        let mut doc: serde_norway::Value = serde_norway::from_str(text).map_err(malformed)?;
+        // GitHub expands merge keys (`<<: *defaults`) before it reads a step.
+        doc.apply_merge().map_err(malformed)?;
         let not = |what: &str| WorkflowError::NotAWorkflow { file: file.to_owned(), what: what.to_owned() };
         let Some(map) = doc.as_mapping() else { return Err(not("the document is not a mapping")) };
         if !map.contains_key("on") {
@@ -359,11 +244,14 @@ impl Workflow {
     }
 }
 
-/// Lints every `.github/workflows/*.yml` (and `*.yaml`) of the repo at `dir`.
+/// Lints every `.github/workflows/*.yml` (and `*.yaml`) of the repo at `dir`. A file that cannot
+/// be read or parsed is reported and the others are still linted; only a repo of which no file
+/// could be read is an error.
 pub fn lint(dir: &Path) -> Result<WorkflowReport, WorkflowError> {
     if !dir.is_dir() {
         return Err(WorkflowError::NoRepo(dir.to_path_buf()));
     }
+    let declaration = Declaration::read(dir)?;
     let folder = dir.join(WORKFLOWS_DIR);
     let mut names: Vec<String> = std::fs::read_dir(&folder)
         .map_err(|_| WorkflowError::NoWorkflows(dir.to_path_buf()))?
@@ -377,35 +265,78 @@ pub fn lint(dir: &Path) -> Result<WorkflowReport, WorkflowError> {
         return Err(WorkflowError::NoWorkflows(dir.to_path_buf()));
     }
     let mut workflows = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut last_error = None;
     for name in &names {
         let file = format!("{WORKFLOWS_DIR}/{name}");
-        let text = std::fs::read_to_string(folder.join(name))
-            .map_err(|source| WorkflowError::Read { file: file.clone(), source })?;
+        let parsed = std::fs::read(folder.join(name))
+            .map_err(|source| WorkflowError::Read { file: file.clone(), source })
+            .and_then(|bytes| {
+                String::from_utf8(bytes)
+                    .map_err(|_| WorkflowError::NotAWorkflow { file: file.clone(), what: "not UTF-8 text".to_owned() })
+            })
+            .and_then(|text| Workflow::parse(&file, &text).map(|w| (w, text)));
         // Errors name the file as the user gave the repo; findings stay relative to its root.
-        let parsed = Workflow::parse(&file, &text).map_err(|e| match e {
-            WorkflowError::Malformed { line, column, message, .. } => {
-                WorkflowError::Malformed { file: shown(dir, &file), line, column, message }
+        match parsed.map_err(|e| e.shown_from(dir)) {
+            Ok(w) => workflows.push(w),
+            Err(e) => {
+                unreadable.push(Unreadable { file: shown(dir, &file), error: e.to_string() });
+                last_error = Some(e);
             }
-            WorkflowError::NotAWorkflow { what, .. } => WorkflowError::NotAWorkflow { file: shown(dir, &file), what },
-            other => other,
-        })?;
-        workflows.push(parsed);
+        }
+    }
+    if workflows.is_empty()
+        && let Some(e) = last_error
+    {
+        return Err(e);
     }
     let mut findings = Vec::new();
-    for w in &workflows {
-        findings.extend(checks::check(w));
+    for (w, text) in &workflows {
+        let mut found = checks::check(w, &declaration);
+        suppress::apply(text, &mut found);
+        findings.extend(found);
     }
-    findings.extend(checks::missing_from_matrix(&names));
+    if declaration.matrix {
+        findings.extend(checks::missing_from_matrix(&names));
+    }
     findings.sort_by(|a, b| (&a.file, a.line, a.column, a.rule.id).cmp(&(&b.file, b.line, b.column, b.rule.id)));
-    Ok(WorkflowReport { repo: dir.to_path_buf(), workflows: workflows.into_iter().map(|w| w.file).collect(), findings })
+    Ok(WorkflowReport {
+        repo: dir.to_path_buf(),
+        matrix: declaration.matrix,
+        workflows: workflows.into_iter().map(|(w, _)| w.file).collect(),
+        unreadable,
+        findings,
+    })
+}
+
+impl WorkflowError {
+    /// The same error, naming the file as it is seen from where the user named the repo.
+    fn shown_from(self, dir: &Path) -> WorkflowError {
+        match self {
+            WorkflowError::Malformed { file, line, column, message } => {
+                WorkflowError::Malformed { file: shown(dir, &file), line, column, message }
+            }
+            WorkflowError::NotAWorkflow { file, what } => WorkflowError::NotAWorkflow { file: shown(dir, &file), what },
+            WorkflowError::Read { file, source } => WorkflowError::Read { file: shown(dir, &file), source },
+            other => other,
+        }
+    }
 }
 
 fn shown(dir: &Path, file: &str) -> String {
     dir.join(file).display().to_string()
 }
 
-/// Lints one workflow's text, as if it were `.github/workflows/NAME`.
+/// Lints one workflow's text, as if it were `.github/workflows/NAME` of a repo that declares
+/// LLD 7.3.1's workflow matrix, with every rule on.
 pub fn lint_text(name: &str, text: &str) -> Result<Vec<Finding>, WorkflowError> {
+    lint_text_with(name, text, &Declaration::lld())
+}
+
+/// Lints one workflow's text under a repo's declaration (which rules run, which components exist).
+pub fn lint_text_with(name: &str, text: &str, declaration: &Declaration) -> Result<Vec<Finding>, WorkflowError> {
     let w = Workflow::parse(&format!("{WORKFLOWS_DIR}/{name}"), text)?;
-    Ok(checks::check(&w))
+    let mut found = checks::check(&w, declaration);
+    suppress::apply(text, &mut found);
+    Ok(found)
 }
