@@ -639,3 +639,56 @@ mod terraform_interop {
         );
     }
 }
+
+/// The gate's verdict as a whole (R14-R21): which rules failed, what each says, and its report.
+mod gate_verdicts {
+    use rstest::rstest;
+    use stagegate::Environment;
+    use stagegate::foundation::policy::Pipeline;
+    use stagegate::foundation::repo::Repo;
+    use stagegate::foundation::tickets::FileTickets;
+    use stagegate::release::gate::{Approval, GateRequest, GateVerdict, Verdict, evaluate};
+
+    /// A DEV deployment with its one approval, inside every window, confirmed with `typed`.
+    fn dev(typed: Option<&str>) -> GateVerdict {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let at = "2026-12-03T10:30:00Z".parse().expect("an instant");
+        let mut req = GateRequest::from_main(Environment::Dev, "release-bot", "abcdef1", at, false);
+        req.confirmation = typed.map(str::to_owned);
+        req.approvals = vec![Approval { who: "lead-developer".into(), at: None }];
+        evaluate(&policy, &FileTickets::default(), None, &req)
+    }
+
+    #[rstest]
+    #[case(Some("deploy-dev"), Verdict::Pass, r#""deploy-dev" confirmed"#)]
+    #[case(Some("deploy-prod"), Verdict::Fail, r#""deploy-prod" is not "deploy-dev""#)]
+    #[case(None, Verdict::Fail, r#"no confirmation; type "deploy-dev""#)]
+    fn r15_says_what_was_typed_and_what_was_expected(
+        #[case] typed: Option<&str>,
+        #[case] verdict: Verdict,
+        #[case] says: &str,
+    ) {
+        let v = dev(typed);
+        let r15 = v.rule("R15").expect("R15 is evaluated");
+        assert_eq!((r15.verdict, r15.detail.as_str()), (verdict, says));
+    }
+
+    #[test]
+    fn the_failures_are_exactly_the_rules_that_failed() {
+        let refused = dev(Some("deploy-prod"));
+        let failed: Vec<&str> = refused.failures().into_iter().map(|r| r.rule).collect();
+        assert_eq!(failed, ["R15"]);
+        assert!(!refused.passed());
+        let open = dev(Some("deploy-dev"));
+        assert!(open.failures().is_empty() && open.passed(), "{open}");
+    }
+
+    #[test]
+    fn the_report_shows_every_rule_and_whether_the_gate_opened() {
+        let text = dev(Some("deploy-prod")).to_string();
+        assert!(text.contains(r#"FAIL R15 confirmation: "deploy-prod" is not "deploy-dev""#), "{text}");
+        assert!(text.contains("PASS R14 manual trigger only: triggered by manual"), "{text}");
+        assert!(text.contains("gate CLOSED for DEV"), "{text}");
+        assert!(dev(Some("deploy-dev")).to_string().contains("gate open for DEV"));
+    }
+}
