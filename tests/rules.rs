@@ -691,4 +691,56 @@ mod gate_verdicts {
         assert!(text.contains("gate CLOSED for DEV"), "{text}");
         assert!(dev(Some("deploy-dev")).to_string().contains("gate open for DEV"));
     }
+
+    /// A DEV deployment at 10:30Z, confirmed, with these approvals (who, minutes before; a
+    /// negative number is after the deployment) and from `branch`.
+    fn dev_approved(approvals: &[(&str, i64)], branch: &str) -> GateVerdict {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().expect("an instant");
+        let mut req = GateRequest::from_main(Environment::Dev, "release-bot", "abcdef1", at, false);
+        req.confirmation = Some("deploy-dev".into());
+        req.branch = Some(branch.into());
+        req.approvals = approvals
+            .iter()
+            .map(|(who, minutes)| Approval {
+                who: (*who).into(),
+                at: Some(at - jiff::SignedDuration::from_mins(*minutes)),
+            })
+            .collect();
+        evaluate(&policy, &FileTickets::default(), None, &req)
+    }
+
+    fn failed(v: &GateVerdict) -> Vec<&'static str> {
+        v.failures().into_iter().map(|r| r.rule).collect()
+    }
+
+    #[rstest]
+    #[case::given_at_the_deployment(&[("lead-developer", 0)], &[])]
+    #[case::given_a_minute_after_it(&[("lead-developer", -1)], &["R16", "R18"])]
+    #[case::none_at_all(&[], &["R16"])]
+    #[case::an_old_one_beside_a_fresh_one(&[("lead-developer", 1441), ("lead-developer", 5)], &[])]
+    #[case::only_an_old_one(&[("lead-developer", 1441)], &["R16", "R18"])]
+    fn r16_r18_count_approvals_given_before_the_deployment_and_within_24_hours(
+        #[case] approvals: &[(&str, i64)],
+        #[case] failing: &[&str],
+    ) {
+        let v = dev_approved(approvals, "main");
+        assert_eq!(failed(&v), failing, "{v}");
+    }
+
+    #[test]
+    fn r16_names_approvers_who_are_not_reviewers_and_only_then() {
+        let v = dev_approved(&[("lead-developer", 5), ("intern", 5)], "main");
+        let detail = &v.rule("R16").expect("R16").detail;
+        assert!(detail.ends_with("; not reviewers of dev: intern"), "{detail}");
+        let v = dev_approved(&[("lead-developer", 5)], "main");
+        assert_eq!(v.rule("R16").expect("R16").detail, "1 of 1 required approvals from lead-developer");
+    }
+
+    #[rstest]
+    #[case("main", "main may deploy to dev")]
+    #[case("develop", "develop may not deploy to dev (only main)")]
+    fn r19_says_which_branch_may_deploy(#[case] branch: &str, #[case] says: &str) {
+        assert_eq!(dev_approved(&[("lead-developer", 5)], branch).rule("R19").expect("R19").detail, says);
+    }
 }
