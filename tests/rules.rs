@@ -743,4 +743,62 @@ mod gate_verdicts {
     fn r19_says_which_branch_may_deploy(#[case] branch: &str, #[case] says: &str) {
         assert_eq!(dev_approved(&[("lead-developer", 5)], branch).rule("R19").expect("R19").detail, says);
     }
+
+    /// A deployment record of `commit` in `env`, green or not.
+    fn record(env: Environment, commit: &str, green: bool) -> stagegate::release::ledger::DeploymentRecord {
+        use stagegate::release::ledger::{DeploymentRecord, Outcome, RecordKind, TestResults};
+        let at: jiff::Timestamp = "2026-12-02T10:00:00Z".parse().expect("an instant");
+        DeploymentRecord {
+            id: format!("{env}-{commit}-{green}"),
+            kind: RecordKind::Deploy,
+            environment: env,
+            commit: commit.into(),
+            deployer: "release-bot".into(),
+            approvers: vec!["lead-developer".into()],
+            trigger: "manual".into(),
+            started: at,
+            recorded: at,
+            duration_ms: 1000,
+            result: Outcome::Succeeded,
+            tests: Some(TestResults { passed: green, summary: String::new() }),
+            tag: green.then(|| format!("deploy-{}-20261202-100000", env.name())),
+            error: None,
+            committed: None,
+            detected: None,
+            states: Vec::new(),
+        }
+    }
+
+    /// R25 for a SIT deployment (or rollback) of abcdef1, with every other rule satisfied.
+    fn sit(rollback: bool, records: &[stagegate::release::ledger::DeploymentRecord]) -> GateVerdict {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let at = "2026-12-03T10:30:00Z".parse().expect("an instant");
+        let mut req = GateRequest::from_main(Environment::Sit, "release-bot", "abcdef1", at, rollback);
+        req.confirmation = Some(format!("{}-sit", if rollback { "rollback" } else { "deploy" }));
+        req.approvals = ["tech-lead", "qa-lead"].map(|who| Approval { who: who.into(), at: None }).to_vec();
+        evaluate(&policy, &FileTickets::default(), Some(records), &req)
+    }
+
+    #[rstest]
+    #[case::dev_deployed_it_green(&[(Environment::Dev, "abcdef1", true)], Verdict::Pass)]
+    #[case::dev_deployed_another_commit(&[(Environment::Dev, "1234567", true)], Verdict::Fail)]
+    #[case::dev_deployed_it_with_failing_tests(&[(Environment::Dev, "abcdef1", false)], Verdict::Fail)]
+    #[case::only_sit_itself_deployed_it(&[(Environment::Sit, "abcdef1", true)], Verdict::Fail)]
+    #[case::no_records(&[], Verdict::Fail)]
+    fn r25_sit_needs_dev_green_on_the_same_commit(
+        #[case] records: &[(Environment, &str, bool)],
+        #[case] verdict: Verdict,
+    ) {
+        let records: Vec<_> = records.iter().map(|(env, commit, green)| record(*env, commit, *green)).collect();
+        let v = sit(false, &records);
+        assert_eq!(v.rule("R25").expect("R25").verdict, verdict, "{v}");
+    }
+
+    #[test]
+    fn r25_a_rollback_is_not_a_promotion() {
+        let v = sit(true, &[]);
+        let r25 = v.rule("R25").expect("R25");
+        assert_eq!((r25.verdict, r25.detail.as_str()), (Verdict::NotChecked, "a rollback is not a promotion"), "{v}");
+        assert!(v.passed(), "{v}");
+    }
 }
