@@ -77,12 +77,12 @@ Feature: Manual trigger, exact confirmation, main only
       | feature/x       | fails   |
       | mainline        | fails   |
 
-  @bad-input
+  @R65
   Scenario Outline: <flag> given "<value>" is refused as bad input
     When a gate request is made with <flag> "<value>"
     Then it is refused as bad input naming "<flag>"
 
-    @bad-input
+    @R65
     Examples:
       | flag            | value               |
       | --change-ticket | CHG1; rm -rf /      |

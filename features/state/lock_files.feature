@@ -27,6 +27,7 @@ Feature: Sharing the state bucket with Terraform 1.10+ and OpenTofu: lock files 
     And nobody holds the DEV lock of component "tenants"
     And no lock file and no lock item of "tenants" remain in DEV
 
+    @R53
     Examples:
       | mode     | refusal                                                                          |
       | dynamodb | ConditionalCheckFailedException: The conditional request failed                  |
@@ -42,6 +43,7 @@ Feature: Sharing the state bucket with Terraform 1.10+ and OpenTofu: lock files 
     Then Terraform is refused and shown the lock held by "alice@ci"
     And "alice@ci" holds the DEV lock of component "tenants"
 
+    @R53
     Examples:
       | mode     |
       | dynamodb |

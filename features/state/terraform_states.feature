@@ -25,6 +25,7 @@ Feature: States Terraform and OpenTofu wrote survive stagegate
     Then the DEV state of "tenants" keeps all Terraform wrote but stagegate's attributes, a serial one higher and the Terraform version
     And a new plan for DEV changes nothing
 
+    @R54
     Examples:
       | fixture                         |
       | v4-aws-beside-stagegate.tfstate |
@@ -64,6 +65,7 @@ Feature: States Terraform and OpenTofu wrote survive stagegate
     Then the command exits 0
     And no lock of "tenants" remains in DEV's workspace "blue"
 
+    @R54
     Examples:
       | mode     |
       | dynamodb |

@@ -28,7 +28,8 @@ static TRIGGER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z_]{1,40}$")
 static CONFIRMATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,39}$").expect("a valid pattern"));
 
-/// A request input that does not match its pattern; exit 2, naming the flag.
+/// R65: a request input that does not match its pattern; exit 2, naming the flag, before any
+/// rule runs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{flag}: {value:?} is not {expected}")]
 pub struct BadInput {
