@@ -14,13 +14,18 @@ pub struct AwsError {
     text: String,
 }
 
+/// The service's error code of a failed call (`NoSuchBucket`, ...); none when it never answered.
+pub fn service_code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
+    e.as_service_error().and_then(|se| se.code())
+}
+
 impl AwsError {
     pub fn from_sdk<E, R>(e: &SdkError<E, R>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        AwsError { code: e.as_service_error().and_then(|se| se.code()).map(str::to_owned), text: describe_sdk(e) }
+        AwsError { code: service_code(e).map(str::to_owned), text: describe_sdk(e) }
     }
 
     /// The service's error code (`NoSuchBucket`, `ResourceNotFoundException`, ...); none when

@@ -14,7 +14,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 mod error;
 mod moto;
 
-pub use error::{AwsError, describe_sdk};
+pub use error::{AwsError, describe_sdk, service_code};
 pub use moto::MotoListTagsPath;
 
 use crate::Environment;

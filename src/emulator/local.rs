@@ -135,35 +135,63 @@ impl MotoInstall {
 }
 
 /// Polls `GET {url}/moto-api/` until it answers, the process exits, or the timeout passes.
-async fn poll_ready(
-    url: &str,
-    log_path: &Path,
-    mut exited: impl FnMut() -> Option<String>,
-) -> Result<(), EmulatorError> {
+async fn poll_ready(url: &str, log_path: &Path, exited: impl FnMut() -> Option<String>) -> Result<(), EmulatorError> {
     let http = probe_client();
     let probe = format!("{url}/moto-api/");
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        if let Ok(r) = http.get(&probe).send().await
-            && r.status().is_success()
-        {
-            return Ok(());
+    let started = Starting {
+        what: "moto's server",
+        process: "moto_server",
+        url,
+        log_path,
+        timeout: READY_TIMEOUT,
+        interval: Duration::from_millis(50),
+    };
+    let (http, probe) = (&http, &probe);
+    started
+        .wait(move || async move { http.get(probe).send().await.is_ok_and(|r| r.status().is_success()) }, exited)
+        .await
+}
+
+/// An emulator process just started: what it is, where it answers and logs, how long to wait.
+pub(super) struct Starting<'a> {
+    pub what: &'static str,
+    /// The program's name, for "... exited (status)".
+    pub process: &'static str,
+    pub url: &'a str,
+    pub log_path: &'a Path,
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+impl Starting<'_> {
+    /// Waits until `ready` says so; fails with the log's tail when the process exits (`exited`
+    /// gives its status) or the timeout passes first.
+    pub(super) async fn wait<F: Future<Output = bool>>(
+        &self,
+        mut ready: impl FnMut() -> F,
+        mut exited: impl FnMut() -> Option<String>,
+    ) -> Result<(), EmulatorError> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            if ready().await {
+                return Ok(());
+            }
+            let status = exited();
+            if status.is_some() || Instant::now() >= deadline {
+                let log = log_tail(self.log_path);
+                let detail = match status {
+                    Some(status) => format!("{} exited ({status}); {log}", self.process),
+                    None => log,
+                };
+                return Err(EmulatorError::NotReady {
+                    what: self.what,
+                    url: self.url.to_owned(),
+                    secs: self.timeout.as_secs(),
+                    detail,
+                });
+            }
+            tokio::time::sleep(self.interval).await;
         }
-        let status = exited();
-        if status.is_some() || Instant::now() >= deadline {
-            let log = log_tail(log_path);
-            let detail = match status {
-                Some(status) => format!("moto_server exited ({status}); {log}"),
-                None => log,
-            };
-            return Err(EmulatorError::NotReady {
-                what: "moto's server",
-                url: url.to_owned(),
-                secs: READY_TIMEOUT.as_secs(),
-                detail,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

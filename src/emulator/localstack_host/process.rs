@@ -11,7 +11,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use super::{LocalStackInstall, SERVICES};
-use crate::emulator::local::{free_port, io_err, log_tail};
+use crate::emulator::local::{Starting, free_port, io_err};
 use crate::emulator::{EmulatorError, probe_client};
 
 /// The first start after provisioning compiles LocalStack's Python: ~10 s here, more on a busy machine.
@@ -108,37 +108,24 @@ impl LocalStackInstall {
 
 /// Polls `/_localstack/health` until each of [`SERVICES`] is running, the process exits, or the
 /// timeout passes.
-async fn poll_ready(
-    url: &str,
-    log_path: &Path,
-    mut exited: impl FnMut() -> Option<String>,
-) -> Result<(), EmulatorError> {
+async fn poll_ready(url: &str, log_path: &Path, exited: impl FnMut() -> Option<String>) -> Result<(), EmulatorError> {
     let http = probe_client();
     let probe = format!("{url}/_localstack/health");
-    let deadline = Instant::now() + READY_TIMEOUT;
-    loop {
-        if let Ok(r) = http.get(&probe).send().await
-            && let Ok(health) = r.json::<serde_json::Value>().await
-            && SERVICES.split(',').all(|s| health["services"][s] == "running")
-        {
-            return Ok(());
-        }
-        let status = exited();
-        if status.is_some() || Instant::now() >= deadline {
-            let log = log_tail(log_path);
-            let detail = match status {
-                Some(status) => format!("LocalStack exited ({status}); {log}"),
-                None => log,
-            };
-            return Err(EmulatorError::NotReady {
-                what: "LocalStack (host mode)",
-                url: url.to_owned(),
-                secs: READY_TIMEOUT.as_secs(),
-                detail,
-            });
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let started = Starting {
+        what: "LocalStack (host mode)",
+        process: "LocalStack",
+        url,
+        log_path,
+        timeout: READY_TIMEOUT,
+        interval: Duration::from_millis(100),
+    };
+    let (http, probe) = (&http, &probe);
+    let ready = move || async move {
+        let Ok(response) = http.get(probe).send().await else { return false };
+        let health = response.json::<serde_json::Value>().await;
+        health.is_ok_and(|h| SERVICES.split(',').all(|s| h["services"][s] == "running"))
+    };
+    started.wait(ready, exited).await
 }
 
 impl LocalStackProcess {

@@ -3,7 +3,6 @@
 //! `GetObject`, an ID check and `DeleteObject`.
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::super::{Component, LockInfo, StateError};
 use super::{LockEntry, StateStore, aws_err};
@@ -46,7 +45,7 @@ impl StateStore {
                         return Err(StateError::Locked { holder: Box::new(held.info), cause: FILE_REFUSAL });
                     }
                 }
-                Err(e) if e.as_service_error().and_then(|se| se.code()) == Some("NoSuchBucket") => {
+                Err(e) if crate::aws::service_code(&e) == Some("NoSuchBucket") => {
                     return Err(self.no_backend());
                 }
                 Err(e) => return Err(aws_err("PutObject", &key, &e)),
@@ -68,7 +67,7 @@ impl StateStore {
         let out = match got {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => return Ok(None),
-            Err(e) if e.as_service_error().and_then(|se| se.code()) == Some("NoSuchBucket") => {
+            Err(e) if crate::aws::service_code(&e) == Some("NoSuchBucket") => {
                 return Err(self.no_backend());
             }
             Err(e) => return Err(aws_err("GetObject", key, &e)),
@@ -116,7 +115,7 @@ impl StateStore {
         while let Some(page) = pages.next().await {
             let page = match page {
                 Ok(page) => page,
-                Err(e) if e.as_service_error().and_then(|se| se.code()) == Some("NoSuchBucket") => return Ok(None),
+                Err(e) if crate::aws::service_code(&e) == Some("NoSuchBucket") => return Ok(None),
                 Err(e) => return Err(aws_err("ListObjectsV2", &self.bucket, &e)),
             };
             keys.extend(

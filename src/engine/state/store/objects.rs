@@ -2,7 +2,6 @@
 //! under the lock, listed and restored by S3 version.
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use jiff::Timestamp;
 use tokio::time::Instant;
 
@@ -29,7 +28,7 @@ impl StateStore {
         let out = match got {
             Ok(out) => out,
             Err(e) => {
-                let code = e.as_service_error().and_then(|se| se.code());
+                let code = crate::aws::service_code(&e);
                 if code == Some("NoSuchBucket") {
                     return Err(self.no_backend());
                 }
