@@ -802,3 +802,105 @@ mod gate_verdicts {
         assert!(v.passed(), "{v}");
     }
 }
+
+/// What the ledger's records and the post-deploy report decide on their own: whether a record
+/// is evidence (R25, R36), which state version a deployment wrote (F14), when it finished, and
+/// whether a report passed (R24).
+mod records_and_reports {
+    use rstest::rstest;
+    use stagegate::Environment;
+    use stagegate::release::ledger::{DeploymentRecord, Outcome, RecordKind, TestResults, WrittenState};
+    use stagegate::release::rollback::checked_tag;
+    use stagegate::release::verify::VerifyReport;
+    use stagegate::resources::vocabulary::check;
+
+    fn record(result: Outcome, tests: Option<bool>) -> DeploymentRecord {
+        let at: jiff::Timestamp = "2026-12-02T10:00:00Z".parse().expect("an instant");
+        DeploymentRecord {
+            id: "dev-1".into(),
+            kind: RecordKind::Deploy,
+            environment: Environment::Dev,
+            commit: "abcdef1".into(),
+            deployer: "release-bot".into(),
+            approvers: vec!["lead-developer".into()],
+            trigger: "manual".into(),
+            started: at,
+            recorded: at,
+            duration_ms: 90_500,
+            result,
+            tests: tests.map(|passed| TestResults { passed, summary: String::new() }),
+            tag: None,
+            error: None,
+            committed: None,
+            detected: None,
+            states: vec![WrittenState { component: "tenants".into(), serial: 3, version_id: "v-3".into() }],
+        }
+    }
+
+    #[rstest]
+    #[case::succeeded_and_tests_passed(Outcome::Succeeded, Some(true), true)]
+    #[case::succeeded_and_tests_failed(Outcome::Succeeded, Some(false), false)]
+    #[case::succeeded_and_never_tested(Outcome::Succeeded, None, false)]
+    #[case::failed_though_tests_passed(Outcome::Failed, Some(true), false)]
+    #[case::failed_and_tests_failed(Outcome::Failed, Some(false), false)]
+    fn a_record_is_evidence_only_when_it_succeeded_and_its_tests_passed(
+        #[case] result: Outcome,
+        #[case] tests: Option<bool>,
+        #[case] green: bool,
+    ) {
+        assert_eq!(record(result, tests).is_green(), green);
+    }
+
+    #[rstest]
+    #[case::same_component_and_version("tenants", "v-3", true)]
+    #[case::another_version("tenants", "v-2", false)]
+    #[case::another_component("templates", "v-3", false)]
+    fn a_record_wrote_a_version_only_of_its_own_component(
+        #[case] component: &str,
+        #[case] version: &str,
+        #[case] wrote: bool,
+    ) {
+        assert_eq!(record(Outcome::Succeeded, Some(true)).wrote(component, version), wrote);
+    }
+
+    #[test]
+    fn a_record_finishes_its_duration_after_it_started() {
+        let r = record(Outcome::Succeeded, Some(true));
+        assert_eq!(r.finished().to_string(), "2026-12-02T10:01:30.5Z");
+    }
+
+    #[rstest]
+    #[case::all_pass(&[true, true], true, 0)]
+    #[case::one_fails(&[true, false, true], false, 1)]
+    #[case::all_fail(&[false, false], false, 2)]
+    fn a_report_passes_only_when_every_check_does(
+        #[case] checks: &[bool],
+        #[case] passed: bool,
+        #[case] failed: usize,
+    ) {
+        let report = VerifyReport {
+            environment: Environment::Sit,
+            checks: checks.iter().enumerate().map(|(i, p)| check("R23", format!("check {i}"), *p, "")).collect(),
+        };
+        assert_eq!((report.passed(), report.failures().len()), (passed, failed));
+        assert!(report.failures().iter().all(|c| !c.passed));
+        let text = report.to_string();
+        assert!(text.ends_with(&format!("SIT: {} checks, {failed} failed\n", checks.len())), "{text}");
+        assert_eq!(text.matches("FAIL R23").count(), failed, "{text}");
+    }
+
+    #[rstest]
+    #[case::its_own_environment(Environment::Dev, "deploy-dev-20261202-100000", true)]
+    #[case::a_rerun_the_same_second(Environment::Prod, "deploy-prod-20261202-100000-02", true)]
+    #[case::another_environments_tag(Environment::Dev, "deploy-sit-20261202-100000", false)]
+    #[case::not_a_deployment_tag(Environment::Dev, "v1.2.3", false)]
+    #[case::an_option_in_disguise(Environment::Dev, "--upload-pack=touch /tmp/x", false)]
+    fn only_a_deployment_tag_of_the_environment_is_a_rollback_target(
+        #[case] env: Environment,
+        #[case] tag: &str,
+        #[case] accepted: bool,
+    ) {
+        let got = checked_tag(env, tag);
+        assert_eq!(got.as_ref().ok().map(String::as_str), accepted.then_some(tag), "{got:?}");
+    }
+}
