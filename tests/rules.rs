@@ -936,7 +936,10 @@ mod records_and_reports {
         #[case] tag: &str,
         #[case] accepted: bool,
     ) {
-        let got = checked_tag(env, tag);
-        assert_eq!(got.as_ref().ok().map(String::as_str), accepted.then_some(tag), "{got:?}");
+        match (accepted, checked_tag(env, tag)) {
+            (true, Ok(got)) => assert_eq!(got, tag),
+            (false, Err(e)) => assert_eq!(e.exit_code(), stagegate::foundation::exit::BAD_INPUT, "{e}"),
+            (_, got) => panic!("{tag}: {got:?}"),
+        }
     }
 }
