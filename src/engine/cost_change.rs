@@ -79,7 +79,8 @@ pub fn of_plan(repo: &Repo, plan: &Plan) -> Result<CostChange, CostError> {
     check_usage(env, &then, usage.as_ref(), &usage_path)?;
     let (_, current) = price_resources(&region, &now, &prices, &prices_path, usage.as_ref())?;
     let (_, planned) = price_resources(&region, &then, &prices, &prices_path, usage.as_ref())?;
-    Ok(CostChange { environment: env, currency: prices.currency, current, planned })
+    // An empty sum of f64 is -0.0, which would show as "$-0.00".
+    Ok(CostChange { environment: env, currency: prices.currency, current: current + 0.0, planned: planned + 0.0 })
 }
 
 /// The cost change section of the PR comment, with the cost alert's verdict where pipeline.yml

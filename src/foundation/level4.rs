@@ -45,7 +45,7 @@ impl TryFrom<serde_norway::Value> for Threshold {
         let amount = v.as_f64().filter(|n| n.is_finite() && *n >= 0.0 && (n * 100.0).fract().abs() < 1e-9);
         amount.map(|n| Threshold { cents: (n * 100.0).round() as u64 }).ok_or_else(|| {
             format!(
-                "cost_alert.monthly_increase: {shown} is not an amount per month like 50 or 12.50 (a number of at least 0, at most two decimals)"
+                "monthly_increase {shown} is not an amount per month like 50 or 12.50 (a number of at least 0, at most two decimals)"
             )
         })
     }

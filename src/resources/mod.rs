@@ -106,6 +106,11 @@ pub fn needs(kind: &str) -> Option<crate::emulator::Capability> {
     }
 }
 
+/// The region of a table's replica, when `r` is one.
+pub fn replica_region(r: &Resource) -> Option<&str> {
+    (Kind::of(r.kind) == Some(Kind::TableReplica)).then(|| region(r)).flatten()
+}
+
 /// The region a resource lives in when it is not the environment's (R58: the DR region).
 pub fn region(r: &Resource) -> Option<&str> {
     match Kind::of(r.kind) {

@@ -148,3 +148,56 @@ pub fn price_lines(p: &crate::resources::price::DynamoDbPrices, u: &crate::resou
     priced.add("Data storage", u.storage_gb, "GB", p.storage_gb_month, 1.0);
     priced
 }
+
+/// How long an item may take to reach the replica (AWS: typically under a second).
+const REPLICATION_LIMIT: Duration = Duration::from_secs(60);
+
+/// R58: an item written to the table in the primary region is readable from the replica in
+/// `region`. The item has a key of its own and is removed afterwards.
+pub async fn item_replicates(
+    clients: &AwsClients,
+    def: &crate::resources::table::definition::TableDefinition,
+    region: &str,
+) -> Check {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let table = &def.table_name;
+    let subject = format!("an item of {table} in {region}");
+    let marker = format!("stagegate-dr-probe-{}", uuid::Uuid::new_v4());
+    let key: std::collections::HashMap<String, A> = def
+        .key_schema
+        .iter()
+        .map(|k| {
+            let t = def.attribute_definitions.iter().find(|a| a.attribute_name == k.attribute_name);
+            let v = match t.map(|t| t.attribute_type.as_str()) {
+                Some("N") => A::N(format!("{}", uuid::Uuid::new_v4().as_u128() % 1_000_000_007)),
+                Some("B") => A::B(aws_smithy_types::Blob::new(marker.as_bytes().to_vec())),
+                _ => A::S(marker.clone()),
+            };
+            (k.attribute_name.clone(), v)
+        })
+        .collect();
+    if let Err(e) = clients.dynamodb.put_item().table_name(table).set_item(Some(key.clone())).send().await {
+        return check("R58", subject, false, format!("PutItem in {}: {}", clients.region, describe_sdk(&e)));
+    }
+    let replica = clients.in_region(region);
+    let started = Instant::now();
+    let outcome = loop {
+        match replica.dynamodb.get_item().table_name(table).set_key(Some(key.clone())).send().await {
+            Ok(out) if out.item().is_some() => break Ok(started.elapsed()),
+            Ok(_) if started.elapsed() < REPLICATION_LIMIT => tokio::time::sleep(WAIT_EVERY).await,
+            Ok(_) => break Err(format!("not readable in {region} after {} s", REPLICATION_LIMIT.as_secs())),
+            Err(e) => break Err(format!("GetItem in {region}: {}", describe_sdk(&e))),
+        }
+    };
+    let removed = clients.dynamodb.delete_item().table_name(table).set_key(Some(key)).send().await;
+    match (outcome, removed) {
+        (Ok(took), Ok(_)) => check(
+            "R58",
+            subject,
+            true,
+            format!("an item written in {} is readable in {region} ({} ms)", clients.region, took.as_millis()),
+        ),
+        (Ok(_), Err(e)) => check("R58", subject, false, format!("DeleteItem of the probe: {}", describe_sdk(&e))),
+        (Err(why), _) => check("R58", subject, false, why),
+    }
+}
