@@ -38,7 +38,7 @@ Feature: The DR region
     And the templates bucket of DEV has a replication rule to "bbws-templates-dev-eu-west-1", which is versioned in eu-west-1
     And an item written to "tenants" in DEV's region is readable in eu-west-1
     And a new plan for DEV changes nothing
-    When DEV is rolled back to "last-good" by "release-bot" approved by "lead-developer", confirmed with "rollback-dev"
+    When DEV is rolled back to its deployment before the DR region, approved by "lead-developer"
     Then the rollback succeeded with its post-deploy tests passed
     And no table of DEV has a replica in eu-west-1
     And the templates bucket of DEV has no replication rule and eu-west-1 has no bucket bbws-templates-dev-eu-west-1

@@ -1,6 +1,6 @@
 //! Steps for the DR region (features/deploy/dr_region.feature).
 
-use cucumber::{given, then};
+use cucumber::{given, then, when};
 use stagegate::Environment;
 use stagegate::aws::AwsClients;
 use stagegate::engine::desired::DesiredEnvironment;
@@ -57,7 +57,8 @@ async fn no_replicas(w: &mut World, env: Env, region: String) {
     let clients = w.clients(env.0).await;
     for table in TABLES {
         let replica = table_replica::read(&clients, table, &region).await.expect("read");
-        assert!(replica.is_none(), "{table} still has {replica:?}");
+        let plan = w.release.rollback_plan.as_ref().map(ToString::to_string).unwrap_or_default();
+        assert!(replica.is_none(), "{table} still has {replica:?}; the rollback planned:\n{plan}");
     }
 }
 
@@ -104,4 +105,18 @@ async fn template_replicated(w: &mut World, key: String, bucket: String, region:
         assert!(std::time::Instant::now() < deadline, "{key} never reached {bucket}");
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     }
+}
+
+#[when(regex = r#"^DEV is rolled back to its deployment before the DR region, approved by (.+)$"#)]
+async fn rolled_back_before_dr(w: &mut World, approvers: String) {
+    let dir = w.checkout_dir();
+    let first = git(&dir, &["rev-list", "--max-parents=0", "HEAD"]);
+    let tags = stagegate::release::tags::deployment_tags(&dir, Environment::Dev).expect("tags");
+    let tag = tags
+        .iter()
+        .find(|t| stagegate::foundation::git::tag_commit(&dir, t).expect("a tag") == first)
+        .unwrap_or_else(|| panic!("no DEV tag of the first commit in {tags:?}"))
+        .clone();
+    let rollback = w.preview_rollback(Environment::Dev, &tag).await;
+    w.run_rollback(rollback, &approvers, "rollback-dev", true).await;
 }
