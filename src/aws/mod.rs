@@ -262,7 +262,9 @@ impl AwsClients {
         let r = Region::new(region.to_owned());
         AwsClients {
             s3: aws_sdk_s3::Client::from_conf(self.s3.config().to_builder().region(r.clone()).build()),
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(self.dynamodb.config().to_builder().region(r.clone()).build()),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                self.dynamodb.config().to_builder().region(r.clone()).build(),
+            ),
             sts: aws_sdk_sts::Client::from_conf(self.sts.config().to_builder().region(r.clone()).build()),
             backup: aws_sdk_backup::Client::from_conf(self.backup.config().to_builder().region(r).build()),
             region: region.to_owned(),

@@ -164,7 +164,10 @@ pub(crate) fn price_resources(
 }
 
 /// The price list and `env`'s usage file (if any) of a repo, with their paths.
-pub(crate) fn inputs(repo: &Repo, env: Environment) -> Result<(PriceList, PathBuf, Option<UsageFile>, PathBuf), CostError> {
+pub(crate) fn inputs(
+    repo: &Repo,
+    env: Environment,
+) -> Result<(PriceList, PathBuf, Option<UsageFile>, PathBuf), CostError> {
     let prices_path = repo.root().join(PRICES_FILE);
     let prices: PriceList = read_yaml(&prices_path)?;
     let usage_path: PathBuf = repo.root().join(usage_file(env));

@@ -10,7 +10,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Environment;
-use crate::engine::cost::{CostError, CostEstimate, check_usage, inputs, markdown as estimate_markdown, money, price_resources};
+use crate::engine::cost::{
+    CostError, CostEstimate, check_usage, inputs, markdown as estimate_markdown, money, price_resources,
+};
 use crate::engine::desired::Resource;
 use crate::engine::plan::{Action, Plan, ResourceChange};
 use crate::foundation::config::EnvironmentFile;
@@ -70,7 +72,8 @@ fn after(r: &ResourceChange) -> Option<Resource> {
 /// The cost change of `plan`, priced with the repo's price list and the environment's usage file.
 pub fn of_plan(repo: &Repo, plan: &Plan) -> Result<CostChange, CostError> {
     let env = plan.environment;
-    let region = EnvironmentFile::load(repo.root(), env).map_err(crate::engine::desired::DesiredError::from)?.aws_region;
+    let region =
+        EnvironmentFile::load(repo.root(), env).map_err(crate::engine::desired::DesiredError::from)?.aws_region;
     let (prices, prices_path, usage, usage_path) = inputs(repo, env)?;
     let changes: Vec<&ResourceChange> = plan.components.iter().flat_map(|c| &c.resources).collect();
     let now: Vec<Resource> = changes.iter().filter_map(|r| before(r)).collect();

@@ -53,7 +53,12 @@ impl DesiredEnvironment {
                 let bucket_name = &vars.templates_bucket_name;
                 let mut resources = bucket::desired(repo.root(), &vars)?;
                 if let Some(dr) = &dr {
-                    resources.extend(bucket::desired_copy(repo.root(), &vars, &dr.bucket(bucket_name), Some(&dr.region))?);
+                    resources.extend(bucket::desired_copy(
+                        repo.root(),
+                        &vars,
+                        &dr.bucket(bucket_name),
+                        Some(&dr.region),
+                    )?);
                     resources.push(dr::bucket_replication(dr, bucket_name, &vars.aws_account_id));
                 }
                 resources.extend(object::desired(repo.root(), bucket_name)?);

@@ -81,7 +81,10 @@ impl DrRegion {
 pub fn check(p: &crate::foundation::policy::Pipeline) -> Result<(), (&'static str, String)> {
     if let Some(alert) = &p.cost_alert {
         if alert.approvers.is_empty() {
-            return Err(("cost_alert:", "cost_alert.approvers: nobody could approve a change above the threshold".into()));
+            return Err((
+                "cost_alert:",
+                "cost_alert.approvers: nobody could approve a change above the threshold".into(),
+            ));
         }
         if let Some(a) = alert.approvers.iter().find(|a| !HANDLE.is_match(a)) {
             return Err(("cost_alert:", format!("cost_alert.approvers: {a:?} is not a GitHub handle")));

@@ -214,13 +214,18 @@ async fn delete(clients: &AwsClients, bucket: &str, ops: &mut Vec<String>) -> Re
     use aws_sdk_s3::types::{Delete, ObjectIdentifier};
     let s3 = &clients.s3;
     loop {
-        let listed = s3.list_object_versions().bucket(bucket).send().await.map_err(sdk("ListObjectVersions", bucket))?;
+        let listed =
+            s3.list_object_versions().bucket(bucket).send().await.map_err(sdk("ListObjectVersions", bucket))?;
         let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
         let markers = listed.delete_markers().iter().map(|m| (m.key(), m.version_id()));
         let ids: Vec<ObjectIdentifier> = versions
             .chain(markers)
             .filter_map(|(key, version)| {
-                ObjectIdentifier::builder().set_key(key.map(str::to_owned)).set_version_id(version.map(str::to_owned)).build().ok()
+                ObjectIdentifier::builder()
+                    .set_key(key.map(str::to_owned))
+                    .set_version_id(version.map(str::to_owned))
+                    .build()
+                    .ok()
             })
             .collect();
         if ids.is_empty() {

@@ -16,7 +16,9 @@ fn append_alert(w: &World, threshold: &str, approver: &str) {
     std::fs::write(&path, text).expect("written");
 }
 
-#[given(regex = r#"^pipeline.yml of the checkout raises a cost alert above \$([0-9.]+) a month, approved by "([a-z-]+)"$"#)]
+#[given(
+    regex = r#"^pipeline.yml of the checkout raises a cost alert above \$([0-9.]+) a month, approved by "([a-z-]+)"$"#
+)]
 async fn alert(w: &mut World, threshold: String, approver: String) {
     append_alert(w, &threshold, &approver);
 }

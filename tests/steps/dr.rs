@@ -47,7 +47,8 @@ async fn replicas_active(w: &mut World, env: Env, region: String) {
     let report = stagegate::release::verify::verify(&clients, &desired).await.expect("verified");
     for table in TABLES {
         let subject = format!("replica of {table} in {region}");
-        let c = report.checks.iter().find(|c| c.subject == subject).unwrap_or_else(|| panic!("no {subject}:\n{report}"));
+        let c =
+            report.checks.iter().find(|c| c.subject == subject).unwrap_or_else(|| panic!("no {subject}:\n{report}"));
         assert!(c.passed && c.detail == format!("replica ACTIVE in {region}"), "{report}");
     }
 }
@@ -62,17 +63,16 @@ async fn no_replicas(w: &mut World, env: Env, region: String) {
     }
 }
 
-#[then(regex = r#"^the templates bucket of (DEV|SIT|PROD) has a replication rule to "([a-z0-9-]+)", which is versioned in ([a-z0-9-]+)$"#)]
+#[then(
+    regex = r#"^the templates bucket of (DEV|SIT|PROD) has a replication rule to "([a-z0-9-]+)", which is versioned in ([a-z0-9-]+)$"#
+)]
 async fn replication_rule(w: &mut World, env: Env, destination: String, region: String) {
     let clients = w.clients(env.0).await;
     let bucket = format!("bbws-templates-{}", env.0.name());
     let rule = replication::read(&clients, &bucket).await.expect("read").expect("a replication rule");
     assert_eq!(rule.attributes["destination_bucket"], format!("arn:aws:s3:::{destination}"));
     assert_eq!(rule.attributes["status"], "Enabled");
-    assert_eq!(
-        rule.attributes["role"],
-        format!("arn:aws:iam::{}:role/bbws-templates-replication", env.0.account_id())
-    );
+    assert_eq!(rule.attributes["role"], format!("arn:aws:iam::{}:role/bbws-templates-replication", env.0.account_id()));
     let dr = clients.in_region(&region);
     let versioned = stagegate::aws::bucket_versioning_enabled(&dr.s3, &destination).await.expect("versioning");
     assert!(versioned, "{destination} is not versioned");
@@ -80,7 +80,9 @@ async fn replication_rule(w: &mut World, env: Env, destination: String, region: 
     assert_eq!(location.location_constraint().map(|l| l.as_str()), Some(region.as_str()));
 }
 
-#[then(regex = r"^the templates bucket of (DEV|SIT|PROD) has no replication rule and ([a-z0-9-]+) has no bucket ([a-z0-9-]+)$")]
+#[then(
+    regex = r"^the templates bucket of (DEV|SIT|PROD) has no replication rule and ([a-z0-9-]+) has no bucket ([a-z0-9-]+)$"
+)]
 async fn no_replication(w: &mut World, env: Env, region: String, destination: String) {
     let clients = w.clients(env.0).await;
     let bucket = format!("bbws-templates-{}", env.0.name());
@@ -119,4 +121,36 @@ async fn rolled_back_before_dr(w: &mut World, approvers: String) {
         .clone();
     let rollback = w.preview_rollback(Environment::Dev, &tag).await;
     w.run_rollback(rollback, &approvers, "rollback-dev", true).await;
+}
+
+#[given(regex = r"^the working copy names ([a-z0-9-]+) as the DR region of (DEV|SIT|PROD), with usage for it$")]
+async fn dr_with_usage(w: &mut World, region: String, env: Env) {
+    let dir = w.workdir();
+    let path = dir.join("pipeline.yml");
+    let mut text = std::fs::read_to_string(&path).expect("pipeline.yml");
+    text.push_str(&format!(
+        "\ndr:\n  region: {region}\n  environments: [{}]\n  replication_role: bbws-templates-replication\n",
+        env.0.name()
+    ));
+    std::fs::write(&path, text).expect("written");
+    // The replicas take every write of their table and hold a full copy of it.
+    let usage = dir.join(stagegate::engine::cost::usage_file(env.0));
+    let mut text = std::fs::read_to_string(&usage).expect("the usage file");
+    let name = env.0.name();
+    text.push_str(&format!(
+        "  aws_dynamodb_table_replica.tenants:\n    monthly_write_request_units: 200000\n    storage_gb: 1\n\
+         \x20 aws_dynamodb_table_replica.products:\n    monthly_write_request_units: 200000\n    storage_gb: 1\n\
+         \x20 aws_dynamodb_table_replica.campaigns:\n    monthly_write_request_units: 100000\n    storage_gb: 1\n\
+         \x20 aws_s3_bucket.bbws-templates-{name}-{region}:\n    standard:\n      storage_gb: 1\n      monthly_tier_2_requests: 0\n"
+    ));
+    std::fs::write(&usage, text).expect("written");
+}
+
+#[given(regex = r"^the price list of the working copy has no ([a-z0-9-]+) prices$")]
+async fn no_prices(w: &mut World, region: String) {
+    let path = w.workdir().join(stagegate::engine::cost::PRICES_FILE);
+    let text = std::fs::read_to_string(&path).expect("the price list");
+    let cut = text.find(&format!("  {region}:")).expect("the region's prices");
+    let start = text[..cut].rfind("\n  #").map_or(cut, |i| i + 1);
+    std::fs::write(&path, &text[..start]).expect("written");
 }

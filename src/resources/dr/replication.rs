@@ -85,7 +85,13 @@ pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<Strin
             ops.push(format!("PutBucketReplication {bucket}"));
         }
         Action::Delete => {
-            clients.s3.delete_bucket_replication().bucket(bucket).send().await.map_err(sdk("DeleteBucketReplication", bucket))?;
+            clients
+                .s3
+                .delete_bucket_replication()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(sdk("DeleteBucketReplication", bucket))?;
             ops.push(format!("DeleteBucketReplication {bucket}"));
         }
         Action::NoOp => {}

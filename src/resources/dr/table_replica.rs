@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{
-    CreateReplicationGroupMemberAction, DeleteReplicationGroupMemberAction, ReplicaDescription,
-    ReplicationGroupUpdate, TableStatus,
+    CreateReplicationGroupMemberAction, DeleteReplicationGroupMemberAction, ReplicaDescription, ReplicationGroupUpdate,
+    TableStatus,
 };
 use serde_json::{Value, json};
 
@@ -141,7 +141,10 @@ pub async fn invariants(clients: &AwsClients, want: &Resource) -> Check {
 
 /// A replica's monthly price in its region: every write to the table is replicated to it
 /// (replicated write request units) and it stores a full copy.
-pub fn price_lines(p: &crate::resources::price::DynamoDbPrices, u: &crate::resources::price::ResourceUsage) -> crate::resources::price::Priced {
+pub fn price_lines(
+    p: &crate::resources::price::DynamoDbPrices,
+    u: &crate::resources::price::ResourceUsage,
+) -> crate::resources::price::Priced {
     let mut priced = crate::resources::price::Priced::default();
     let rwru = p.replicated_write_request_units_per_million.unwrap_or(p.write_request_units_per_million);
     priced.add("Replicated write request units", u.monthly_write_request_units, "rWRU", rwru, 1e6);
