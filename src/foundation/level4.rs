@@ -42,7 +42,8 @@ impl TryFrom<serde_norway::Value> for Threshold {
     type Error = String;
     fn try_from(v: serde_norway::Value) -> Result<Self, Self::Error> {
         let shown = serde_norway::to_string(&v).unwrap_or_default().trim().to_owned();
-        let amount = v.as_f64().filter(|n| n.is_finite() && *n >= 0.0 && (n * 100.0).fract().abs() < 1e-9);
+        let amount =
+            v.as_f64().filter(|n| n.is_finite() && *n >= 0.0 && ((n * 100.0) - (n * 100.0).round()).abs() < 1e-6);
         amount.map(|n| Threshold { cents: (n * 100.0).round() as u64 }).ok_or_else(|| {
             format!(
                 "monthly_increase {shown} is not an amount per month like 50 or 12.50 (a number of at least 0, at most two decimals)"
