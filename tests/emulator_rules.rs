@@ -14,6 +14,12 @@ use stagegate::emulator::{Capability, Flavor, java_major_version};
 #[case(Flavor::Moto, Capability::Backup, true)]
 #[case(Flavor::Moto, Capability::BackupSelections, false)]
 #[case(Flavor::Moto, Capability::S3AccountIsolation, false)]
+#[case(Flavor::Moto, Capability::DynamoDbGlobalTables, false)]
+#[case(Flavor::Moto, Capability::S3ObjectReplication, false)]
+#[case(Flavor::LocalStack, Capability::DynamoDbGlobalTables, true)]
+#[case(Flavor::LocalStack, Capability::S3ObjectReplication, false)]
+#[case(Flavor::Aws, Capability::DynamoDbGlobalTables, true)]
+#[case(Flavor::Aws, Capability::S3ObjectReplication, true)]
 #[case(Flavor::Aws, Capability::Backup, true)]
 #[case(Flavor::Generic, Capability::Backup, true)]
 fn each_backend_declares_what_it_lacks(#[case] flavor: Flavor, #[case] capability: Capability, #[case] has: bool) {
@@ -29,6 +35,15 @@ fn a_refusal_names_the_service_the_backend_and_what_to_use_instead() {
     assert!(text.contains("LocalStack 4.5.0 community"), "{text}");
     assert!(text.contains("nothing was changed"), "{text}");
     assert!(text.contains("use --backend local"), "{text}");
+}
+
+#[test]
+fn a_dr_plan_is_refused_where_global_tables_are_missing() {
+    let kinds = ["aws_dynamodb_table", "aws_dynamodb_table_replica", "aws_s3_bucket_replication_configuration"];
+    let refused = stagegate::resources::require_capabilities(Flavor::Moto, kinds, "planning prod").unwrap_err();
+    assert_eq!(refused.capability, Capability::DynamoDbGlobalTables);
+    assert!(refused.to_string().contains("use --backend localstack"), "{refused}");
+    assert!(stagegate::resources::require_capabilities(Flavor::LocalStack, kinds, "planning prod").is_ok());
 }
 
 #[test]

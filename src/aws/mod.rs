@@ -253,6 +253,25 @@ impl AwsClients {
         }
     }
 
+    /// R58: the same account's clients in another region (the DR region), with the same
+    /// endpoint, credentials and recorder.
+    pub fn in_region(&self, region: &str) -> AwsClients {
+        if region == self.region {
+            return self.clone();
+        }
+        let r = Region::new(region.to_owned());
+        AwsClients {
+            s3: aws_sdk_s3::Client::from_conf(self.s3.config().to_builder().region(r.clone()).build()),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                self.dynamodb.config().to_builder().region(r.clone()).build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(self.sts.config().to_builder().region(r.clone()).build()),
+            backup: aws_sdk_backup::Client::from_conf(self.backup.config().to_builder().region(r).build()),
+            region: region.to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// The account the credentials really belong to, as STS reports it.
     pub async fn caller_account(&self) -> Result<String, String> {
         let out = self.sts.get_caller_identity().send().await.map_err(|e| crate::aws::describe_sdk(&e))?;

@@ -159,7 +159,10 @@ pub async fn plan(g: &Global, a: PlanArgs) -> Result<u8, Error> {
         match (a.markdown, g.format) {
             (true, _) => {
                 let cost = crate::engine::cost::estimate(&repo, plan.environment)?;
-                println!("{}", crate::engine::cost::plan_comment(plan, &cost))
+                let change = crate::engine::cost_change::of_plan(&repo, plan)?;
+                let has_policy = repo.root().join(crate::foundation::policy::POLICY_FILE).exists();
+                let policy = has_policy.then(|| crate::foundation::policy::Pipeline::load(repo.root())).transpose()?;
+                println!("{}", crate::engine::cost_change::pr_comment(plan, &cost, &change, policy.as_ref()))
             }
             (false, Format::Json | Format::Sarif) => {
                 println!("{}", serde_json::to_string_pretty(plan).expect("a plan serialises"))

@@ -18,10 +18,23 @@ pub enum Capability {
     BackupSelections,
     /// S3 buckets listed per account (moto lists every account's buckets in each).
     S3AccountIsolation,
+    /// R58: DynamoDB global tables, version 2019.11.21 (UpdateTable `ReplicaUpdates`, `Replicas`
+    /// in DescribeTable). moto 5.2.5 accepts the update and ignores it: no replica ever appears.
+    DynamoDbGlobalTables,
+    /// R58: S3 replication of objects to the destination bucket. moto 5.2.5 and LocalStack
+    /// 4.5.0 store a replication configuration (LocalStack checks both buckets' versioning,
+    /// moto only the source's) but copy no object.
+    S3ObjectReplication,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 3] = [Capability::Backup, Capability::BackupSelections, Capability::S3AccountIsolation];
+    pub const ALL: [Capability; 5] = [
+        Capability::Backup,
+        Capability::BackupSelections,
+        Capability::S3AccountIsolation,
+        Capability::DynamoDbGlobalTables,
+        Capability::S3ObjectReplication,
+    ];
 
     /// The AWS service or feature, as operators name it.
     pub fn service(self) -> &'static str {
@@ -29,6 +42,8 @@ impl Capability {
             Capability::Backup => "AWS Backup",
             Capability::BackupSelections => "AWS Backup selections",
             Capability::S3AccountIsolation => "S3 isolated per account",
+            Capability::DynamoDbGlobalTables => "DynamoDB global tables (replicas)",
+            Capability::S3ObjectReplication => "S3 replication of objects",
         }
     }
 
@@ -38,6 +53,8 @@ impl Capability {
             Capability::Backup => "needs-backup",
             Capability::BackupSelections => "needs-backup-selections",
             Capability::S3AccountIsolation => "needs-s3-account-isolation",
+            Capability::DynamoDbGlobalTables => "needs-dynamodb-global-tables",
+            Capability::S3ObjectReplication => "needs-s3-object-replication",
         }
     }
 
@@ -57,8 +74,15 @@ impl Flavor {
     /// What this backend does not emulate. An unknown endpoint is taken to be AWS-compatible.
     pub fn lacks(self) -> &'static [Capability] {
         match self {
-            Flavor::Moto => &[Capability::BackupSelections, Capability::S3AccountIsolation],
-            Flavor::LocalStack => &[Capability::Backup, Capability::BackupSelections],
+            Flavor::Moto => &[
+                Capability::BackupSelections,
+                Capability::S3AccountIsolation,
+                Capability::DynamoDbGlobalTables,
+                Capability::S3ObjectReplication,
+            ],
+            // LocalStack keeps one copy of a global table and answers every replica region
+            // from it, so an item written in one region reads back in the other.
+            Flavor::LocalStack => &[Capability::Backup, Capability::BackupSelections, Capability::S3ObjectReplication],
             Flavor::Generic | Flavor::Aws => &[],
         }
     }
@@ -89,7 +113,10 @@ fn instead(capability: Capability) -> &'static str {
         Capability::Backup | Capability::BackupSelections => {
             "use --backend local (moto emulates AWS Backup vaults and plans) or --backend aws"
         }
-        Capability::S3AccountIsolation => "use --backend localstack or --backend aws",
+        Capability::S3AccountIsolation | Capability::DynamoDbGlobalTables => {
+            "use --backend localstack or --backend aws"
+        }
+        Capability::S3ObjectReplication => "use --backend aws",
     }
 }
 

@@ -89,10 +89,7 @@ fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CostError
 /// The estimate of `env`'s desired resources.
 pub fn estimate(repo: &Repo, env: Environment) -> Result<CostEstimate, CostError> {
     let desired = DesiredEnvironment::load(repo, env)?;
-    let prices_path = repo.root().join(PRICES_FILE);
-    let prices: PriceList = read_yaml(&prices_path)?;
-    let usage_path: PathBuf = repo.root().join(usage_file(env));
-    let usage: Option<UsageFile> = usage_path.exists().then(|| read_yaml(&usage_path)).transpose()?;
+    let (prices, prices_path, usage, usage_path) = inputs(repo, env)?;
     price(&desired, &prices, &prices_path, usage.as_ref(), &usage_path)
 }
 
@@ -105,31 +102,9 @@ pub fn price(
     usage_path: &Path,
 ) -> Result<CostEstimate, CostError> {
     let region = desired.vars.aws_region.clone();
-    let rp = prices
-        .regions
-        .get(&region)
-        .ok_or_else(|| CostError::NoRegion { path: prices_path.display().to_string(), region: region.clone() })?;
     let resources: Vec<&Resource> = desired.components.iter().flat_map(|c| &c.resources).collect();
-    let empty = UsageFile::default();
-    let usage_of = usage.unwrap_or(&empty);
-    for address in usage_of.resource_usage.keys() {
-        if !resources.iter().any(|r| r.address() == *address) {
-            return Err(CostError::UnknownResource {
-                path: usage_path.display().to_string(),
-                address: address.clone(),
-                env: desired.environment.label().to_owned(),
-            });
-        }
-    }
-    let mut out = Vec::new();
-    for r in &resources {
-        let address = r.address();
-        let u = usage_of.resource_usage.get(&address).cloned().unwrap_or_default();
-        let Some((lines, missing)) = crate::resources::price_lines(r, &resources, rp, &u) else { continue };
-        let monthly = lines.iter().map(|l| l.monthly).sum();
-        out.push(ResourceCost { address, lines, monthly, usage_missing: missing });
-    }
-    let monthly = out.iter().map(|r| r.monthly).sum();
+    check_usage(desired.environment, &resources, usage, usage_path)?;
+    let (out, monthly) = price_resources(&region, &resources, prices, prices_path, usage)?;
     Ok(CostEstimate {
         environment: desired.environment,
         region,
@@ -141,7 +116,66 @@ pub fn price(
     })
 }
 
-fn money(v: f64) -> String {
+/// A usage file names only resources of the configuration it prices.
+pub(crate) fn check_usage(
+    env: Environment,
+    resources: &[&Resource],
+    usage: Option<&UsageFile>,
+    usage_path: &Path,
+) -> Result<(), CostError> {
+    for address in usage.map(|u| u.resource_usage.keys()).into_iter().flatten() {
+        if !resources.iter().any(|r| r.address() == *address) {
+            return Err(CostError::UnknownResource {
+                path: usage_path.display().to_string(),
+                address: address.clone(),
+                env: env.label().to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Each priced resource of `resources` and their monthly total, every resource at the prices of
+/// the region it lives in (`region` unless it is in the DR region, R58).
+pub(crate) fn price_resources(
+    region: &str,
+    resources: &[&Resource],
+    prices: &PriceList,
+    prices_path: &Path,
+    usage: Option<&UsageFile>,
+) -> Result<(Vec<ResourceCost>, f64), CostError> {
+    let empty = UsageFile::default();
+    let usage_of = usage.unwrap_or(&empty);
+    let mut out = Vec::new();
+    for r in resources {
+        let in_region = crate::resources::region(r).unwrap_or(region);
+        let rp = prices.regions.get(in_region).ok_or_else(|| CostError::NoRegion {
+            path: prices_path.display().to_string(),
+            region: in_region.to_owned(),
+        })?;
+        let address = r.address();
+        let u = usage_of.resource_usage.get(&address).cloned().unwrap_or_default();
+        let Some((lines, missing)) = crate::resources::price_lines(r, resources, rp, &u) else { continue };
+        let monthly = lines.iter().map(|l| l.monthly).sum();
+        out.push(ResourceCost { address, lines, monthly, usage_missing: missing });
+    }
+    let monthly = out.iter().map(|r| r.monthly).sum();
+    Ok((out, monthly))
+}
+
+/// The price list and `env`'s usage file (if any) of a repo, with their paths.
+pub(crate) fn inputs(
+    repo: &Repo,
+    env: Environment,
+) -> Result<(PriceList, PathBuf, Option<UsageFile>, PathBuf), CostError> {
+    let prices_path = repo.root().join(PRICES_FILE);
+    let prices: PriceList = read_yaml(&prices_path)?;
+    let usage_path: PathBuf = repo.root().join(usage_file(env));
+    let usage: Option<UsageFile> = usage_path.exists().then(|| read_yaml(&usage_path)).transpose()?;
+    Ok((prices, prices_path, usage, usage_path))
+}
+
+pub(crate) fn money(v: f64) -> String {
     format!("${v:.2}")
 }
 

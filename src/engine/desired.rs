@@ -8,7 +8,7 @@ use crate::foundation::config::EnvironmentFile;
 use crate::foundation::repo::Repo;
 use crate::resources::schema::TableDefinition;
 use crate::resources::vocabulary::unsupported;
-use crate::resources::{bucket, object, table};
+use crate::resources::{bucket, dr, object, table};
 
 pub use crate::resources::table::{TABLE_REPLACE_ATTRIBUTES, table_attributes};
 /// Terraform resource types stagegate manages.
@@ -45,15 +45,31 @@ impl DesiredEnvironment {
                 format!("environment = {:?} in the {} file", vars.environment, env.name()),
             ));
         }
+        // R58: the DR region, where pipeline.yml names one for this environment.
+        let dr = crate::foundation::level4::dr_region(repo.root())?.filter(|d| d.covers(env));
         let mut components = Vec::new();
         for component in repo.components()? {
             components.push(if component.is_templates() {
+                let bucket_name = &vars.templates_bucket_name;
                 let mut resources = bucket::desired(repo.root(), &vars)?;
-                resources.extend(object::desired(repo.root(), &vars.templates_bucket_name)?);
+                if let Some(dr) = &dr {
+                    resources.extend(bucket::desired_copy(
+                        repo.root(),
+                        &vars,
+                        &dr.bucket(bucket_name),
+                        Some(&dr.region),
+                    )?);
+                    resources.push(dr::bucket_replication(dr, bucket_name, &vars.aws_account_id));
+                }
+                resources.extend(object::desired(repo.root(), bucket_name)?);
                 DesiredComponent { component, resources, table: None }
             } else {
                 let (resource, def) = table::desired(repo.root(), &vars, component.name())?;
-                DesiredComponent { component, resources: vec![resource], table: Some(def) }
+                let mut resources = vec![resource];
+                if let Some(dr) = &dr {
+                    resources.extend(dr::table_replicas(dr, std::slice::from_ref(&def.table_name)));
+                }
+                DesiredComponent { component, resources, table: Some(def) }
             });
         }
         if vars.backup_retention_days == Some(0) {

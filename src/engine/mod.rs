@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod cost;
+pub mod cost_change;
 pub mod desired;
 pub mod live;
 pub mod plan;

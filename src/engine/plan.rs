@@ -206,7 +206,7 @@ pub async fn plan_component(store: &StateStore, desired: &DesiredComponent) -> R
             continue;
         }
         let (kind, name) = address.split_once('.').unwrap_or((address, ""));
-        if !crate::resources::removable(kind) {
+        if !crate::resources::removable(kind, attrs) {
             return Err(PlanError::Refused {
                 address: address.clone(),
                 reason: "removing a table or the templates bucket is not supported by plan; delete it by hand".into(),

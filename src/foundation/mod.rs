@@ -7,6 +7,7 @@ pub mod config;
 pub mod environment;
 pub mod exit;
 pub mod git;
+pub mod level4;
 pub mod policy;
 pub mod repo;
 pub mod state_backend;

@@ -28,6 +28,12 @@ pub struct Pipeline {
     /// `lint-workflows`; without it only the generic workflow rules run.
     #[serde(default)]
     pub workflows: Option<WorkflowsDeclaration>,
+    /// R57: the monthly cost increase above which a change needs a cost approval.
+    #[serde(default)]
+    pub cost_alert: Option<crate::foundation::level4::CostAlert>,
+    /// R58: the DR region the tables and the templates bucket are replicated to.
+    #[serde(default)]
+    pub dr: Option<crate::foundation::level4::DrRegion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -316,6 +322,9 @@ impl Pipeline {
                 return Err(invalid(line, 1, format!("{}.deployment_branches: no branch may deploy", env.name())));
             }
         }
+        crate::foundation::level4::check(&pipeline).map_err(|(section, reason)| {
+            invalid(crate::foundation::yaml::line_starting(text, section).max(1), 1, reason)
+        })?;
         let e = &pipeline.notifications.escalation;
         for (name, rule) in [
             ("workflow_failure", e.workflow_failure.clone()),

@@ -170,7 +170,21 @@ impl<'a> Deployment<'a> {
         detected: Option<jiff::Timestamp>,
     ) -> Result<DeployOutcome, Error> {
         let evidence = self.evidence(req.env).await?;
-        let verdict = evaluate(self.policy, self.tickets, Some(&evidence), req);
+        let mut verdict = evaluate(self.policy, self.tickets, Some(&evidence), req);
+        // R57: the cost alert is judged on the plan, so a deployment under one plans first.
+        let plan = match plan {
+            Some(p) => Some(p),
+            None if self.policy.cost_alert.is_some() && !req.rollback => {
+                let clients = AwsClients::for_environment(self.endpoint, req.env, self.region).await;
+                let desired = DesiredEnvironment::load(self.repo, req.env)?;
+                Some(plan_environment(&clients, &desired, req.commit.clone(), req.at).await?)
+            }
+            None => None,
+        };
+        if let (Some(p), Some(_)) = (&plan, &self.policy.cost_alert) {
+            let change = crate::engine::cost_change::of_plan(self.repo, p)?;
+            verdict.rules.extend(crate::release::cost_gate::rule(self.policy, req, &change));
+        }
         if !verdict.passed() {
             let mut outcome = DeployOutcome::refused(verdict);
             if let Some(notice) = approval_required(self.policy, req, &outcome.verdict) {

@@ -1,6 +1,7 @@
 //! Stages 3 to 6: the approval gate, deploys, post-deploy verification, deployment tags and the
 //! ledger, rollback, and Slack notifications.
 
+pub mod cost_gate;
 pub mod deploy;
 pub mod error;
 pub mod gate;

@@ -64,8 +64,15 @@ pub async fn post_deploy_tests(
     repo_root: &std::path::Path,
 ) -> Result<VerifyReport, LiveError> {
     let mut report = verify(clients, desired).await?;
-    for def in desired.components.iter().filter_map(|c| c.table.as_ref()) {
+    for component in &desired.components {
+        let Some(def) = component.table.as_ref() else { continue };
         report.checks.extend(crate::resources::table::post_deploy::test(clients, def, tier, repo_root).await);
+        // R58: where the tier writes (integration), an item must also reach the DR replica.
+        if tier == TestTier::Integration {
+            for replica in component.resources.iter().filter_map(crate::resources::replica_region) {
+                report.checks.push(crate::resources::dr::table_replica::item_replicates(clients, def, replica).await);
+            }
+        }
     }
     Ok(report)
 }

@@ -30,7 +30,18 @@ const PUBLIC_ACCESS_FLAGS: [&str; 4] =
 
 /// The templates bucket and its parts as the environment file asks for them.
 pub fn desired(root: &Path, vars: &EnvironmentFile) -> Result<Vec<Resource>, DesiredError> {
-    let bucket = &vars.templates_bucket_name;
+    desired_copy(root, vars, &vars.templates_bucket_name, None)
+}
+
+/// A bucket named `bucket` with the templates bucket's settings, in `region` when that is not
+/// the environment's (R58: the DR copy, which records its region).
+pub fn desired_copy(
+    root: &Path,
+    vars: &EnvironmentFile,
+    bucket: &str,
+    region: Option<&str>,
+) -> Result<Vec<Resource>, DesiredError> {
+    let bucket = &bucket.to_owned();
     let mut tags = vars.tags.clone();
     tags.insert("Component".into(), "2_1_bbws_s3_schemas/templates".into());
     // Secure unless the environment file overrides it (and `stagegate scan` flags that).
@@ -53,7 +64,12 @@ pub fn desired(root: &Path, vars: &EnvironmentFile) -> Result<Vec<Resource>, Des
         .iter()
         .map(|f| (f.to_string(), json!(overrides.get(*f).copied().unwrap_or(true))))
         .collect();
-    let part = |kind, attributes| Resource { kind, name: bucket.clone(), attributes, body: None };
+    let part = |kind, mut attributes: BTreeMap<String, Value>| {
+        if let Some(region) = region {
+            attributes.insert(crate::resources::dr::REGION.into(), json!(region));
+        }
+        Resource { kind, name: bucket.clone(), attributes, body: None }
+    };
     Ok(vec![
         part(BUCKET, BTreeMap::from([("bucket".into(), json!(bucket)), ("tags".into(), json!(tags))])),
         part(BUCKET_VERSIONING, BTreeMap::from([("status".into(), json!(versioning))])),
@@ -123,6 +139,10 @@ pub async fn read(clients: &AwsClients, kind: &'static str, bucket: &str) -> Res
 pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<String>) -> Result<(), String> {
     let s3 = &clients.s3;
     let bucket = &r.name;
+    if r.action == Action::Delete {
+        // Only a DR copy is ever deleted (`removable`); its parts go with it.
+        return if r.kind == BUCKET { delete(clients, bucket, ops).await } else { Ok(()) };
+    }
     match r.kind.as_str() {
         BUCKET => {
             if r.action == Action::Create {
@@ -186,6 +206,38 @@ pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<Strin
         }
         other => return Err(format!("{}: unknown resource type {other}", r.address)),
     }
+    Ok(())
+}
+
+/// Deletes a bucket with every version of every object in it.
+async fn delete(clients: &AwsClients, bucket: &str, ops: &mut Vec<String>) -> Result<(), String> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let s3 = &clients.s3;
+    loop {
+        let listed =
+            s3.list_object_versions().bucket(bucket).send().await.map_err(sdk("ListObjectVersions", bucket))?;
+        let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = listed.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let ids: Vec<ObjectIdentifier> = versions
+            .chain(markers)
+            .filter_map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .set_key(key.map(str::to_owned))
+                    .set_version_id(version.map(str::to_owned))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if ids.is_empty() {
+            break;
+        }
+        let n = ids.len();
+        let batch = Delete::builder().set_objects(Some(ids)).quiet(true).build().expect("objects set");
+        s3.delete_objects().bucket(bucket).delete(batch).send().await.map_err(sdk("DeleteObjects", bucket))?;
+        ops.push(format!("DeleteObjects {bucket} ({n} versions)"));
+    }
+    s3.delete_bucket().bucket(bucket).send().await.map_err(sdk("DeleteBucket", bucket))?;
+    ops.push(format!("DeleteBucket {bucket}"));
     Ok(())
 }
 

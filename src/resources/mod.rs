@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod bucket;
+pub mod dr;
 pub mod object;
 pub mod price;
 pub mod table;
@@ -34,6 +35,8 @@ enum Kind {
     Bucket,
     Object,
     Backup,
+    TableReplica,
+    Replication,
 }
 
 impl Kind {
@@ -43,6 +46,8 @@ impl Kind {
             (&bucket::KINDS[..], Kind::Bucket),
             (&object::KINDS[..], Kind::Object),
             (&backup::KINDS[..], Kind::Backup),
+            (&dr::table_replica::KINDS[..], Kind::TableReplica),
+            (&dr::replication::KINDS[..], Kind::Replication),
         ]
         .into_iter()
         .find_map(|(kinds, owner)| kinds.contains(&kind).then_some(owner))
@@ -51,7 +56,13 @@ impl Kind {
 
 /// Every resource type stagegate manages.
 pub fn kinds() -> impl Iterator<Item = &'static str> {
-    table::KINDS.into_iter().chain(bucket::KINDS).chain(object::KINDS).chain(backup::KINDS)
+    table::KINDS
+        .into_iter()
+        .chain(bucket::KINDS)
+        .chain(object::KINDS)
+        .chain(backup::KINDS)
+        .chain(dr::table_replica::KINDS)
+        .chain(dr::replication::KINDS)
 }
 
 /// The managed type spelled `kind`, as the `'static` name resources carry.
@@ -63,14 +74,21 @@ pub fn kind(kind: &str) -> Option<&'static str> {
 pub fn replace_attributes(kind: &str) -> &'static [&'static str] {
     match Kind::of(kind) {
         Some(Kind::Table) => &table::TABLE_REPLACE_ATTRIBUTES,
+        Some(Kind::TableReplica) => &dr::table_replica::REPLACE_ATTRIBUTES,
         _ => &[],
     }
 }
 
-/// Whether a plan may delete a resource of this type that the repo no longer has: templates
-/// only; a table or the bucket goes by hand, since that loses data.
-pub fn removable(kind: &str) -> bool {
-    Kind::of(kind) == Some(Kind::Object)
+/// Whether a plan may delete a resource the repo no longer has, recorded with `attributes`:
+/// templates, and what the DR region holds (R58: a replica, the replication rule, the DR copy
+/// of the bucket, each a copy of what stays in the primary region); a table or the templates
+/// bucket goes by hand, since that loses data.
+pub fn removable(kind: &str, attributes: &BTreeMap<String, Value>) -> bool {
+    match Kind::of(kind) {
+        Some(Kind::Object | Kind::TableReplica | Kind::Replication) => true,
+        Some(Kind::Bucket) => dr::region_of(attributes).is_some(),
+        _ => false,
+    }
 }
 
 /// Where a change of this type comes in a component's apply: the bucket before its settings and
@@ -81,7 +99,24 @@ pub fn apply_rank(kind: &str) -> (bool, bool, Option<usize>) {
 
 /// What the backend must emulate to read or change a resource of this type.
 pub fn needs(kind: &str) -> Option<crate::emulator::Capability> {
-    (Kind::of(kind) == Some(Kind::Backup)).then_some(crate::emulator::Capability::Backup)
+    match Kind::of(kind) {
+        Some(Kind::Backup) => Some(crate::emulator::Capability::Backup),
+        Some(Kind::TableReplica) => Some(crate::emulator::Capability::DynamoDbGlobalTables),
+        _ => None,
+    }
+}
+
+/// The region of a table's replica, when `r` is one.
+pub fn replica_region(r: &Resource) -> Option<&str> {
+    (Kind::of(r.kind) == Some(Kind::TableReplica)).then(|| region(r)).flatten()
+}
+
+/// The region a resource lives in when it is not the environment's (R58: the DR region).
+pub fn region(r: &Resource) -> Option<&str> {
+    match Kind::of(r.kind) {
+        Some(Kind::TableReplica) => r.attributes.get("region_name").and_then(Value::as_str),
+        _ => dr::region_of(&r.attributes),
+    }
 }
 
 /// Refuses `what` (planning or applying) when a resource type among `kinds` needs something the
@@ -98,12 +133,24 @@ pub fn require_capabilities<'k>(
 pub async fn read(clients: &AwsClients, r: &Resource) -> Result<Option<Resource>, LiveError> {
     match Kind::of(r.kind) {
         Some(Kind::Table) => table::live::read_table(clients, &r.name).await,
-        Some(Kind::Bucket) => bucket::read(clients, r.kind, &r.name).await,
+        Some(Kind::Bucket) => match dr::region_of(&r.attributes) {
+            None => bucket::read(clients, r.kind, &r.name).await,
+            // The DR copy, read in its region, which its attributes record.
+            Some(region) => Ok(bucket::read(&clients.in_region(region), r.kind, &r.name).await?.map(|mut b| {
+                b.attributes.insert(dr::REGION.into(), Value::String(region.to_owned()));
+                b
+            })),
+        },
         Some(Kind::Object) => {
             let bucket = r.attributes["bucket"].as_str().unwrap_or_default();
             object::read(clients, bucket, &r.name).await
         }
         Some(Kind::Backup) => backup::read(clients, r.kind, &r.name).await,
+        Some(Kind::TableReplica) => {
+            let region = r.attributes.get("region_name").and_then(Value::as_str).unwrap_or_default();
+            dr::table_replica::read(clients, &r.name, region).await
+        }
+        Some(Kind::Replication) => dr::replication::read(clients, &r.name).await,
         None => Ok(None),
     }
 }
@@ -126,7 +173,9 @@ pub async fn apply(
         Some(Kind::Table) => table::apply::apply(clients, inputs.table, r, ops).await,
         Some(Kind::Object) => object::apply(clients, r, inputs.bodies, ops).await,
         Some(Kind::Backup) => backup::apply(clients, r, ops).await,
-        Some(Kind::Bucket) | None => bucket::apply(clients, r, ops).await,
+        Some(Kind::TableReplica) => dr::table_replica::apply(clients, r, ops).await,
+        Some(Kind::Replication) => dr::replication::apply(clients, r, ops).await,
+        Some(Kind::Bucket) | None => bucket::apply(&dr::clients_for(clients, &r.after), r, ops).await,
     }
 }
 
@@ -147,12 +196,15 @@ pub async fn invariants(
             .map(|(subject, ok, detail)| check("R40", subject, ok, detail))
             .into_iter()
             .collect(),
+        Some(Kind::TableReplica) => vec![dr::table_replica::invariants(clients, want).await],
+        Some(Kind::Replication) => vec![dr::replication::invariants(want, got)],
         Some(Kind::Bucket) | None => vec![bucket::invariants(want, got)],
     }
 }
 
-/// The priced lines of one resource of an environment whose resources are `all`, and whether
-/// some usage was missing; `None` for types that cost nothing of their own.
+/// The priced lines of one resource of an environment whose resources are `all`, at the prices
+/// of the region it lives in, and whether some usage was missing; `None` for types that cost
+/// nothing of their own.
 pub fn price_lines(
     r: &Resource,
     all: &[&Resource],
@@ -161,6 +213,7 @@ pub fn price_lines(
 ) -> Option<(Vec<CostLine>, bool)> {
     let priced = match Kind::of(r.kind) {
         Some(Kind::Table) => table::price_lines(&prices.dynamodb, usage, &r.attributes),
+        Some(Kind::TableReplica) => dr::table_replica::price_lines(&prices.dynamodb, usage),
         Some(Kind::Bucket) if r.kind == BUCKET => {
             let objects = all.iter().filter(|o| o.kind == OBJECT).count();
             bucket::price_lines(&prices.s3, usage, objects)

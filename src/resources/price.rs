@@ -17,6 +17,9 @@ pub struct DynamoDbPrices {
     pub read_request_units_per_million: f64,
     pub storage_gb_month: f64,
     pub pitr_backup_storage_gb_month: f64,
+    /// R58: writes replicated to a global table's replica; the write price when unset.
+    #[serde(default)]
+    pub replicated_write_request_units_per_million: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

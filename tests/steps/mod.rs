@@ -2,7 +2,9 @@
 
 mod backup;
 mod cost;
+mod cost_alert;
 mod deploy;
+mod dr;
 mod drill;
 mod gates;
 mod history;
@@ -64,6 +66,8 @@ pub struct World {
     gate: gates::GateScenario,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
+    /// The DR region and the cost alert: the PR comment with its cost change.
+    dr: dr::DrScene,
     /// When the scenario's first step started (the suite's timing report).
     pub started: Option<std::time::Instant>,
 }

@@ -41,14 +41,14 @@ impl World {
     }
 
     /// Previews a rollback of `env` to `tag` (or last-good), as `stagegate rollback` does.
-    async fn preview_rollback(&mut self, env: Environment, tag: &str) -> TagRollback {
+    pub(super) async fn preview_rollback(&mut self, env: Environment, tag: &str) -> TagRollback {
         let at = INSIDE_EVERY_WINDOW.parse().expect("an instant");
         self.with_deployment(async |d| TagRollback::prepare(&d, env, tag, at).await.expect("a preview")).await
     }
 
     /// Runs a previewed rollback of `plan`'s environment inside every window; PROD's request names
     /// the in-window change ticket unless `ticket` is false.
-    async fn run_rollback(&mut self, rollback: TagRollback, approvers: &str, typed: &str, ticket: bool) {
+    pub(super) async fn run_rollback(&mut self, rollback: TagRollback, approvers: &str, typed: &str, ticket: bool) {
         let env = rollback.plan.environment;
         self.release.rollback_plan = Some(rollback.plan.clone());
         let mut req =

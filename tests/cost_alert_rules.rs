@@ -1,0 +1,135 @@
+//! R57, the cost alert: the threshold as pipeline.yml writes it, and the gate's verdict on a
+//! plan's monthly cost change, without AWS.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use rstest::rstest;
+use stagegate::Environment;
+use stagegate::engine::cost_change::CostChange;
+use stagegate::foundation::policy::Pipeline;
+use stagegate::release::cost_gate::rule;
+use stagegate::release::gate::{Approval, GateRequest, Verdict};
+
+const AT: &str = "2026-12-03T10:30:00Z";
+
+fn policy_with(section: &str) -> Result<Pipeline, String> {
+    let sample = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/repo/pipeline.yml"))
+        .expect("the sample pipeline.yml");
+    Pipeline::parse(Path::new("pipeline.yml"), &format!("{sample}\n{section}")).map_err(|e| e.to_string())
+}
+
+fn alert(threshold: &str) -> Pipeline {
+    policy_with(&format!("cost_alert:\n  monthly_increase: {threshold}\n  approvers: [finance-lead]\n")).expect("valid")
+}
+
+fn change(env: Environment, current: f64, planned: f64) -> CostChange {
+    CostChange { environment: env, currency: "USD".into(), current, planned }
+}
+
+fn request(env: Environment, approvers: &[&str], rollback: bool) -> GateRequest {
+    let at = AT.parse().expect("an instant");
+    let mut req = GateRequest::from_main(env, "release-bot", "5e1f0c2", at, rollback);
+    req.approvals = approvers.iter().map(|who| Approval { who: (*who).into(), at: Some(at) }).collect();
+    req
+}
+
+#[rstest]
+#[case("50", 5000)]
+#[case("12.50", 1250)]
+#[case("0", 0)]
+#[case("0.01", 1)]
+fn a_threshold_is_an_amount_in_cents(#[case] written: &str, #[case] cents: u64) {
+    assert_eq!(alert(written).cost_alert.expect("a cost alert").monthly_increase.cents, cents);
+}
+
+#[rstest]
+#[case("lots")]
+#[case("-5")]
+#[case("2.555")]
+#[case("\"50\"")]
+#[case(".inf")]
+fn a_threshold_that_is_not_an_amount_is_refused_at_its_line(#[case] written: &str) {
+    let e =
+        policy_with(&format!("cost_alert:\n  monthly_increase: {written}\n  approvers: [finance-lead]\n")).unwrap_err();
+    assert!(e.starts_with("pipeline.yml:125:3: "), "{e}");
+    assert!(e.contains("is not an amount per month"), "{e}");
+}
+
+#[test]
+fn a_cost_alert_nobody_could_approve_is_refused() {
+    let e = policy_with("cost_alert:\n  monthly_increase: 5\n  approvers: []\n").unwrap_err();
+    assert!(e.contains("nobody could approve"), "{e}");
+    // PROD needs 4 approvals above the threshold; its 3 reviewers alone cannot give them.
+    let e = policy_with("cost_alert:\n  monthly_increase: 5\n  approvers: [product-owner]\n").unwrap_err();
+    assert!(e.contains("PROD needs 4 approvals, but only 3 people"), "{e}");
+}
+
+#[test]
+fn without_a_cost_alert_there_is_no_rule() {
+    let policy = policy_with("").expect("the sample");
+    assert!(
+        rule(&policy, &request(Environment::Dev, &["lead-developer"], false), &change(Environment::Dev, 0.0, 99.0))
+            .is_none()
+    );
+}
+
+#[rstest]
+// At the threshold is not above it.
+#[case(Environment::Dev, 0.0, 5.0, &["lead-developer"], Verdict::Pass)]
+#[case(Environment::Dev, 10.0, 15.01, &["lead-developer"], Verdict::Fail)]
+#[case(Environment::Dev, 0.0, 5.01, &["lead-developer", "finance-lead"], Verdict::Pass)]
+// Two reviewers of SIT and the cost approver make three of three.
+#[case(Environment::Sit, 0.0, 60.0, &["tech-lead", "qa-lead", "finance-lead"], Verdict::Pass)]
+#[case(Environment::Sit, 0.0, 60.0, &["tech-lead", "finance-lead"], Verdict::Fail)]
+// A cost reduction never needs the cost approver.
+#[case(Environment::Prod, 100.0, 0.0, &["tech-lead"], Verdict::Pass)]
+// Someone who is neither a reviewer nor a cost approver does not count.
+#[case(Environment::Dev, 0.0, 60.0, &["lead-developer", "intern"], Verdict::Fail)]
+fn above_the_threshold_the_gate_needs_one_more_approval_one_of_them_a_cost_approval(
+    #[case] env: Environment,
+    #[case] current: f64,
+    #[case] planned: f64,
+    #[case] approvers: &[&str],
+    #[case] verdict: Verdict,
+) {
+    let got = rule(&alert("5"), &request(env, approvers, false), &change(env, current, planned)).expect("a verdict");
+    assert_eq!(got.verdict, verdict, "{}", got.detail);
+    assert_eq!(got.rule, "R57");
+}
+
+#[test]
+fn the_deployer_cannot_be_the_cost_approval_where_self_review_is_prevented() {
+    let policy = policy_with("cost_alert:\n  monthly_increase: 5\n  approvers: [finance-lead]\n").expect("valid");
+    let mut req = request(Environment::Prod, &["tech-lead", "product-owner", "devops-lead", "finance-lead"], false);
+    req.deployer = "finance-lead".into();
+    let got = rule(&policy, &req, &change(Environment::Prod, 0.0, 60.0)).expect("a verdict");
+    assert_eq!(got.verdict, Verdict::Fail, "{}", got.detail);
+}
+
+#[test]
+fn an_expired_cost_approval_does_not_count() {
+    let policy = alert("5");
+    let mut req = request(Environment::Dev, &["lead-developer", "finance-lead"], false);
+    req.approvals[1].at = Some("2026-12-01T10:00:00Z".parse().expect("an instant"));
+    let got = rule(&policy, &req, &change(Environment::Dev, 0.0, 60.0)).expect("a verdict");
+    assert_eq!(got.verdict, Verdict::Fail, "{}", got.detail);
+}
+
+#[test]
+fn a_rollback_is_not_held_to_the_threshold() {
+    let got = rule(&alert("5"), &request(Environment::Prod, &[], true), &change(Environment::Prod, 0.0, 999.0))
+        .expect("a verdict");
+    assert_eq!(got.verdict, Verdict::NotChecked);
+}
+
+proptest! {
+    /// The alert fires exactly when the change, in cents, is above the threshold.
+    #[test]
+    fn the_alert_fires_only_above_the_threshold(current in 0u32..100_000, planned in 0u32..100_000, threshold in 0u32..10_000) {
+        let policy = alert(&format!("{}.{:02}", threshold / 100, threshold % 100));
+        let a = policy.cost_alert.as_ref().expect("a cost alert");
+        let c = change(Environment::Dev, f64::from(current) / 100.0, f64::from(planned) / 100.0);
+        prop_assert_eq!(c.exceeds(a), i64::from(planned) - i64::from(current) > i64::from(threshold));
+    }
+}
