@@ -27,6 +27,12 @@ Feature: A rollback to a state version returns the environment to the deployment
     And DEV matches release v1, with the tenants state's serial raised and its lineage kept
     And the DEV ledger's last record is a rollback to release v1's commit
 
+  @R32
+  Scenario: the rollback command names the tag and the commit it returns DEV to
+    When stagegate rolls DEV back to the tag of release v1 on the command line, approved by "lead-developer", confirmed with "rollback-dev"
+    Then the command exited 0, naming DEV's tag of release v1 and its commit
+    And DEV matches release v1
+
   @R33
   Scenario: the state versions name the deployment that wrote each one
     When the DEV state versions of "tenants" are listed

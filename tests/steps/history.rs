@@ -122,3 +122,25 @@ async fn rollback_could_not_run(w: &mut World, wording: String) {
         Ok(o) => panic!("the rollback ran: {}\n{:?}", o.verdict, o.record),
     }
 }
+
+#[when(
+    regex = r#"^stagegate rolls (DEV|SIT|PROD) back to the tag of release (v\d+) on the command line, approved by "([a-z-]+)", confirmed with "([a-z-]+)"$"#
+)]
+async fn cli_rollback_to_release(w: &mut World, env: String, release: String, approver: String, typed: String) {
+    let env: Environment = env.parse().expect("an environment");
+    let tag = w.release_tag(env, &release);
+    // At the instant every other deployment of the scenario runs at, so that tags stay in order.
+    let at = super::gates::INSIDE_EVERY_WINDOW;
+    let args = ["rollback", "--env", env.name(), "--to-tag", &tag, "--deployer", "release-bot", "--branch", "main"];
+    w.run_stagegate(&[&args[..], &["--at", at, "--approve", &approver, "--confirm", &typed]].concat()).await;
+}
+
+#[then(regex = r"^the command exited 0, naming (DEV|SIT|PROD)'s tag of release (v\d+) and its commit$")]
+async fn cli_rollback_named(w: &mut World, env: String, release: String) {
+    let env: Environment = env.parse().expect("an environment");
+    let (tag, commit) = (w.release_tag(env, &release), w.release_commit(&release));
+    let (code, out) = w.last_command();
+    assert_eq!(*code, 0, "{out}");
+    let line = format!("rollback of {} to {tag} ({commit}), previewed:", env.label());
+    assert!(out.contains(&line), "no {line:?} in:\n{out}");
+}

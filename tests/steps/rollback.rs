@@ -303,6 +303,16 @@ impl World {
         git(&dir, &["commit", "--quiet", "--all", "--message", &format!("release {release}")]);
     }
 
+    /// The `env` deployment tag of `release`'s commit.
+    pub(super) fn release_tag(&self, env: Environment, release: &str) -> String {
+        let commit = self.release_commit(release);
+        let dir = self.checkout_dir();
+        let tags = stagegate::release::tags::deployment_tags(&dir, env).expect("tags");
+        tags.into_iter()
+            .find(|t| stagegate::foundation::git::tag_commit(&dir, t).expect("a tag") == commit)
+            .unwrap_or_else(|| panic!("no {env} tag of release {release}"))
+    }
+
     pub(super) fn release_commit(&self, release: &str) -> String {
         let found = git(&self.checkout_dir(), &["log", "--format=%H", "--grep", &format!("^release {release}$")]);
         assert_eq!(found.lines().count(), 1, "release {release}: {found}");
@@ -361,14 +371,8 @@ async fn rolled_back_to_release(
     ticket: String,
 ) {
     let env: Environment = env.parse().expect("an environment");
-    let commit = w.release_commit(&release);
-    let dir = w.checkout_dir();
-    let tags = stagegate::release::tags::deployment_tags(&dir, env).expect("tags");
-    let tag = tags
-        .iter()
-        .find(|t| stagegate::foundation::git::tag_commit(&dir, t).expect("a tag") == commit)
-        .unwrap_or_else(|| panic!("no {env} tag of release {release} in {tags:?}"));
-    let rollback = w.preview_rollback(env, tag).await;
+    let tag = w.release_tag(env, &release);
+    let rollback = w.preview_rollback(env, &tag).await;
     w.run_rollback(rollback, &approvers, &typed, ticket != "no change ticket").await;
 }
 

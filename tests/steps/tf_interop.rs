@@ -118,7 +118,7 @@ impl World {
     }
 
     /// Runs the stagegate binary against this scenario's emulator in the checkout.
-    async fn run_stagegate(&mut self, args: &[&str]) {
+    pub(super) async fn run_stagegate(&mut self, args: &[&str]) {
         let dir = self.checkout_dir();
         let endpoint = self.endpoint().await.url.expect("an emulator URL");
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_stagegate"))
@@ -133,7 +133,7 @@ impl World {
         self.state.command = Some((out.status.code().unwrap_or(-1), text));
     }
 
-    fn last_command(&self) -> &(i32, String) {
+    pub(super) fn last_command(&self) -> &(i32, String) {
         self.state.command.as_ref().expect("a command ran")
     }
 }
