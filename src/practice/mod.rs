@@ -2,4 +2,5 @@
 
 pub mod drill;
 pub mod not_rehearsed;
+pub mod projection;
 pub mod rehearse;
