@@ -14,6 +14,7 @@ mod rollback;
 mod secrets;
 mod security;
 mod state;
+mod team_repo;
 mod tf_interop;
 mod validation;
 mod verify;
@@ -64,6 +65,8 @@ pub struct World {
     gate: gates::GateScenario,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
+    /// A run of this suite on a team's repo (R66), made by a scenario.
+    suite_run: team_repo::SuiteRun,
     /// When the scenario's first step started (the suite's timing report).
     pub started: Option<std::time::Instant>,
 }
