@@ -167,3 +167,27 @@ async fn refused(w: &mut World, why: String) {
     let e = w.release.drill_refused.as_deref().expect("the drill was refused");
     assert!(e.contains(&why), "{e}");
 }
+
+fn preview_projection(w: &World) -> stagegate::practice::preview::RollbackProjection {
+    let rollback = w.release.rollback.as_ref().expect("a previewed rollback");
+    let env = rollback.plan.environment;
+    let dir = w.checkout_dir();
+    let sizes = stagegate::practice::projection::TableSizes::load(&dir, env).expect("the usage file");
+    let policy = stagegate::foundation::policy::Pipeline::load(&dir).expect("pipeline.yml");
+    stagegate::practice::preview::RollbackProjection::new(&rollback.plan, sizes, &policy.environment(env).rollback_rto)
+}
+
+#[then(regex = r#"^the preview projects "([^"]+)" at (.+), and nothing else$"#)]
+async fn preview_projects(w: &mut World, operation: String, projected: String) {
+    let p = preview_projection(w);
+    let ops: Vec<(&str, String)> = p.operations.iter().map(|o| (o.operation.as_str(), human(o.seconds))).collect();
+    assert_eq!(ops, [(operation.as_str(), projected.clone())], "{p}");
+    assert!(p.to_string().contains(&format!("{operation}: {projected}")), "{p}");
+}
+
+#[then(expr = "the preview's projection meets DEV's target {string}")]
+async fn preview_meets(w: &mut World, target: String) {
+    let p = preview_projection(w);
+    assert!(p.met, "{p}");
+    assert!(p.to_string().contains(&format!("target {target}: met")), "{p}");
+}
