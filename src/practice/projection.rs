@@ -84,7 +84,8 @@ impl LatencyModel {
     pub fn parse(text: &str) -> Result<LatencyModel, String> {
         let model: LatencyModel =
             crate::foundation::yaml::from_str(text).map_err(|e| format!("{}:{}: {}", e.line, e.column, e.reason))?;
-        let negative = model.operations.iter().find(|(_, f)| !(f.seconds >= 0.0)).map(|(n, _)| n.clone());
+        let negative =
+            model.operations.iter().find(|(_, f)| !f.seconds.is_finite() || f.seconds < 0.0).map(|(n, _)| n.clone());
         if let Some(name) = negative {
             return Err(format!("operations.{name}.seconds must be a number of seconds, 0 or more"));
         }
@@ -92,11 +93,15 @@ impl LatencyModel {
             return Err(format!("operations.{OTHER}: the time of any call not named is missing"));
         }
         let b = &model.index_backfill;
-        if !(b.kilobytes_per_write_unit > 0.0 && b.on_demand_write_units_per_second > 0.0 && b.seconds >= 0.0) {
+        if [b.kilobytes_per_write_unit, b.on_demand_write_units_per_second].iter().any(|r| !r.is_finite() || *r <= 0.0)
+            || !b.seconds.is_finite()
+            || b.seconds < 0.0
+        {
             return Err("index_backfill: its rates must be more than 0 and its seconds 0 or more".into());
         }
         let r = &model.pitr_restore;
-        if !(r.gigabytes_per_hour > 0.0 && r.seconds >= 0.0) {
+        if !r.gigabytes_per_hour.is_finite() || r.gigabytes_per_hour <= 0.0 || !r.seconds.is_finite() || r.seconds < 0.0
+        {
             return Err("pitr_restore: gigabytes_per_hour must be more than 0 and seconds 0 or more".into());
         }
         Ok(model)
@@ -229,9 +234,11 @@ pub fn human(seconds: f64) -> String {
     if s < 60.0 {
         format!("{s:.1} s")
     } else if s < 3600.0 {
-        format!("{} min {:02} s", (s / 60.0).floor(), (s % 60.0).round() as u64 % 60)
+        let t = s.round() as u64;
+        format!("{} min {:02} s", t / 60, t % 60)
     } else {
-        format!("{} h {:02} min", (s / 3600.0).floor(), ((s % 3600.0) / 60.0).floor())
+        let t = s.floor() as u64;
+        format!("{} h {:02} min", t / 3600, (t % 3600) / 60)
     }
 }
 
@@ -271,6 +278,7 @@ mod tests {
     #[case(0.0, "0.0 s")]
     #[case(59.94, "59.9 s")]
     #[case(250.0, "4 min 10 s")]
+    #[case(119.6, "2 min 00 s")]
     #[case(3900.0, "1 h 05 min")]
     fn durations_read_as_people_write_them(#[case] s: f64, #[case] shown: &str) {
         assert_eq!(human(s), shown);
