@@ -11,6 +11,7 @@ Feature: The repo under test plans, applies and converges in every environment
   Background:
     Given a working copy of the repo under test
 
+  @needs-backup
   Scenario: DEV, SIT and PROD are planned at once, each creating every table and template of the repo
     When the working copy is planned for every environment
     Then there is one plan each for DEV, SIT and PROD, all of the same commit
