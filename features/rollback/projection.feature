@@ -22,6 +22,7 @@ Feature: The drill projects the rollback's time on AWS
     Then every drill phase shows its measured and its projected time
     And the drill's apply phase performed "UpdateContinuousBackups tenants (point-in-time recovery on)", projected at 10.0 s
     And the drill met its target "< 15m" on the projection, dominated by "UpdateContinuousBackups"
+    And the rollback's preview named exactly the operations its apply performed
 
   @needs-backup
   Scenario: recreating an index on a large table misses PROD's target
@@ -30,6 +31,7 @@ Feature: The drill projects the rollback's time on AWS
     Then the drill's apply phase performed "UpdateTable campaigns (create index status-startDate-index)", projected at 2 h 55 min
     And the drill MISSED its target "< 15m" on the projection, dominated by "UpdateTable campaigns (create index status-startDate-index)"
     And the drill's projected RTO is longer than its measured RTO
+    And the rollback's preview named exactly the operations its apply performed
 
   @needs-backup
   Scenario: the same rollback on small tables meets it: the verdict follows the tables' sizes
@@ -43,6 +45,7 @@ Feature: The drill projects the rollback's time on AWS
     When a rollback drill of DEV is run with the bad commit also adding a sort key
     Then the drill flags table "campaigns" as replaced, its 20 GB of items not restored by the rollback
     And the drill gives the restore path "RestoreTableToPointInTime campaigns into a new table", projected at 58 min 00 s
+    And the rollback's preview named exactly the operations its apply performed
     And the drill MISSED its target "best effort" on the projection, dominated by "CreateTable campaigns"
 
   Scenario: where deletion protection is on, the key change is refused before any table is replaced

@@ -76,6 +76,9 @@ pub struct DrillReport {
     pub dominant: Option<ProjectedOp>,
     /// Where the tables' sizes came from.
     pub sizes: TableSizes,
+    /// The operations the rollback's preview said its apply would perform (`rollback
+    /// --dry-run` projects these).
+    pub previewed: Vec<String>,
     /// Tables the rollback replaces: their items are not restored by it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replaced: Vec<ReplacedTable>,
@@ -239,6 +242,13 @@ pub async fn drill_promoted(
         })
         .map(|r| ReplacedTable::new(&model, &r.name, &sizes))
         .collect();
+    let previewed: Vec<String> = rollback
+        .plan
+        .components
+        .iter()
+        .flat_map(|c| &c.resources)
+        .flat_map(crate::practice::preview::operations)
+        .collect();
     phase("plan", started, planned);
 
     let started = Instant::now();
@@ -294,6 +304,7 @@ pub async fn drill_promoted(
         projected_rto_ms,
         dominant,
         sizes,
+        previewed,
         replaced,
         target: target.map(|d| format!("< {d}")),
         met,

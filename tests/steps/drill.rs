@@ -191,3 +191,15 @@ async fn preview_meets(w: &mut World, target: String) {
     assert!(p.met, "{p}");
     assert!(p.to_string().contains(&format!("target {target}: met")), "{p}");
 }
+
+#[then("the rollback's preview named exactly the operations its apply performed")]
+async fn preview_matches_apply(w: &mut World) {
+    let r = report(w);
+    let apply = r.phases.iter().find(|p| p.name == "apply").expect("an apply phase");
+    let mut applied: Vec<&str> = apply.operations.iter().map(|o| o.operation.as_str()).collect();
+    let mut previewed: Vec<&str> = r.previewed.iter().map(String::as_str).collect();
+    applied.sort_unstable();
+    previewed.sort_unstable();
+    assert!(!applied.is_empty(), "{r}");
+    assert_eq!(previewed, applied, "{r}");
+}
