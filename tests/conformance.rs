@@ -18,6 +18,11 @@
 //! `@needs-backup` (or another capability's tag) is not run on a backend that lacks it: the
 //! summary lists it under "not run on BACKEND: needs ..." with the count, and it is neither
 //! passed nor failed.
+//!
+//! `STAGEGATE_REPO=DIR` runs the repo-agnostic scenarios (tagged `@any-repo`) on the infra repo
+//! at DIR, with its own `pipeline.yml`, instead of the sample repo (R66). The scenarios that
+//! pin stagegate's own behaviour on the sample are left out: the summary counts them under
+//! "not run on DIR", never as passed.
 
 mod harness;
 mod steps;
@@ -39,6 +44,8 @@ use stagegate::emulator::Capability;
 use steps::World;
 
 const TEST_NAME: &str = "conformance";
+/// The tag of the scenarios that hold for any infra repo.
+const ANY_REPO_TAG: &str = "any-repo";
 const FEATURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/features");
 /// How many of the slowest scenarios the run prints.
 const SLOWEST_SHOWN: usize = 10;
@@ -226,6 +233,21 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let under_test = match stagegate::foundation::repo::Repo::under_test() {
+        Ok(r) => r.map(|r| r.root().display().to_string()),
+        Err(e) => {
+            eprintln!("conformance: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = &under_test {
+        println!(
+            "conformance: the @{ANY_REPO_TAG} scenarios run on {dir}; the others pin the sample repo and are left out"
+        );
+    }
+    let left_out = Arc::new(Mutex::new(0usize));
+    let leave_out = left_out.clone();
+    let only_any_repo = under_test.is_some();
     let harness = Harness::new(choice, args.test_threads);
     let flavor = harness.flavor().await;
     let not_run = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(Capability, String)>::new()));
@@ -243,7 +265,7 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     // the name filter instead of narrowing it.
     let opts = cli::Opts::<_, _, _, cli::Empty>::default();
     let selected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let filtered = !matches!(selection, Selection::All) || tags.is_some();
+    let filtered = !matches!(selection, Selection::All) || tags.is_some() || only_any_repo;
     let timings = Timings::default();
     let recorder = timings.clone();
     let counter = selected.clone();
@@ -293,6 +315,16 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
                 .chain(scenario.tags.iter())
                 .filter_map(|t| Capability::from_tag(t))
                 .find(|c| !flavor.has(*c));
+            let any_repo = feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| &r.tags))
+                .chain(scenario.tags.iter())
+                .any(|t| t == ANY_REPO_TAG);
+            if named && tagged && only_any_repo && !any_repo {
+                *leave_out.lock().expect("left-out count") += 1;
+                return false;
+            }
             if let (true, Some(capability)) = (named && tagged, lacking) {
                 set_aside
                     .lock()
@@ -318,6 +350,12 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     timings.report(&dir);
     println!("reports: {}", dir.display());
     print_not_run(flavor, &not_run.lock().expect("not-run list"));
+    if let Some(dir) = &under_test {
+        let n = *left_out.lock().expect("left-out count");
+        println!(
+            "not run on {dir}: pins stagegate's own behaviour on the sample repo, not tagged @{ANY_REPO_TAG} ({n})"
+        );
+    }
     if filtered && selected.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         eprintln!("conformance: no scenario matches the filter; tags are filters that start with @ (cargo test @R30)");
         println!("{passed} passed, {failed} failed");

@@ -55,3 +55,13 @@ Feature: Rollback to the last good deployment tag
     When the previewed rollback is applied
     Then the rollback fails with "Saved plan is stale" and changes nothing
     And point-in-time recovery of "tenants" is still off in DEV
+
+  @R59
+  Scenario: the preview of a rollback projects its AWS operations on AWS before anything changes
+    The projection of `stagegate rollback --dry-run`: the operations the previewed plan will
+    perform, named as apply names them, each with its projected time on AWS.
+
+    Given the rollback of DEV to "last-good" has been previewed
+    Then the preview projects "UpdateContinuousBackups tenants (point-in-time recovery on)" at 10.0 s, and nothing else
+    And the preview's projection meets DEV's target "best effort"
+    And point-in-time recovery of "tenants" is still off in DEV

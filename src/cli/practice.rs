@@ -16,6 +16,11 @@ pub struct DrillArgs {
     env: Environment,
     #[arg(long)]
     repo: Option<PathBuf>,
+    /// What the bad commit breaks: pitr (point-in-time recovery off), index (also drops an
+    /// index of the largest table, which the rollback backfills again) or replace (also adds a
+    /// sort key to it, so the rollback replaces the table).
+    #[arg(long = "break", value_enum, default_value = "pitr")]
+    breakage: crate::practice::drill::Breakage,
 }
 
 #[derive(Debug, clap::Args)]
@@ -33,7 +38,7 @@ pub async fn drill(g: &Global, a: DrillArgs) -> Result<u8, Error> {
     let now = crate::foundation::clock::Clock::from_env()?.now();
     let report = on_emulator(g, |endpoint| {
         let repo = &repo;
-        async move { crate::practice::drill::drill(&endpoint, &g.region, repo, a.env, now).await }
+        async move { crate::practice::drill::drill(&endpoint, &g.region, repo, a.env, a.breakage, now).await }
     })
     .await?;
     print_report(g.format, &report);

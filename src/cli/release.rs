@@ -51,6 +51,10 @@ pub struct RollbackArgs {
     /// so that `report` can measure detection → recovery.
     #[arg(long)]
     detected_at: Option<String>,
+    /// Preview the rollback to the tag and project its AWS operations' time against the
+    /// environment's RTO target (R59), changing nothing; exit 1 if it would miss the target.
+    #[arg(long, requires = "to_tag")]
+    dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +104,23 @@ pub async fn rollback(g: &Global, a: RollbackArgs) -> Result<u8, Error> {
     let detected = a.detected_at.map(|t| crate::foundation::clock::parse_instant("--detected-at", &t)).transpose()?;
     let setup = Setup::load(a.gate.repo.clone())?;
     let req = setup.request(&a.gate, true)?;
+    if let (true, Some(target)) = (a.dry_run, &a.to_tag) {
+        let projection = on_emulator(g, |endpoint| {
+            let (setup, req) = (&setup, &req);
+            async move {
+                let deployment = setup.deployment(&endpoint, &g.region);
+                let rollback = TagRollback::prepare(&deployment, req.env, target, req.at).await?;
+                println!("rollback of {} to {} ({}), previewed:", req.env.label(), rollback.tag, rollback.commit());
+                println!("{}", rollback.plan);
+                let sizes = crate::practice::projection::TableSizes::load(setup.repo.root(), req.env)?;
+                let rto = &setup.policy.environment(req.env).rollback_rto;
+                Ok::<_, Error>(crate::practice::preview::RollbackProjection::new(&rollback.plan, sizes, rto))
+            }
+        })
+        .await?;
+        print_report(g.format, &projection);
+        return Ok(verdict(projection.met));
+    }
     let outcome = match (a.to_tag, a.to_version, a.component) {
         (None, Some(version), Some(component)) => {
             on_emulator(g, |endpoint| {

@@ -16,6 +16,11 @@ pub enum RepoError {
     BadComponent { path: String, reason: String },
 }
 
+/// R66: names the infra repo the conformance suite's repo-agnostic scenarios (tagged
+/// `@any-repo`) run on, in place of the sample repo; the other scenarios pin stagegate's own
+/// behaviour on the sample and are left out (and counted) while it is set.
+pub const REPO_UNDER_TEST_VAR: &str = "STAGEGATE_REPO";
+
 /// An infra repo on disk.
 #[derive(Debug, Clone)]
 pub struct Repo {
@@ -35,6 +40,18 @@ impl Repo {
             return Err(RepoError::NotARepo { path: dir.display().to_string() });
         }
         Ok(Repo { root: dir.to_path_buf() })
+    }
+
+    /// The repo [`REPO_UNDER_TEST_VAR`] names (`None` when it is unset or empty), opened, its
+    /// path made absolute and its `pipeline.yml` loaded, or why it cannot be used.
+    pub fn under_test() -> Result<Option<Repo>, String> {
+        let Some(value) = std::env::var_os(REPO_UNDER_TEST_VAR).filter(|v| !v.is_empty()) else { return Ok(None) };
+        let named = PathBuf::from(&value);
+        let refused = |reason: String| format!("{REPO_UNDER_TEST_VAR}={}: {reason}", named.display());
+        let dir = fs::canonicalize(&named).map_err(|e| refused(e.to_string()))?;
+        let repo = Repo::open(&dir).map_err(|e| refused(e.to_string()))?;
+        crate::foundation::policy::Pipeline::load(&dir).map_err(|e| refused(e.to_string()))?;
+        Ok(Some(repo))
     }
 
     /// The sample repo shipped with stagegate (`fixtures/repo`).

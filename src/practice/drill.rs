@@ -4,6 +4,12 @@
 //! through); then, from the trigger: detect (verify fails), plan (preview the rollback to the
 //! last good tag), gate, apply, verify. The RTO runs from the trigger to the passing verify
 //! and is compared with the environment's target in `pipeline.yml`.
+//!
+//! R59: the emulator does in milliseconds what AWS does in minutes or hours, so each phase
+//! also lists the AWS operations it performed and their projected time on AWS
+//! ([`crate::practice::projection`]); the verdict holds the projection against the target and
+//! names the operation that dominates. A rollback that replaces a table is flagged: its items
+//! are not restored by it, and the restore path is given with its projected time.
 
 use std::fmt;
 use std::time::Instant;
@@ -26,12 +32,34 @@ use crate::release::gate::evaluate;
 use crate::release::rollback::{LAST_GOOD, TagRollback};
 
 const DRILL_TICKET: &str = "CHG0000002";
+use crate::aws::ActionRecorder;
+use crate::practice::projection::{LatencyModel, ProjectedOp, ReplacedTable, TableSizes, human};
 use crate::release::verify::verify;
 
 #[derive(Debug, Serialize)]
 pub struct Phase {
     pub name: &'static str,
+    /// Measured on the backend.
     pub ms: u128,
+    /// Projected on AWS: the sum of its operations (the measured time when it calls no AWS).
+    pub projected_ms: u128,
+    pub operations: Vec<ProjectedOp>,
+}
+
+/// What the bad commit of the drill breaks. Every breakage switches point-in-time recovery
+/// off, which the post-deploy checks detect; the others also change what the rollback must do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Breakage {
+    /// Point-in-time recovery off: the rollback switches it on again.
+    #[default]
+    Pitr,
+    /// Also drops the first global secondary index of the largest table: the rollback
+    /// recreates it, backfilled over every item of the table.
+    Index,
+    /// Also adds a sort key to the largest table: the rollback replaces the table, and its
+    /// items are not restored by it.
+    Replace,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,7 +68,20 @@ pub struct DrillReport {
     pub detected: Vec<String>,
     pub rolled_back_to: String,
     pub phases: Vec<Phase>,
+    /// Measured on the backend, from the trigger to the passing verify.
     pub rto_ms: u128,
+    /// Projected on AWS (R59): what the verdict holds against the target.
+    pub projected_rto_ms: u128,
+    /// The operation that takes longest on AWS, with its projected seconds.
+    pub dominant: Option<ProjectedOp>,
+    /// Where the tables' sizes came from.
+    pub sizes: TableSizes,
+    /// The operations the rollback's preview said its apply would perform (`rollback
+    /// --dry-run` projects these).
+    pub previewed: Vec<String>,
+    /// Tables the rollback replaces: their items are not restored by it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<ReplacedTable>,
     pub target: Option<String>,
     pub met: bool,
     /// Steps the backend could not rehearse, with why (empty inside `rehearse`, which lists them).
@@ -53,16 +94,39 @@ impl fmt::Display for DrillReport {
         writeln!(f, "Rollback drill, {}", self.environment.label())?;
         writeln!(f, "  broken: {}", self.detected.join("; "))?;
         writeln!(f, "  rolled back to {}", self.rolled_back_to)?;
+        let sizes = self.sizes.file.as_deref().unwrap_or("no usage file: every table taken as empty");
+        writeln!(f, "  phase     measured   projected on AWS   (table sizes: {sizes})")?;
         for p in &self.phases {
-            writeln!(f, "  {:<7} {:>7} ms", p.name, p.ms)?;
+            writeln!(f, "  {:<7} {:>7} ms   {:>15}", p.name, p.ms, human(p.projected_ms as f64 / 1000.0))?;
+            for op in &p.operations {
+                let times = if op.count > 1 { format!(" x{}", op.count) } else { String::new() };
+                let why = if op.why.is_empty() { String::new() } else { format!(", {}", op.why) };
+                let basis = format!("{:?}", op.basis).to_lowercase();
+                writeln!(f, "      {}{times}: {} ({basis}{why})", op.operation, human(op.seconds))?;
+            }
+        }
+        for r in &self.replaced {
+            writeln!(
+                f,
+                "  {} is REPLACED by this rollback: its {} GB of items are not restored by it; restore path: {}, \
+                 projected {}",
+                r.table,
+                r.gb,
+                r.restore,
+                human(r.restore_seconds)
+            )?;
         }
         let target = self.target.as_deref().unwrap_or("best effort");
         let verdict = if self.met { "met" } else { "MISSED" };
         writeln!(
             f,
-            "  RTO {:.1} s from trigger to passing verify; target {target}: {verdict}",
+            "  RTO projected on AWS {}, measured {:.1} s, from trigger to passing verify; target {target}: {verdict}",
+            human(self.projected_rto_ms as f64 / 1000.0),
             self.rto_ms as f64 / 1000.0
         )?;
+        if let Some(d) = &self.dominant {
+            writeln!(f, "  dominated by {} ({})", d.operation, human(d.seconds))?;
+        }
         if !self.not_rehearsed.is_empty() {
             writeln!(f)?;
             crate::practice::not_rehearsed::write_section(f, &self.not_rehearsed)?;
@@ -77,6 +141,7 @@ pub async fn drill(
     region: &str,
     repo: &Repo,
     env: Environment,
+    breakage: Breakage,
     now: Timestamp,
 ) -> Result<DrillReport, Error> {
     let scratch = tempfile::tempdir().map_err(|e| Error::Infrastructure(format!("a scratch directory: {e}")))?;
@@ -87,7 +152,7 @@ pub async fn drill(
     let deployment = Deployment::new(endpoint, region, &checkout, &policy, &tickets);
     let good = crate::foundation::git::current_commit(checkout.root()).unwrap_or_default();
     promote(&deployment, DRILL_TICKET, env, &good, at).await?;
-    let mut report = drill_promoted(&deployment, DRILL_TICKET, env, at).await?;
+    let mut report = drill_promoted(&deployment, DRILL_TICKET, env, breakage, at).await?;
     report.not_rehearsed = not_rehearsed;
     Ok(report)
 }
@@ -118,24 +183,39 @@ pub async fn drill_promoted(
     deployment: &Deployment<'_>,
     ticket: &str,
     env: Environment,
+    breakage: Breakage,
     at: Timestamp,
 ) -> Result<DrillReport, Error> {
     let (endpoint, region, checkout, policy, tickets) =
         (deployment.endpoint, deployment.region, deployment.repo, deployment.policy, deployment.tickets);
-    let bad = break_environment(checkout.root(), env)?;
+    let model = LatencyModel::builtin();
+    let sizes = TableSizes::load(checkout.root(), env)?;
+    let bad = break_environment(checkout.root(), env, breakage, &sizes)?;
     promote(deployment, ticket, env, &bad, at).await?;
 
     // The incident: from here the clock runs.
     let trigger = Instant::now();
     let mut phases = Vec::new();
-    let mut phase = |name: &'static str, since: Instant| phases.push(Phase { name, ms: since.elapsed().as_millis() });
-    let clients = AwsClients::for_environment(endpoint, env, region).await;
+    let mut phase = |name: &'static str, since: Instant, operations: Vec<ProjectedOp>| {
+        let ms = since.elapsed().as_millis();
+        let projected_ms = if operations.is_empty() {
+            ms
+        } else {
+            (operations.iter().map(|o| o.seconds).sum::<f64>() * 1000.0).round() as u128
+        };
+        phases.push(Phase { name, ms, projected_ms, operations })
+    };
+    let reads = |recorder: &ActionRecorder| -> Vec<ProjectedOp> {
+        recorder.summary().iter().map(|(action, n)| model.project(action, *n, &sizes)).collect()
+    };
+    let recorder = ActionRecorder::default();
+    let clients = AwsClients::recording(endpoint, env, region, recorder.clone()).await;
     let started = Instant::now();
     let desired_now = DesiredEnvironment::load(checkout, env)?;
     let broken = verify(&clients, &desired_now).await.map_err(crate::engine::plan::PlanError::Live)?;
     let detected: Vec<String> =
         broken.failures().iter().map(|c| format!("{} {}: {}", c.requirement, c.subject, c.detail)).collect();
-    phase("detect", started);
+    phase("detect", started, reads(&recorder));
     let detected_at = Instant::now();
     if detected.is_empty() {
         return Err(Error::Failed(format!("{}: the bad deployment broke nothing the checks see", env.label())));
@@ -143,12 +223,38 @@ pub async fn drill_promoted(
 
     let started = Instant::now();
     let rollback = TagRollback::prepare(deployment, env, LAST_GOOD, at).await?;
-    phase("plan", started);
+    // The plan reads each resource's live form and each component's state.
+    let planned: Vec<ProjectedOp> = rollback
+        .plan
+        .components
+        .iter()
+        .map(|c| {
+            model.project(&format!("read {} (state and live resources)", c.component), 1 + c.resources.len(), &sizes)
+        })
+        .collect();
+    let replaced: Vec<ReplacedTable> = rollback
+        .plan
+        .components
+        .iter()
+        .flat_map(|c| &c.resources)
+        .filter(|r| {
+            r.kind == crate::resources::table::TABLE && r.action == crate::resources::vocabulary::Action::Replace
+        })
+        .map(|r| ReplacedTable::new(&model, &r.name, &sizes))
+        .collect();
+    let previewed: Vec<String> = rollback
+        .plan
+        .components
+        .iter()
+        .flat_map(|c| &c.resources)
+        .flat_map(crate::practice::preview::operations)
+        .collect();
+    phase("plan", started, planned);
 
     let started = Instant::now();
     let req = simulated_request(policy, env, "drill-bot", ticket, rollback.commit(), at, true);
     let verdict = evaluate(policy, tickets, None, &req);
-    phase("gate", started);
+    phase("gate", started, Vec::new());
     if !verdict.passed() {
         return Err(Error::Failed(format!("the rollback gate stayed closed:\n{verdict}")));
     }
@@ -160,39 +266,122 @@ pub async fn drill_promoted(
     let tag = rollback.tag.clone();
     let desired_then = DesiredEnvironment::load(rollback.tree(), env)?;
     let outcome = rollback.execute(deployment, &req, &ApplyOptions::default(), at.checked_sub(lead).ok()).await?;
-    phase("apply", started);
+    let applied: Vec<ProjectedOp> = outcome
+        .report
+        .iter()
+        .flat_map(|r| &r.components)
+        .flat_map(|c| &c.operations)
+        .map(|op| model.project(op, 1, &sizes))
+        .collect();
+    phase("apply", started, applied);
 
+    let recorder = ActionRecorder::default();
+    let clients = AwsClients::recording(endpoint, env, region, recorder.clone()).await;
     let started = Instant::now();
     let after = verify(&clients, &desired_then).await.map_err(crate::engine::plan::PlanError::Live)?;
-    phase("verify", started);
+    phase("verify", started, reads(&recorder));
     if !after.passed() || !outcome.succeeded() {
         return Err(Error::Failed(format!("the rollback did not recover {}:\n{after}", env.label())));
     }
     let rto = trigger.elapsed();
+    // Between the phases (git, files) the measured time stands for itself.
+    let between = rto.as_millis().saturating_sub(phases.iter().map(|p| p.ms).sum());
+    let projected_rto_ms = phases.iter().map(|p| p.projected_ms).sum::<u128>() + between;
     let rto_target = &policy.environment(env).rollback_rto;
     let target = match rto_target {
         Rto::BestEffort => None,
         Rto::Within(d) => Some(d),
     };
-    let met = rto_target.is_met_by(rto);
+    let dominant = phases.iter().flat_map(|p| &p.operations).max_by(|a, b| a.seconds.total_cmp(&b.seconds)).cloned();
+    // A rollback that loses a table's items has not recovered it, whatever the clock says.
+    let met = replaced.is_empty() && rto_target.is_met_by(std::time::Duration::from_millis(projected_rto_ms as u64));
     Ok(DrillReport {
         environment: env,
         detected,
         rolled_back_to: tag,
         phases,
         rto_ms: rto.as_millis(),
+        projected_rto_ms,
+        dominant,
+        sizes,
+        previewed,
+        replaced,
         target: target.map(|d| format!("< {d}")),
         met,
         not_rehearsed: Vec::new(),
     })
 }
 
-/// The bad commit: point-in-time recovery off in the drilled environment's file only.
-fn break_environment(root: &std::path::Path, env: Environment) -> Result<String, Error> {
+/// The bad commit: point-in-time recovery off in the drilled environment's file only, and
+/// for [`Breakage::Index`] and [`Breakage::Replace`] a change to the largest table.
+fn break_environment(
+    root: &std::path::Path,
+    env: Environment,
+    breakage: Breakage,
+    sizes: &TableSizes,
+) -> Result<String, Error> {
     let path = crate::foundation::config::EnvironmentFile::path(root, env);
     let text =
         std::fs::read_to_string(&path).map_err(|source| Error::File { flag: "--repo", path: path.clone(), source })?;
     let broken = text.replace("enable_point_in_time_recovery = true", "enable_point_in_time_recovery = false");
     std::fs::write(&path, broken).map_err(|source| Error::File { flag: "--repo", path: path.clone(), source })?;
-    Ok(crate::foundation::git::commit_all(root, "drill: point-in-time recovery off")?)
+    if breakage != Breakage::Pitr {
+        break_largest_table(root, breakage, sizes)?;
+    }
+    let what = match breakage {
+        Breakage::Pitr => "point-in-time recovery off",
+        Breakage::Index => "point-in-time recovery off, an index dropped",
+        Breakage::Replace => "point-in-time recovery off, a sort key added",
+    };
+    Ok(crate::foundation::git::commit_all(root, &format!("drill: {what}"))?)
+}
+
+/// Drops the first index of (or adds a sort key to) the largest table that has one to drop.
+fn break_largest_table(root: &std::path::Path, breakage: Breakage, sizes: &TableSizes) -> Result<(), Error> {
+    let repo = Repo::open(root)?;
+    let mut tables: Vec<String> =
+        repo.components()?.iter().filter(|c| !c.is_templates()).map(|c| c.name().to_owned()).collect();
+    tables.sort_by(|a, b| sizes.gb(b).total_cmp(&sizes.gb(a)).then(a.cmp(b)));
+    for table in tables {
+        let path = crate::resources::table::definition::table_file(root, &table);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::File {
+            flag: "--repo",
+            path: path.clone(),
+            source,
+        })?;
+        let mut def: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+        let changed = match breakage {
+            Breakage::Index => match def["GlobalSecondaryIndexes"].as_array_mut() {
+                Some(list) if !list.is_empty() => {
+                    list.remove(0);
+                    if list.is_empty() {
+                        def.as_object_mut().map(|o| o.remove("GlobalSecondaryIndexes"));
+                    }
+                    true
+                }
+                _ => false,
+            },
+            Breakage::Replace => {
+                let keys = def["KeySchema"].as_array_mut();
+                match keys {
+                    Some(keys) if keys.len() == 1 => {
+                        keys.push(serde_json::json!({"AttributeName": "drillSortKey", "KeyType": "RANGE"}));
+                        if let Some(defs) = def["AttributeDefinitions"].as_array_mut() {
+                            defs.push(serde_json::json!({"AttributeName": "drillSortKey", "AttributeType": "S"}));
+                        }
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            Breakage::Pitr => false,
+        };
+        if changed {
+            let json = serde_json::to_string_pretty(&def).expect("JSON") + "\n";
+            std::fs::write(&path, json).map_err(|source| Error::File { flag: "--repo", path: path.clone(), source })?;
+            return Ok(());
+        }
+    }
+    Err(Error::Failed(format!("no table of {} can be broken that way ({breakage:?})", root.display())))
 }

@@ -2,4 +2,6 @@
 
 pub mod drill;
 pub mod not_rehearsed;
+pub mod preview;
+pub mod projection;
 pub mod rehearse;

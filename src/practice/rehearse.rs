@@ -147,8 +147,14 @@ impl<'a> Rehearsal<'a> {
         let scan = crate::checks::scan::scan(checkout.root())?;
         let blocking = scan.active().filter(|f| f.rule.severity.fails()).count();
         progress.set_message("PROD rollback drill");
-        let drill =
-            crate::practice::drill::drill_promoted(&deployment, REHEARSAL_TICKET, Environment::Prod, at).await?;
+        let drill = crate::practice::drill::drill_promoted(
+            &deployment,
+            REHEARSAL_TICKET,
+            Environment::Prod,
+            crate::practice::drill::Breakage::Pitr,
+            at,
+        )
+        .await?;
         progress.set_message("dashboard");
         let dashboard = self.record_checks(commit.clone(), blocking, at).await?;
         Ok(RehearsalReport {

@@ -16,6 +16,7 @@ mod rollback;
 mod secrets;
 mod security;
 mod state;
+mod team_repo;
 mod tf_interop;
 mod validation;
 mod verify;
@@ -68,6 +69,8 @@ pub struct World {
     canary: secrets::Canary,
     /// The DR region and the cost alert: the PR comment with its cost change.
     dr: dr::DrScene,
+    /// A run of this suite on a team's repo (R66), made by a scenario.
+    suite_run: team_repo::SuiteRun,
     /// When the scenario's first step started (the suite's timing report).
     pub started: Option<std::time::Instant>,
 }

@@ -47,6 +47,8 @@ pub struct ReleaseScene {
     pub(super) restored_lineage: Option<String>,
     /// The last rollback drill.
     pub(super) drill: Option<DrillReport>,
+    /// Why the last drill could not run.
+    pub(super) drill_refused: Option<String>,
 }
 
 /// How long before a deployment or rollback its approvals were given, unless a step says.

@@ -62,8 +62,12 @@ impl CheckedRepo {
     }
 
     pub(super) fn copy_of(&mut self, fixture: &str) {
+        self.copy_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture));
+    }
+
+    pub(super) fn copy_from(&mut self, from: &Path) {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture), dir.path());
+        copy_dir(from, dir.path());
         self.repo = Some(dir);
     }
 

@@ -20,8 +20,13 @@ pub struct WorkflowLint {
 
 impl WorkflowLint {
     fn copy_of(&mut self, fixture: &str) {
+        self.copy_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture));
+    }
+
+    /// The workflows and `pipeline.yml` of the repo at `root`.
+    pub(super) fn copy_from(&mut self, root: &Path) {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(fixture).join(WORKFLOWS_DIR);
+        let from = root.join(WORKFLOWS_DIR);
         let to = dir.path().join(WORKFLOWS_DIR);
         std::fs::create_dir_all(&to).expect("mkdir");
         for entry in std::fs::read_dir(&from).unwrap_or_else(|e| panic!("{}: {e}", from.display())).flatten() {
