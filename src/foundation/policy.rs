@@ -28,6 +28,9 @@ pub struct Pipeline {
     /// `lint-workflows`; without it only the generic workflow rules run.
     #[serde(default)]
     pub workflows: Option<WorkflowsDeclaration>,
+    /// R55: what `stagegate watch` follows after a deployment, per environment.
+    #[serde(default)]
+    pub watch: crate::foundation::watch_policy::WatchPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

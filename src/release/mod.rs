@@ -2,6 +2,7 @@
 //! ledger, rollback, and Slack notifications.
 
 pub mod deploy;
+pub mod drift;
 pub mod error;
 pub mod gate;
 pub mod history;
@@ -10,3 +11,4 @@ pub mod notify;
 pub mod rollback;
 pub mod tags;
 pub mod verify;
+pub mod watch;
