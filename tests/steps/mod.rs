@@ -17,6 +17,7 @@ mod state;
 mod tf_interop;
 mod validation;
 mod verify;
+mod watch;
 mod workflows;
 
 use std::str::FromStr;
@@ -64,6 +65,8 @@ pub struct World {
     gate: gates::GateScenario,
     /// The secrets canary: the values set and what the commands printed.
     canary: secrets::Canary,
+    /// The watch after a deployment (R55) and drift detection (R56).
+    watch: watch::WatchScene,
     /// When the scenario's first step started (the suite's timing report).
     pub started: Option<std::time::Instant>,
 }
