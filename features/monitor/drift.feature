@@ -13,11 +13,11 @@ Feature: Scheduled drift detection over every environment
   Background:
     Given a working copy of the sample repo
     And the working copy has been applied to DEV
-    And the working copy has been applied to SIT
-    And the working copy has been applied to PROD
 
-  @R56
+  @R56 @needs-backup
   Scenario: a hand-made change in each environment is found and alerted
+    Given the working copy has been applied to SIT
+    And the working copy has been applied to PROD
     When point-in-time recovery of "tenants" is switched off behind stagegate's back in DEV
     And point-in-time recovery of "campaigns" is switched off behind stagegate's back in SIT
     And point-in-time recovery of "products" is switched off behind stagegate's back in PROD
@@ -32,7 +32,16 @@ Feature: Scheduled drift detection over every environment
     And PROD's drift was recorded in its state bucket
 
   @R56
+  Scenario: a clean environment exits 0 and alerts nobody
+    When drift detection runs over every environment
+    Then drift detection exits 0
+    And it reports no drift in DEV
+    And it reports SIT and PROD as not deployed
+
+  @R56 @needs-backup
   Scenario: clean environments exit 0 and alert nobody
+    Given the working copy has been applied to SIT
+    And the working copy has been applied to PROD
     When drift detection runs over every environment
     Then drift detection exits 0
     And it reports no drift in DEV

@@ -26,7 +26,7 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
     And the checkout's commit has been promoted to PROD
     And a new commit on main gives the products table the index "by-sku" on "sku"
 
-  @R55
+  @R55 @needs-backup
   Scenario: a critical alarm after a pre-approved PROD deployment is rolled back without waiting for people
     Given the new commit has been promoted to PROD, its rollback pre-approved by "tech-lead", "product-owner" and "devops-lead"
     When the alarm "bbws-prod-dynamodb-throttled-requests" is set to ALARM by hand in PROD
@@ -38,7 +38,7 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
     And the watch recorded the MTTR from the alarm to passing tests after the rollback, pre-approved by "tech-lead", "product-owner" and "devops-lead"
     And "#prod-alerts" received a "Health Check Failed" message saying "rolled back automatically to deploy-prod-20261203-123000"
 
-  @R55
+  @R55 @needs-backup
   Scenario: the same alarm without a pre-approval is alerted and changes nothing
     Given the new commit has been promoted to PROD without a rollback pre-approval
     When the alarm "bbws-prod-dynamodb-throttled-requests" is set to ALARM by hand in PROD
@@ -48,7 +48,7 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
     And the products table in PROD still has the index "by-sku"
     And "#prod-alerts" received a "Health Check Failed" message saying "not rolled back"
 
-  @R55
+  @R55 @needs-backup
   Scenario: a pre-approval older than the approval timeout no longer counts
     Given the new commit has been promoted to PROD, its rollback pre-approved by "tech-lead", "product-owner" and "devops-lead"
     When the alarm "bbws-prod-dynamodb-throttled-requests" is set to ALARM by hand in PROD
@@ -56,7 +56,7 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
     Then the watch refused to roll back by rule R18 and rule R21 saying "older than 24h"
     And nothing changed in PROD: the same states, ledger and tags, and the products table's indexes
 
-  @R55
+  @R55 @needs-backup
   Scenario: too few pre-approvals are not enough for PROD's gate
     Given the new commit has been promoted to PROD, its rollback pre-approved by "tech-lead"
     When the alarm "bbws-prod-dynamodb-throttled-requests" is set to ALARM by hand in PROD
@@ -64,7 +64,7 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
     Then the watch refused to roll back by rule R16 saying "1 of 3 required approvals"
     And nothing changed in PROD: the same states, ledger and tags, and the products table's indexes
 
-  @R55
+  @R55 @needs-backup
   Scenario Outline: <who> may not pre-approve the rollback of a PROD deployment
     When the new commit is deployed to PROD after DEV and SIT with its rollback pre-approved by "<who>"
     Then the deployment was refused before anything changed, naming "<why>"
@@ -74,7 +74,7 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
       | release-bot | the deployer may not pre-approve the rollback    |
       | qa-lead     | qa-lead did not approve this deployment          |
 
-  @R55
+  @R55 @needs-backup
   Scenario: a healthy deployment is watched for its whole window on the pipeline's clock
     Given the new commit has been promoted to PROD, its rollback pre-approved by "tech-lead", "product-owner" and "devops-lead"
     When PROD is watched for 24 hours from 10 minutes after the deployment, looking every 60 minutes

@@ -18,7 +18,7 @@ use super::{Env, World, git};
 #[derive(Debug, Default)]
 pub struct WatchScene {
     /// The last watch's report, or why it could not run.
-    report: Option<Result<WatchReport, String>>,
+    report: Option<Result<WatchReport, (String, u8)>>,
     /// The last deployment refused before it ran, and why.
     refused: Option<String>,
     /// PROD as it was before the watch: states, ledger, tags.
@@ -40,7 +40,7 @@ impl World {
     fn watch_report(&self) -> &WatchReport {
         match self.watch.report.as_ref().expect("a watch ran") {
             Ok(r) => r,
-            Err(e) => panic!("the watch could not run: {e}"),
+            Err((e, _)) => panic!("the watch could not run: {e}"),
         }
     }
 
@@ -74,25 +74,28 @@ impl World {
     async fn promote_to_prod(&mut self, pre_approvers: &[String]) {
         self.deploy(Environment::Dev, "\"lead-developer\"", "manual").await;
         self.deploy(Environment::Sit, "\"qa-lead\" and \"tech-lead\"", "manual").await;
-        let refusal = self.deploy_prod_pre_approved(pre_approvers).await;
-        if let Some(e) = refusal {
+        if let Some(e) = self.deploy_pre_approved(Environment::Prod, pre_approvers).await {
             panic!("the PROD deployment was refused: {e}");
         }
     }
 
-    /// Deploys the checkout's commit to PROD, approved by its three reviewers 2 hours before,
-    /// with `pre_approvers` pre-approving its rollback; the refusal, if it was refused.
-    async fn deploy_prod_pre_approved(&mut self, pre_approvers: &[String]) -> Option<String> {
+    /// Deploys the checkout's commit to `env`, approved by as many of its reviewers as its gate
+    /// requires 2 hours before, with `pre_approvers` pre-approving its rollback; the refusal, if
+    /// it was refused.
+    async fn deploy_pre_approved(&mut self, env: Environment, pre_approvers: &[String]) -> Option<String> {
         let at: Timestamp = INSIDE_EVERY_WINDOW.parse().expect("an instant");
         let commit = git(&self.checkout_dir(), &["rev-parse", "HEAD"]);
-        let mut req = request(Environment::Prod, "release-bot", &commit, at, false);
-        req.confirmation = Some("deploy-prod".into());
-        req.approvals = super::promotion::approvals(
-            "\"tech-lead\", \"product-owner\" and \"devops-lead\"",
-            at,
-            super::promotion::APPROVED_HOURS_BEFORE,
-        );
-        req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
+        let mut req = request(env, "release-bot", &commit, at, false);
+        req.confirmation = Some(format!("deploy-{}", env.name()));
+        let approvers = match env {
+            Environment::Dev => "\"lead-developer\"",
+            Environment::Sit => "\"tech-lead\" and \"qa-lead\"",
+            Environment::Prod => "\"tech-lead\", \"product-owner\" and \"devops-lead\"",
+        };
+        req.approvals = super::promotion::approvals(approvers, at, super::promotion::APPROVED_HOURS_BEFORE);
+        if env == Environment::Prod {
+            req.change_ticket = Some(IN_WINDOW_TICKET.parse().expect("a ticket id"));
+        }
         let given = at - SignedDuration::from_hours(super::promotion::APPROVED_HOURS_BEFORE);
         let pre: Vec<_> = pre_approvers
             .iter()
@@ -100,7 +103,7 @@ impl World {
             .collect();
         let result = self
             .with_deployment(async |d| {
-                req.slack_configured = d.notifier.is_some_and(|n| n.configured(Environment::Prod));
+                req.slack_configured = d.notifier.is_some_and(|n| n.configured(env));
                 watch::deploy_and_watch(&d, &req, &pre, None, None).await
             })
             .await;
@@ -129,7 +132,7 @@ impl World {
         self.watch.before = Some(self.snapshot(env).await);
         let options = WatchOptions { window: Some(window), poll, clock: Clock::Fixed(start) };
         let report = self.with_deployment(async |d| watch::watch(&d, env, &options).await).await;
-        self.watch.report = Some(report.map_err(|e| e.to_string()));
+        self.watch.report = Some(report.map_err(|e| (e.to_string(), e.exit_code())));
     }
 }
 
@@ -194,12 +197,37 @@ async fn promoted_pre_approved(w: &mut World, who: String) {
     w.promote_to_prod(&quoted(&who)).await;
 }
 
+#[given(
+    regex = r"^the new commit has been deployed to DEV(?:, its rollback pre-approved by (.+)| without a rollback pre-approval)$"
+)]
+async fn dev_pre_approved(w: &mut World, who: String) {
+    if let Some(e) = w.deploy_pre_approved(Environment::Dev, &quoted(&who)).await {
+        panic!("the DEV deployment was refused: {e}");
+    }
+}
+
+#[given(expr = "the alarm {string} has been deleted from {env}'s account")]
+async fn delete_alarm(w: &mut World, name: String, env: Env) {
+    let cloudwatch = w.cloudwatch(env.0).await;
+    cloudwatch.delete_alarms().alarm_names(name).send().await.expect("DeleteAlarms");
+}
+
+#[then(expr = "the watch could not look, exit {int}, naming {string}")]
+async fn watch_could_not_look(w: &mut World, code: u8, what: String) {
+    match w.watch.report.as_ref().expect("a watch ran") {
+        Ok(r) => panic!("the watch ran:\n{r}"),
+        Err((e, exit)) => assert!(*exit == code && e.contains(&what), "exit {exit}: {e}"),
+    }
+    let now = w.snapshot(Environment::Dev).await;
+    assert_eq!(Some(&now), w.watch.before.as_ref());
+}
+
 #[when(regex = r"^the new commit is deployed to PROD after DEV and SIT with its rollback pre-approved by (.+)$")]
 async fn deploy_pre_approved(w: &mut World, who: String) {
     w.deploy(Environment::Dev, "\"lead-developer\"", "manual").await;
     w.deploy(Environment::Sit, "\"qa-lead\" and \"tech-lead\"", "manual").await;
     w.watch.before = Some(w.snapshot(Environment::Prod).await);
-    w.watch.refused = w.deploy_prod_pre_approved(&quoted(&who)).await;
+    w.watch.refused = w.deploy_pre_approved(Environment::Prod, &quoted(&who)).await;
 }
 
 #[when(expr = "the alarm {string} is set to ALARM by hand in {env}")]
@@ -266,10 +294,11 @@ async fn ledger_rollback(w: &mut World, env: Env) {
 }
 
 #[then(
-    regex = r"^the watch recorded the MTTR from the alarm to passing tests after the rollback, pre-approved by (.+)$"
+    regex = r"^the (?:(DEV|SIT|PROD) )?watch recorded the MTTR from the alarm to passing tests after the rollback, pre-approved by (.+)$"
 )]
-async fn mttr_recorded(w: &mut World, who: String) {
-    let store = w.store(Environment::Prod).await;
+async fn mttr_recorded(w: &mut World, env: String, who: String) {
+    let env = if env.is_empty() { Environment::Prod } else { env.parse().expect("an environment") };
+    let store = w.store(env).await;
     let records = watch::records(&store).await.expect("the watch records");
     let [record] = records.as_slice() else { panic!("one watch record: {records:?}") };
     let ledger = ledger::records(&store).await.expect("the ledger");
@@ -386,6 +415,14 @@ async fn no_drift(w: &mut World, env: Env) {
     let e = r.environment(env.0).expect("the environment was looked at");
     assert_eq!(e.look, Look::Looked { drifted: Vec::new() }, "{r}");
     assert!(e.notifications.is_empty(), "{r}");
+}
+
+#[then("it reports SIT and PROD as not deployed")]
+async fn not_deployed(w: &mut World) {
+    let r = w.drift_report();
+    for env in [Environment::Sit, Environment::Prod] {
+        assert_eq!(r.environment(env).expect("looked at").look, Look::NotDeployed, "{r}");
+    }
 }
 
 #[then("it could not look at any environment, naming the endpoint")]
