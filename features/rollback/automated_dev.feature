@@ -25,6 +25,7 @@ Feature: Automated rollback in DEV, on every backend
     And the products table in DEV has no index "by-sku"
     And DEV's ledger ends with a green rollback detected when the watch saw the alarm
     And the DEV watch recorded the MTTR from the alarm to passing tests after the rollback, pre-approved by "lead-developer"
+    And the dashboard counts 1 automated rollback with its MTTR and 0 not rolled back
 
   @R55
   Scenario: the same alarm without a pre-approval changes nothing
@@ -34,6 +35,7 @@ Feature: Automated rollback in DEV, on every backend
     Then the watch refused to roll back by rule R55 saying "nobody pre-approved"
     And nothing changed in DEV: the same states, ledger and tags, and the products table's indexes
     And the products table in DEV still has the index "by-sku"
+    And the dashboard counts 0 automated rollbacks with its MTTR and 1 not rolled back
 
   @R55
   Scenario: an alarm pipeline.yml names that does not exist stops the watch: it could not look

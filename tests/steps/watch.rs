@@ -387,12 +387,17 @@ async fn drift_all(w: &mut World) {
     w.run_drift(&Environment::ALL, None).await;
 }
 
-#[when("drift detection runs over every environment against a backend that does not answer")]
+#[when("drift detection runs over DEV")]
+async fn drift_dev(w: &mut World) {
+    w.run_drift(&[Environment::Dev], None).await;
+}
+
+#[when("drift detection runs over DEV against a backend that does not answer")]
 async fn drift_unreachable(w: &mut World) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port").local_addr().expect("addr").port();
     let flavor = w.endpoint().await.flavor;
     let endpoint = stagegate::emulator::Endpoint { url: Some(format!("http://127.0.0.1:{port}")), flavor };
-    w.run_drift(&Environment::ALL, Some(endpoint)).await;
+    w.run_drift(&[Environment::Dev], Some(endpoint)).await;
 }
 
 #[then(regex = r"^drift detection exits (\d)$")]
@@ -425,12 +430,11 @@ async fn not_deployed(w: &mut World) {
     }
 }
 
-#[then("it could not look at any environment, naming the endpoint")]
+#[then("it could not look at DEV, naming the endpoint")]
 async fn could_not_look(w: &mut World) {
     let r = w.drift_report();
-    for e in &r.environments {
-        assert!(matches!(&e.look, Look::CouldNotLook { reason } if reason.contains("127.0.0.1")), "{r}");
-    }
+    let e = r.environment(Environment::Dev).expect("DEV was looked at");
+    assert!(matches!(&e.look, Look::CouldNotLook { reason } if reason.contains("127.0.0.1")), "{r}");
 }
 
 #[then(expr = "{env}'s drift was recorded in its state bucket")]
@@ -438,4 +442,32 @@ async fn drift_recorded(w: &mut World, env: Env) {
     let records = stagegate::release::drift::records(&w.store(env.0).await).await.expect("drift records");
     let [record] = records.as_slice() else { panic!("one drift record: {records:?}") };
     assert!(!record.drifted.is_empty(), "{record:?}");
+}
+
+// The dashboard's Level 4 figures.
+
+impl World {
+    async fn automation(&mut self) -> stagegate::observe::level4::Automation {
+        let endpoint = self.endpoint().await;
+        let now = INSIDE_EVERY_WINDOW.parse::<Timestamp>().expect("an instant") + SignedDuration::from_hours(1);
+        let window = stagegate::observe::metrics::Window::last_days(now, 30);
+        let d = stagegate::observe::dashboard::Dashboard::load(&endpoint, stagegate::aws::DEFAULT_REGION, window)
+            .await
+            .expect("the dashboard");
+        assert!(d.to_string().contains("Automated rollbacks:"), "{d}");
+        d.automation
+    }
+}
+
+#[then(regex = r"^the dashboard counts (\d+) automated rollbacks? with its MTTR and (\d+) not rolled back$")]
+async fn dashboard_rollbacks(w: &mut World, n: usize, refused: usize) {
+    let a = w.automation().await;
+    let mttr = w.watch_report().mttr_ms;
+    assert_eq!((a.automated_rollbacks, a.failures_not_rolled_back, a.mean_mttr_ms), (n, refused, mttr), "{a:?}");
+}
+
+#[then(regex = r"^the dashboard counts (\d+) drift alerts?$")]
+async fn dashboard_drift(w: &mut World, n: usize) {
+    let a = w.automation().await;
+    assert_eq!(a.drift_alerts, n, "{a:?}");
 }
