@@ -3,11 +3,14 @@
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use rstest::rstest;
+use serde_json::json;
 use stagegate::Environment;
+use stagegate::engine::plan::{Action, AttributeChange, Cause, ComponentPlan, Plan, ResourceChange};
 use stagegate::foundation::policy::Pipeline;
 use stagegate::foundation::repo::Repo;
 use stagegate::foundation::tickets::FileTickets;
 use stagegate::foundation::watch_policy::{AutomatedRollback, Severity};
+use stagegate::release::drift::drifted;
 use stagegate::release::gate::{Approval, GateRequest};
 use stagegate::release::ledger::{DeploymentRecord, Outcome, RecordKind, TestResults};
 use stagegate::release::watch::preapproval::{
@@ -74,12 +77,13 @@ fn pre_approval(who: &[&str], given: Timestamp) -> RollbackPreApproval {
 }
 
 #[test]
-fn the_sample_policy_watches_prod_with_pre_approved_rollbacks_only() {
+fn the_sample_policy_rolls_dev_and_prod_back_when_pre_approved_and_sit_never() {
     let p = policy();
-    let prod = p.watch.environment(Environment::Prod);
-    assert_eq!(prod.automated_rollback, AutomatedRollback::PreApproved);
-    assert!(prod.alarms.iter().any(|a| a.severity == Severity::Critical));
-    assert_eq!(p.watch.environment(Environment::Dev).automated_rollback, AutomatedRollback::Never);
+    for env in [Environment::Dev, Environment::Prod] {
+        let w = p.watch.environment(env);
+        assert_eq!(w.automated_rollback, AutomatedRollback::PreApproved, "{env}");
+        assert!(w.alarms.iter().any(|a| a.severity == Severity::Critical), "{env}");
+    }
     assert_eq!(p.watch.environment(Environment::Sit).automated_rollback, AutomatedRollback::Never);
 }
 
@@ -109,10 +113,19 @@ fn others_may_not_pre_approve_a_prod_rollback(#[case] who: &str, #[case] why: &s
 
 #[test]
 fn an_environment_that_never_rolls_back_automatically_takes_no_pre_approval() {
+    let mut req = prod_request(&["tech-lead", "qa-lead"]);
+    req.env = Environment::Sit;
+    let err = pre_approvers(&policy(), &req, &[Approval { who: "qa-lead".into(), at: None }]).unwrap_err();
+    assert_eq!(err, PreApprovalError::NotAllowed { env: Environment::Sit });
+}
+
+#[test]
+fn in_dev_the_deployer_may_pre_approve_and_one_is_enough() {
     let mut req = prod_request(&["lead-developer"]);
     req.env = Environment::Dev;
-    let err = pre_approvers(&policy(), &req, &[Approval { who: "lead-developer".into(), at: None }]).unwrap_err();
-    assert_eq!(err, PreApprovalError::NotAllowed { env: Environment::Dev });
+    req.deployer = "lead-developer".into();
+    let pre = pre_approvers(&policy(), &req, &[Approval { who: "lead-developer".into(), at: None }]).expect("allowed");
+    assert_eq!(pre.len(), 1);
 }
 
 #[test]
@@ -179,4 +192,71 @@ fn a_bad_watch_section_is_refused_with_its_line(#[case] section: &str, #[case] w
     let text = format!("{}\n{section}", &text[..start]);
     let err = Pipeline::parse(&path, &text).unwrap_err().to_string();
     assert!(err.contains("pipeline.yml:") && err.contains(why), "{err}");
+}
+
+fn change(address: &str, action: Action, drift: bool, changes: Vec<AttributeChange>) -> ResourceChange {
+    ResourceChange {
+        address: address.into(),
+        kind: "aws_dynamodb_table".into(),
+        name: address.rsplit('.').next().unwrap_or_default().into(),
+        action,
+        reason: drift.then(|| "recorded in the state but missing: deleted outside stagegate".into()),
+        changes,
+        after: Default::default(),
+        drift,
+    }
+}
+
+fn attribute(name: &str, cause: Cause) -> AttributeChange {
+    AttributeChange { name: name.into(), before: json!(false), after: json!(true), cause }
+}
+
+fn plan_of(resources: Vec<ResourceChange>) -> Plan {
+    Plan {
+        format: "stagegate-plan/1".into(),
+        environment: Environment::Dev,
+        account: Environment::Dev.account_id().into(),
+        commit: None,
+        created: at(DEPLOYED),
+        expires: at(DEPLOYED),
+        components: vec![ComponentPlan {
+            component: "tenants".into(),
+            state_key: "k".into(),
+            lineage: Some("l".into()),
+            serial: 1,
+            resources,
+            table: None,
+        }],
+    }
+}
+
+#[test]
+fn drift_is_what_changed_outside_the_pipeline_and_not_what_the_repo_asks_for() {
+    let plan = plan_of(vec![
+        change(
+            "aws_dynamodb_table.tenants",
+            Action::Update,
+            true,
+            vec![attribute("point_in_time_recovery", Cause::Drift)],
+        ),
+        change("aws_dynamodb_table.products", Action::Update, false, vec![attribute("tags", Cause::Config)]),
+        change(
+            "aws_dynamodb_table.campaigns",
+            Action::Update,
+            false,
+            vec![attribute("tags", Cause::Config), attribute("deletion_protection_enabled", Cause::Drift)],
+        ),
+        change("aws_dynamodb_table.gone", Action::Create, true, Vec::new()),
+        change("aws_dynamodb_table.new", Action::Create, false, Vec::new()),
+        change("aws_dynamodb_table.same", Action::NoOp, false, Vec::new()),
+    ]);
+    let found: Vec<(String, Vec<String>)> = drifted(&plan).into_iter().map(|d| (d.address, d.attributes)).collect();
+    assert_eq!(
+        found,
+        vec![
+            ("aws_dynamodb_table.tenants".to_owned(), vec!["point_in_time_recovery".to_owned()]),
+            ("aws_dynamodb_table.campaigns".to_owned(), vec!["deletion_protection_enabled".to_owned()]),
+            ("aws_dynamodb_table.gone".to_owned(), Vec::new()),
+        ]
+    );
 }
