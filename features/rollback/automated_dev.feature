@@ -19,7 +19,7 @@ Feature: Automated rollback in DEV, on every backend
   Scenario: a critical alarm after a pre-approved DEV deployment is rolled back without waiting for people
     Given the new commit has been deployed to DEV, its rollback pre-approved by "lead-developer"
     When the alarm "bbws-dev-dynamodb-throttled-requests" is set to ALARM by hand in DEV
-    And DEV is watched for 24 hours from 10 minutes after the deployment
+    And DEV is watched for 24 hours from 10 minutes after the deployment, looking every 60 minutes
     Then the watch found "critical alarm bbws-dev-dynamodb-throttled-requests" failing at its first look
     And the watch rolled DEV back to its first deployment tag without waiting for people
     And the products table in DEV has no index "by-sku"
@@ -31,7 +31,7 @@ Feature: Automated rollback in DEV, on every backend
   Scenario: the same alarm without a pre-approval changes nothing
     Given the new commit has been deployed to DEV without a rollback pre-approval
     When the alarm "bbws-dev-dynamodb-throttled-requests" is set to ALARM by hand in DEV
-    And DEV is watched for 24 hours from 10 minutes after the deployment
+    And DEV is watched for 24 hours from 10 minutes after the deployment, looking every 60 minutes
     Then the watch refused to roll back by rule R55 saying "nobody pre-approved"
     And nothing changed in DEV: the same states, ledger and tags, and the products table's indexes
     And the products table in DEV still has the index "by-sku"
