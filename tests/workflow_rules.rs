@@ -318,7 +318,8 @@ fn the_lld_workflows_hold_exactly_the_designs_defects() {
 #[test]
 fn the_corrected_workflows_lint_clean() {
     let report = lint(&fixture("workflows-fixed")).unwrap();
-    assert_eq!(report.workflows.len(), 6);
+    // The LLD's six workflows, corrected, and the scheduled drift detection (R56).
+    assert_eq!(report.workflows.len(), 7);
     assert!(report.matrix, "the corrected repo declares the matrix, so every rule ran");
     assert!(report.passed(), "{report}");
     let suppressed: Vec<&str> = report.findings.iter().filter(|f| f.suppressed.is_some()).map(|f| f.rule.id).collect();

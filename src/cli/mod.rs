@@ -8,6 +8,7 @@ mod engine;
 mod observe;
 mod practice;
 mod release;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -114,6 +115,12 @@ pub enum Command {
     /// KPIs against their targets and the dashboard of the last days (R49, R50), from every
     /// environment's deployment records and DEV's check records. Informational: exit 0.
     Report(observe::ReportArgs),
+    /// Follow an environment's health after a deployment (critical CloudWatch alarms, post-deploy
+    /// tests); roll back to the last good deployment where pre-approved (R55).
+    Watch(watch::WatchArgs),
+    /// Plan every environment against its live resources and report changes made outside the
+    /// pipeline (R56): exit 0 none, 1 drift, 3 could not look.
+    Drift(watch::DriftArgs),
 }
 
 /// The binary's entry point.
@@ -174,6 +181,8 @@ pub async fn run(cli: Cli) -> Result<u8, Error> {
         Command::LintWorkflows(a) => checks::lint_workflows(g, a),
         Command::Locks(a) => observe::locks(g, a).await,
         Command::Report(a) => observe::report(g, a).await,
+        Command::Watch(a) => watch::watch(g, a).await,
+        Command::Drift(a) => watch::drift(g, a).await,
     }
 }
 

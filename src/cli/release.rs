@@ -32,6 +32,15 @@ pub struct DeployArgs {
     /// Apply this stored plan instead of a fresh one.
     #[arg(long)]
     plan: Option<PathBuf>,
+    /// R55: after the deployment, watch its health as `stagegate watch` does.
+    #[arg(long)]
+    watch: bool,
+    #[command(flatten)]
+    window: super::watch::WatchWindow,
+    /// R55: WHO or WHO@RFC3339, one of this deployment's approvers, pre-approving an automated
+    /// rollback of it (repeatable).
+    #[arg(long = "pre-approve-rollback")]
+    pre_approve_rollback: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -83,6 +92,11 @@ pub async fn gate(g: &Global, a: GateCommand) -> Result<u8, Error> {
 }
 
 pub async fn deploy(g: &Global, a: DeployArgs) -> Result<u8, Error> {
+    if a.watch || !a.pre_approve_rollback.is_empty() {
+        let stored = a.plan.as_deref().map(Plan::load).transpose()?;
+        let window = a.watch.then_some(a.window);
+        return super::watch::deploy_and_watch(g, &a.gate, stored, &a.pre_approve_rollback, window).await;
+    }
     let setup = Setup::load(a.gate.repo.clone())?;
     let req = setup.request(&a.gate, false)?;
     let stored = a.plan.as_deref().map(Plan::load).transpose()?;

@@ -23,6 +23,7 @@ impl LocalStackContainer {
         let container = LocalStack::default()
             .with_tag(LOCALSTACK_TAG)
             .with_env_var("SERVICES", super::localstack_host::SERVICES)
+            .with_env_var("PROVIDER_OVERRIDE_CLOUDWATCH", "v1")
             .start()
             .await
             .map_err(err)?;

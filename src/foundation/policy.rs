@@ -34,6 +34,9 @@ pub struct Pipeline {
     /// R58: the DR region the tables and the templates bucket are replicated to.
     #[serde(default)]
     pub dr: Option<crate::foundation::level4::DrRegion>,
+    /// R55: what `stagegate watch` follows after a deployment, per environment.
+    #[serde(default)]
+    pub watch: crate::foundation::watch_policy::WatchPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -39,6 +39,8 @@ pub struct Dashboard {
     /// The newest records of the window, newest first.
     #[serde(skip)]
     pub recent: Vec<DeploymentRecord>,
+    /// Automated rollbacks and drift alerts (R55, R56).
+    pub automation: crate::observe::level4::Automation,
 }
 
 impl Dashboard {
@@ -49,7 +51,7 @@ impl Dashboard {
             records.iter().filter(|r| window.contains(r.started)).cloned().collect();
         recent.sort_by_key(|r| std::cmp::Reverse((r.started, r.recorded)));
         recent.truncate(RECENT);
-        Dashboard { metrics, recent }
+        Dashboard { metrics, recent, automation: Default::default() }
     }
 
     /// The dashboard of every environment's ledger (each read with its own account's
@@ -64,7 +66,8 @@ impl Dashboard {
                 checks = absent_is_empty(ledger::checks(&store).await)?;
             }
         }
-        Ok(Dashboard::new(&records, &checks, window))
+        let automation = crate::observe::level4::Automation::load(endpoint, region, window).await?;
+        Ok(Dashboard { automation, ..Dashboard::new(&records, &checks, window) })
     }
 
     fn title(&self) -> String {
@@ -133,6 +136,12 @@ impl Dashboard {
             lead.verdict,
             None,
         );
+        let a = &self.automation;
+        let drift = format!(
+            "{} not rolled back · {} drift alerts ({} resources)",
+            a.failures_not_rolled_back, a.drift_alerts, a.drifted_resources
+        );
+        card(&mut page, "Automated rollbacks", &a.rollbacks_line(), &drift, Verdict::NoData, None);
         page.push_str("</section>\n<section class=\"charts\">\n");
 
         let rows = |value: &dyn Fn(&metrics::EnvironmentFigures) -> (f64, String)| -> Vec<Row> {
@@ -289,6 +298,9 @@ impl fmt::Display for Dashboard {
         let per_env: Vec<String> =
             m.environments.iter().map(|e| format!("{}: {}", e.environment.label(), e.rollbacks)).collect();
         line(f, &format!("    {}", per_env.join(", ")))?;
+        line(f, &format!("  Automated rollbacks: {}", self.automation.rollbacks_line()))?;
+        let a = &self.automation;
+        line(f, &format!("    not rolled back: {}; drift alerts: {}", a.failures_not_rolled_back, a.drift_alerts))?;
         line(f, "")?;
         writeln!(f, "└{rule}┘")?;
         writeln!(f)?;

@@ -82,6 +82,8 @@ pub enum Error {
     /// that cannot be read (exit 3).
     #[error("{0}")]
     Infrastructure(String),
+    #[error(transparent)]
+    Watch(#[from] crate::release::watch::WatchError),
 }
 
 impl Error {
@@ -116,6 +118,7 @@ impl Error {
             Error::Apply(ApplyError::State(e)) => e.exit_code(),
             Error::Apply(ApplyError::Unsupported(_)) => exit::BAD_INPUT,
             Error::Apply(_) => exit::RULE_FAILED,
+            Error::Watch(e) => e.exit_code(),
         }
     }
 }

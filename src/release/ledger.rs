@@ -170,7 +170,7 @@ pub async fn checks(store: &StateStore) -> Result<Vec<CheckRecord>, StateError> 
     read_all(store, CHECKS_PREFIX).await
 }
 
-async fn put_json(store: &StateStore, key: String, body: Vec<u8>) -> Result<(), StateError> {
+pub(crate) async fn put_json(store: &StateStore, key: String, body: Vec<u8>) -> Result<(), StateError> {
     store
         .clients()
         .s3
@@ -189,7 +189,10 @@ async fn put_json(store: &StateStore, key: String, body: Vec<u8>) -> Result<(), 
     Ok(())
 }
 
-async fn read_all<T: serde::de::DeserializeOwned>(store: &StateStore, prefix: &str) -> Result<Vec<T>, StateError> {
+pub(crate) async fn read_all<T: serde::de::DeserializeOwned>(
+    store: &StateStore,
+    prefix: &str,
+) -> Result<Vec<T>, StateError> {
     let s3 = &store.clients().s3;
     let mut keys = Vec::new();
     let mut pages = s3.list_objects_v2().bucket(store.bucket()).prefix(prefix).into_paginator().send();

@@ -3,6 +3,7 @@
 
 pub mod cost_gate;
 pub mod deploy;
+pub mod drift;
 pub mod error;
 pub mod gate;
 pub mod history;
@@ -11,3 +12,4 @@ pub mod notify;
 pub mod rollback;
 pub mod tags;
 pub mod verify;
+pub mod watch;

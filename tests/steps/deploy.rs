@@ -40,7 +40,7 @@ impl World {
         Repo::open(&self.workdir()).expect("the working copy opens")
     }
 
-    fn edit_table(&self, table: &str, edit: impl FnOnce(&mut Value)) {
+    pub(super) fn edit_table(&self, table: &str, edit: impl FnOnce(&mut Value)) {
         let path = self.workdir().join("schemas").join(table).join("table.json");
         let mut def: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
         edit(&mut def);

@@ -20,6 +20,7 @@ mod team_repo;
 mod tf_interop;
 mod validation;
 mod verify;
+mod watch;
 mod workflows;
 
 use std::str::FromStr;
@@ -71,6 +72,8 @@ pub struct World {
     dr: dr::DrScene,
     /// A run of this suite on a team's repo (R66), made by a scenario.
     suite_run: team_repo::SuiteRun,
+    /// The watch after a deployment (R55) and drift detection (R56).
+    watch: watch::WatchScene,
     /// When the scenario's first step started (the suite's timing report).
     pub started: Option<std::time::Instant>,
 }

@@ -102,7 +102,7 @@ impl World {
         Some(Notifier::new(policy, webhooks).with_limits(Duration::from_millis(500), 2, Duration::from_millis(20)))
     }
 
-    fn messages(&self, channel: &str) -> Vec<Value> {
+    pub(super) fn messages(&self, channel: &str) -> Vec<Value> {
         let r = self.observed.slack.sink.received.lock().expect("received");
         r.messages.get(&path_of(channel)).cloned().unwrap_or_default()
     }

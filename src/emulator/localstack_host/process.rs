@@ -93,6 +93,9 @@ impl LocalStackInstall {
             .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
             .env("LOCALSTACK_HOST", format!("127.0.0.1:{port}"))
             .env("SERVICES", SERVICES)
+            // CloudWatch's moto-backed provider: the default one keeps metrics in an SQLite file
+            // in its asset directory, which a state reset deletes and the provider cannot recreate.
+            .env("PROVIDER_OVERRIDE_CLOUDWATCH", "v1")
             .env("EAGER_SERVICE_LOADING", "1")
             .env("DISABLE_EVENTS", "1")
             .env("SKIP_SSL_CERT_DOWNLOAD", "1")

@@ -60,6 +60,11 @@ pub enum Event {
         #[serde(with = "millis")]
         age: SignedDuration,
     },
+    /// R55: the watch found a deployment failing (a critical alarm, a post-deploy test) and
+    /// says what it did about it.
+    HealthFailed { signal: String, detail: String, action: String },
+    /// R56: live resources changed outside the pipeline.
+    DriftDetected { resources: Vec<String> },
 }
 
 impl Event {
@@ -72,6 +77,8 @@ impl Event {
             Event::ApprovalRequired { .. } => "Approval Required",
             Event::RollbackExecuted { .. } => "Rollback Executed",
             Event::LockHeld { .. } => "State Lock Timeout",
+            Event::HealthFailed { .. } => "Health Check Failed",
+            Event::DriftDetected { .. } => "Drift Detected",
         }
     }
 }

@@ -154,6 +154,17 @@ pub fn message(notice: &Notice) -> Message {
                 field("Lock ID", lock_id),
             ])],
         },
+        Event::HealthFailed { signal, detail, action } => Message {
+            text: format!("🚨 {label} Health Check Failed: {}", escaped(signal)),
+            blocks: vec![
+                fields(vec![environment, field("Signal", signal), field("Action", action)]),
+                section(escaped(detail)),
+            ],
+        },
+        Event::DriftDetected { resources } => Message {
+            text: format!("⚠️ {label} Drift Detected: {} resources changed outside the pipeline", resources.len()),
+            blocks: vec![fields(vec![environment]), section(bullets(resources))],
+        },
     }
 }
 

@@ -46,6 +46,8 @@ pub fn route(policy: &Pipeline, notice: &Notice) -> Vec<Alert> {
         Event::RollbackExecuted { .. } if prod => escalate(own, &escalation.prod_rollback),
         Event::RollbackExecuted { .. } => vec![own],
         Event::LockHeld { .. } => escalate_only(&escalation.state_lock_timeout),
+        Event::HealthFailed { .. } if prod => escalate(own, &escalation.prod_deployment_failure),
+        Event::HealthFailed { .. } | Event::DriftDetected { .. } => vec![own],
     };
     let mut seen = Vec::new();
     alerts.retain(|a| {
