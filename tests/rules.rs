@@ -943,3 +943,32 @@ mod records_and_reports {
         }
     }
 }
+
+/// R38: the templates bucket's public access block is all four flags on, unless the
+/// environment file turns a known flag off (which `stagegate scan` then flags); an unknown flag
+/// is refused, naming it.
+#[rstest]
+#[case::no_override(None, Ok([true, true, true, true]))]
+#[case::a_known_flag_off(Some("block_public_policy"), Ok([true, false, true, true]))]
+#[case::an_unknown_flag(Some("block_everything"), Err("unknown flag block_everything"))]
+fn the_templates_bucket_blocks_public_access_unless_told(
+    #[case] off: Option<&str>,
+    #[case] expected: Result<[bool; 4], &str>,
+) {
+    use stagegate::foundation::config::EnvironmentFile;
+    use stagegate::foundation::repo::Repo;
+    use stagegate::resources::bucket::{BUCKET_PUBLIC_ACCESS_BLOCK, desired};
+    let root = Repo::sample_path();
+    let mut vars = EnvironmentFile::load(&root, Environment::Prod).expect("the sample PROD file");
+    vars.templates_bucket_public_access_block = off.map(|flag| [(flag.to_owned(), false)].into());
+    let flags = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"];
+    match (desired(&root, &vars), expected) {
+        (Ok(parts), Ok(want)) => {
+            let block = parts.iter().find(|p| p.kind == BUCKET_PUBLIC_ACCESS_BLOCK).expect("a public access block");
+            let got: Vec<bool> = flags.iter().map(|f| block.attributes[*f].as_bool().expect("a flag")).collect();
+            assert_eq!(got, want);
+        }
+        (Err(e), Err(says)) => assert!(e.to_string().contains(says), "{e}"),
+        (got, want) => panic!("{got:?}, expected {want:?}"),
+    }
+}
