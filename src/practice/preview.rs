@@ -156,14 +156,7 @@ impl fmt::Display for RollbackProjection {
             )?;
         }
         for r in &self.replaced {
-            writeln!(
-                f,
-                "  {} is REPLACED by this rollback: its {} GB of items are not restored by it; restore path: {}, projected {}",
-                r.table,
-                r.gb,
-                r.restore,
-                human(r.restore_seconds)
-            )?;
+            writeln!(f, "  {r}")?;
         }
         let target = self.target.as_deref().unwrap_or("best effort");
         let verdict = if self.met { "met" } else { "MISSED" };

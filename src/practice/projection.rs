@@ -213,6 +213,19 @@ pub struct ReplacedTable {
     pub restore_seconds: f64,
 }
 
+impl std::fmt::Display for ReplacedTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} is REPLACED by this rollback: its {} GB of items are not restored by it; restore path: {}, projected {}",
+            self.table,
+            self.gb,
+            self.restore,
+            human(self.restore_seconds)
+        )
+    }
+}
+
 impl ReplacedTable {
     pub fn new(model: &LatencyModel, table: &str, sizes: &TableSizes) -> ReplacedTable {
         let gb = sizes.gb(table);
