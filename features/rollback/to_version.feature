@@ -34,6 +34,12 @@ Feature: A rollback to a state version returns the environment to the deployment
     And DEV matches release v1
 
   @R33
+  Scenario: the rollback command names the deployment that wrote the version, and returns DEV to it
+    When stagegate rolls DEV's "tenants" back to its state version with serial 1 on the command line, approved by "lead-developer", confirmed with "rollback-dev"
+    Then the command exited 0, naming the tag and the commit of release v1 that wrote it
+    And DEV matches release v1
+
+  @R33
   Scenario: the state versions name the deployment that wrote each one
     When the DEV state versions of "tenants" are listed
     Then they are, newest first:

@@ -144,3 +144,25 @@ async fn cli_rollback_named(w: &mut World, env: String, release: String) {
     let line = format!("rollback of {} to {tag} ({commit}), previewed:", env.label());
     assert!(out.contains(&line), "no {line:?} in:\n{out}");
 }
+
+#[when(
+    regex = r#"^stagegate rolls DEV's "([a-z]+)" back to its state version with serial (\d+) on the command line, approved by "([a-z-]+)", confirmed with "([a-z-]+)"$"#
+)]
+async fn cli_rollback_to_version(w: &mut World, name: String, serial: u64, approver: String, typed: String) {
+    let store = w.store(Environment::Dev).await;
+    let version = super::state::restore_serial(&store, &component(&name), serial).await.expect("versions");
+    let at = super::gates::INSIDE_EVERY_WINDOW;
+    let args =
+        ["rollback", "--env", "dev", "--to-version", &version, "--component", &name, "--deployer", "release-bot"];
+    let gate = ["--branch", "main", "--at", at, "--approve", &approver, "--confirm", &typed];
+    w.run_stagegate(&[&args[..], &gate[..]].concat()).await;
+}
+
+#[then(regex = r"^the command exited 0, naming the tag and the commit of release (v\d+) that wrote it$")]
+async fn cli_version_rollback_named(w: &mut World, release: String) {
+    let (tag, commit) = (w.release_tag(Environment::Dev, &release), w.release_commit(&release));
+    let (code, out) = w.last_command();
+    assert_eq!(*code, 0, "{out}");
+    let says = format!("was written by the DEV deployment tagged {tag} ({commit}): rolling back to it");
+    assert!(out.contains(&says), "no {says:?} in:\n{out}");
+}
