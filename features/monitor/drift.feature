@@ -57,6 +57,15 @@ Feature: Scheduled drift detection over every environment
     And it reports no drift in PROD
 
   @R56
+  Scenario: the drift command exits 1 on a hand-made change, and 0 once the change is undone
+    When point-in-time recovery of "tenants" is switched off behind stagegate's back in DEV
+    And stagegate runs "drift --env dev" in the checkout
+    Then the command exited 1, saying "aws_dynamodb_table.tenants"
+    When the working copy is applied to DEV
+    And stagegate runs "drift --env dev" in the checkout
+    Then the command exited 0, saying "DEV"
+
+  @R56
   Scenario: a backend that does not answer exits 3
     When drift detection runs over DEV against a backend that does not answer
     Then drift detection exits 3

@@ -166,3 +166,10 @@ async fn cli_version_rollback_named(w: &mut World, release: String) {
     let says = format!("was written by the DEV deployment tagged {tag} ({commit}): rolling back to it");
     assert!(out.contains(&says), "no {says:?} in:\n{out}");
 }
+
+#[then(expr = "the command exited {int}, saying {string}")]
+async fn command_exited_saying(w: &mut World, code: i32, text: String) {
+    let (got, out) = w.last_command();
+    assert_eq!(*got, code, "{out}");
+    assert!(out.contains(&text), "no {text:?} in:\n{out}");
+}
