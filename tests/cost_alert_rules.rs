@@ -52,7 +52,7 @@ fn a_threshold_is_an_amount_in_cents(#[case] written: &str, #[case] cents: u64) 
 fn a_threshold_that_is_not_an_amount_is_refused_at_its_line(#[case] written: &str) {
     let e =
         policy_with(&format!("cost_alert:\n  monthly_increase: {written}\n  approvers: [finance-lead]\n")).unwrap_err();
-    assert!(e.starts_with("pipeline.yml:125:3: "), "{e}");
+    assert!(e.starts_with("pipeline.yml:150:3: "), "{e}");
     assert!(e.contains("is not an amount per month"), "{e}");
 }
 

@@ -65,7 +65,7 @@ Feature: Cost alerts on a plan's monthly cost change
   Scenario Outline: a cost alert threshold of <value> is refused naming its place
     Given pipeline.yml of the checkout sets the cost alert threshold to "<value>"
     When "gate --env dev --deployer release-bot --branch main" runs in the checkout and exits 2
-    Then the outputs name "pipeline.yml:125:3: cost_alert: monthly_increase <value> is not an amount per month"
+    Then the outputs name "pipeline.yml:150:3: cost_alert: monthly_increase <value> is not an amount per month"
 
     @R57
     Examples:
