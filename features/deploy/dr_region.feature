@@ -36,12 +36,17 @@ Feature: The DR region
     Then every deployment succeeded with its post-deploy tests passed
     And every table of DEV has a replica ACTIVE in eu-west-1
     And the templates bucket of DEV has a replication rule to "bbws-templates-dev-eu-west-1", which is versioned in eu-west-1
-    And an item written to "tenants" in DEV's region is readable in eu-west-1
     And a new plan for DEV changes nothing
     When DEV is rolled back to its deployment before the DR region, approved by "lead-developer"
     Then the rollback succeeded with its post-deploy tests passed
     And no table of DEV has a replica in eu-west-1
     And the templates bucket of DEV has no replication rule and eu-west-1 has no bucket bbws-templates-dev-eu-west-1
+
+  @R58 @needs-dynamodb-global-tables @needs-dynamodb-item-replication
+  Scenario: an item written in the primary region is read back from the DR replica
+    When the checkout's commit is deployed to DEV by "release-bot" approved by "lead-developer"
+    Then every deployment succeeded with its post-deploy tests passed
+    And an item written to "tenants" in DEV's region is readable in eu-west-1
 
   @R58 @needs-dynamodb-global-tables @needs-s3-object-replication
   Scenario: a template published in the primary region reaches the DR copy

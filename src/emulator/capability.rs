@@ -25,15 +25,20 @@ pub enum Capability {
     /// 4.5.0 store a replication configuration (LocalStack checks both buckets' versioning,
     /// moto only the source's) but copy no object.
     S3ObjectReplication,
+    /// R58: items replicated between a global table's regions. moto has no replicas at all;
+    /// LocalStack 4.5.0 keeps one copy of a global table and answers every replica region from
+    /// it, so an item written in one region reads back in the other with nothing replicated.
+    DynamoDbItemReplication,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 6] = [
         Capability::Backup,
         Capability::BackupSelections,
         Capability::S3AccountIsolation,
         Capability::DynamoDbGlobalTables,
         Capability::S3ObjectReplication,
+        Capability::DynamoDbItemReplication,
     ];
 
     /// The AWS service or feature, as operators name it.
@@ -44,6 +49,7 @@ impl Capability {
             Capability::S3AccountIsolation => "S3 isolated per account",
             Capability::DynamoDbGlobalTables => "DynamoDB global tables (replicas)",
             Capability::S3ObjectReplication => "S3 replication of objects",
+            Capability::DynamoDbItemReplication => "DynamoDB replication of items between regions",
         }
     }
 
@@ -55,6 +61,7 @@ impl Capability {
             Capability::S3AccountIsolation => "needs-s3-account-isolation",
             Capability::DynamoDbGlobalTables => "needs-dynamodb-global-tables",
             Capability::S3ObjectReplication => "needs-s3-object-replication",
+            Capability::DynamoDbItemReplication => "needs-dynamodb-item-replication",
         }
     }
 
@@ -79,10 +86,17 @@ impl Flavor {
                 Capability::S3AccountIsolation,
                 Capability::DynamoDbGlobalTables,
                 Capability::S3ObjectReplication,
+                Capability::DynamoDbItemReplication,
             ],
             // LocalStack keeps one copy of a global table and answers every replica region
-            // from it, so an item written in one region reads back in the other.
-            Flavor::LocalStack => &[Capability::Backup, Capability::BackupSelections, Capability::S3ObjectReplication],
+            // from it, so an item written in one region reads back in the other: that proves
+            // nothing about replication.
+            Flavor::LocalStack => &[
+                Capability::Backup,
+                Capability::BackupSelections,
+                Capability::S3ObjectReplication,
+                Capability::DynamoDbItemReplication,
+            ],
             Flavor::Generic | Flavor::Aws => &[],
         }
     }
@@ -116,7 +130,7 @@ fn instead(capability: Capability) -> &'static str {
         Capability::S3AccountIsolation | Capability::DynamoDbGlobalTables => {
             "use --backend localstack or --backend aws"
         }
-        Capability::S3ObjectReplication => "use --backend aws",
+        Capability::S3ObjectReplication | Capability::DynamoDbItemReplication => "use --backend aws",
     }
 }
 
