@@ -69,6 +69,7 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
     When the new commit is deployed to PROD after DEV and SIT with its rollback pre-approved by "<who>"
     Then the deployment was refused before anything changed, naming "<why>"
 
+    @R55
     Examples:
       | who         | why                                              |
       | release-bot | the deployer may not pre-approve the rollback    |

@@ -24,6 +24,7 @@ Feature: Locks another tool wrote are read and released by their ID
     Then the command exits 0
     And no lock file and no lock item of "tenants" remain in DEV
 
+    @R54
     Examples:
       | mode     | who                   |
       | dynamodb | ops <night> & day@box |

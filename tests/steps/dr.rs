@@ -27,16 +27,21 @@ impl World {
     }
 }
 
-#[given(regex = r"^a new commit on main names ([a-z0-9-]+) as the DR region of (DEV|SIT|PROD)$")]
-async fn dr_commit(w: &mut World, region: String, env: Env) {
-    let dir = w.checkout_dir();
+/// Appends a `dr:` section naming `region` for `env` to the repo's pipeline.yml.
+fn name_dr_region(dir: &std::path::Path, region: &str, env: Environment) {
     let path = dir.join("pipeline.yml");
     let mut text = std::fs::read_to_string(&path).expect("pipeline.yml");
     text.push_str(&format!(
         "\ndr:\n  region: {region}\n  environments: [{}]\n  replication_role: bbws-templates-replication\n",
-        env.0.name()
+        env.name()
     ));
     std::fs::write(&path, text).expect("written");
+}
+
+#[given(regex = r"^a new commit on main names ([a-z0-9-]+) as the DR region of (DEV|SIT|PROD)$")]
+async fn dr_commit(w: &mut World, region: String, env: Env) {
+    let dir = w.checkout_dir();
+    name_dr_region(&dir, &region, env.0);
     git(&dir, &["commit", "--quiet", "--all", "--message", "DR region"]);
 }
 
@@ -126,13 +131,7 @@ async fn rolled_back_before_dr(w: &mut World, approvers: String) {
 #[given(regex = r"^the working copy names ([a-z0-9-]+) as the DR region of (DEV|SIT|PROD), with usage for it$")]
 async fn dr_with_usage(w: &mut World, region: String, env: Env) {
     let dir = w.workdir();
-    let path = dir.join("pipeline.yml");
-    let mut text = std::fs::read_to_string(&path).expect("pipeline.yml");
-    text.push_str(&format!(
-        "\ndr:\n  region: {region}\n  environments: [{}]\n  replication_role: bbws-templates-replication\n",
-        env.0.name()
-    ));
-    std::fs::write(&path, text).expect("written");
+    name_dr_region(&dir, &region, env.0);
     // The replicas take every write of their table and hold a full copy of it.
     let usage = dir.join(stagegate::engine::cost::usage_file(env.0));
     let mut text = std::fs::read_to_string(&usage).expect("the usage file");
