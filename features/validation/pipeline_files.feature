@@ -34,3 +34,22 @@ Feature: Stage 1 checks every file the pipeline reads
       | a price list without the region          | cost/prices.yml                | has "af-south-1:" replaced by "eu-west-1:"            | R64/cost            | cost/prices.yml                    |
       | a permissions policy that is not JSON    | iam/dev/permissions-policy.json | has "[" replaced by "[,"                             | R64/iam-policy      | iam/dev/permissions-policy.json:3:17 |
       | a trust policy of another version        | iam/prod/trust-policy.json     | has "2012-10-17" replaced by "2008-10-17"             | R64/iam-policy      | iam/prod/trust-policy.json         |
+
+  @R59
+  Scenario: a timings file that is not what --record-timings writes fails Stage 1 at its place
+    The drill's projection reads the AWS times in timings/aws.yml; a misspelt key there would
+    otherwise only be met by the next drill.
+
+    Given the sample repo
+    And the repo's "timings/aws.yml" holds:
+      """
+      version: 1
+      samples:
+      - operation: CreateTable tenants
+        seconds: 41.5
+        enviroment: prod
+        region: af-south-1
+        at: 2026-11-30T09:00:00Z
+      """
+    When the repo is validated
+    Then the check fails with R64/timings at "timings/aws.yml:5:3"

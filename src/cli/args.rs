@@ -164,3 +164,45 @@ impl Setup {
         Deployment::new(endpoint, region, &self.repo, &self.policy, &self.tickets).with_notifier(Some(&self.notifier))
     }
 }
+
+/// `--record-timings FILE` (R59): the time every AWS operation of this apply took, added to
+/// FILE; the repo's `timings/aws.yml` calibrates the drill's projection.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RecordTimings {
+    /// Add the AWS time of every operation the apply performs to FILE (keep it as the repo's
+    /// timings/aws.yml to calibrate the drill); with --backend aws only.
+    #[arg(long = "record-timings", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+}
+
+impl RecordTimings {
+    /// The file and what it holds already; refused before anything runs when the backend is
+    /// not AWS (an emulator's times are not AWS's) or the file is not a timings file.
+    pub fn open(&self, g: &Global) -> Result<Option<(PathBuf, crate::practice::calibration::Timings)>, Error> {
+        let Some(path) = &self.file else { return Ok(None) };
+        if g.backend != BackendChoice::Aws {
+            return Err(Error::Usage(format!(
+                "--record-timings {}: only times measured on AWS calibrate the projection; add --backend aws",
+                path.display()
+            )));
+        }
+        Ok(Some((path.clone(), crate::practice::calibration::Timings::open(path)?)))
+    }
+
+    /// Adds the apply's times to the opened file and writes it whole.
+    pub fn save(
+        opened: Option<(PathBuf, crate::practice::calibration::Timings)>,
+        report: Option<&crate::engine::apply::ApplyReport>,
+        repo: &Repo,
+        env: Environment,
+        region: &str,
+    ) -> Result<(), Error> {
+        let (Some((path, mut timings)), Some(report)) = (opened, report) else { return Ok(()) };
+        let sizes = crate::practice::projection::TableSizes::load(repo.root(), env)?;
+        timings.add(report, env, region, &sizes, jiff::Timestamp::now());
+        timings.save(&path)?;
+        let added: usize = report.components.iter().map(|c| c.operations.len()).sum();
+        eprintln!("the AWS times of {added} operations added to {}", path.display());
+        Ok(())
+    }
+}

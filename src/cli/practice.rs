@@ -21,6 +21,8 @@ pub struct DrillArgs {
     /// sort key to it, so the rollback replaces the table).
     #[arg(long = "break", value_enum, default_value = "pitr")]
     breakage: crate::practice::drill::Breakage,
+    #[command(flatten)]
+    record: super::args::RecordTimings,
 }
 
 #[derive(Debug, clap::Args)]
@@ -35,6 +37,7 @@ pub struct RehearseArgs {
 
 pub async fn drill(g: &Global, a: DrillArgs) -> Result<u8, Error> {
     let repo = open_repo(a.repo)?;
+    let record = a.record.open(g)?;
     let now = crate::foundation::clock::Clock::from_env()?.now();
     let report = on_emulator(g, |endpoint| {
         let repo = &repo;
@@ -42,6 +45,7 @@ pub async fn drill(g: &Global, a: DrillArgs) -> Result<u8, Error> {
     })
     .await?;
     print_report(g.format, &report);
+    super::args::RecordTimings::save(record, report.applied.as_ref(), &repo, a.env, &g.region)?;
     Ok(verdict(report.met))
 }
 

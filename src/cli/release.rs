@@ -41,6 +41,8 @@ pub struct DeployArgs {
     /// rollback of it (repeatable).
     #[arg(long = "pre-approve-rollback")]
     pre_approve_rollback: Vec<String>,
+    #[command(flatten)]
+    record: super::args::RecordTimings,
 }
 
 #[derive(Debug, clap::Args)]
@@ -64,6 +66,8 @@ pub struct RollbackArgs {
     /// environment's RTO target (R59), changing nothing; exit 1 if it would miss the target.
     #[arg(long, requires = "to_tag")]
     dry_run: bool,
+    #[command(flatten)]
+    record: super::args::RecordTimings,
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,12 +97,16 @@ pub async fn gate(g: &Global, a: GateCommand) -> Result<u8, Error> {
 
 pub async fn deploy(g: &Global, a: DeployArgs) -> Result<u8, Error> {
     if a.watch || !a.pre_approve_rollback.is_empty() {
+        if a.record.file.is_some() {
+            return Err(Error::Usage("--record-timings: not with --watch or --pre-approve-rollback".into()));
+        }
         let stored = a.plan.as_deref().map(Plan::load).transpose()?;
         let window = a.watch.then_some(a.window);
         return super::watch::deploy_and_watch(g, &a.gate, stored, &a.pre_approve_rollback, window).await;
     }
     let setup = Setup::load(a.gate.repo.clone())?;
     let req = setup.request(&a.gate, false)?;
+    let record = a.record.open(g)?;
     let stored = a.plan.as_deref().map(Plan::load).transpose()?;
     let outcome = on_emulator(g, |endpoint| {
         let (setup, req) = (&setup, &req);
@@ -106,6 +114,7 @@ pub async fn deploy(g: &Global, a: DeployArgs) -> Result<u8, Error> {
     })
     .await?;
     print_report(g.format, &outcome);
+    super::args::RecordTimings::save(record, outcome.report.as_ref(), &setup.repo, req.env, &g.region)?;
     Ok(verdict(outcome.succeeded()))
 }
 
@@ -118,6 +127,10 @@ pub async fn rollback(g: &Global, a: RollbackArgs) -> Result<u8, Error> {
     let detected = a.detected_at.map(|t| crate::foundation::clock::parse_instant("--detected-at", &t)).transpose()?;
     let setup = Setup::load(a.gate.repo.clone())?;
     let req = setup.request(&a.gate, true)?;
+    if a.dry_run && a.record.file.is_some() {
+        return Err(Error::Usage("--record-timings: a --dry-run applies nothing to time".into()));
+    }
+    let record = a.record.open(g)?;
     if let (true, Some(target)) = (a.dry_run, &a.to_tag) {
         let projection = on_emulator(g, |endpoint| {
             let (setup, req) = (&setup, &req);
@@ -128,7 +141,8 @@ pub async fn rollback(g: &Global, a: RollbackArgs) -> Result<u8, Error> {
                 println!("{}", rollback.plan);
                 let sizes = crate::practice::projection::TableSizes::load(setup.repo.root(), req.env)?;
                 let rto = &setup.policy.environment(req.env).rollback_rto;
-                Ok::<_, Error>(crate::practice::preview::RollbackProjection::new(&rollback.plan, sizes, rto))
+                let model = crate::practice::projection::LatencyModel::for_repo(setup.repo.root())?;
+                Ok::<_, Error>(crate::practice::preview::RollbackProjection::new(&model, &rollback.plan, sizes, rto))
             }
         })
         .await?;
@@ -169,6 +183,7 @@ pub async fn rollback(g: &Global, a: RollbackArgs) -> Result<u8, Error> {
         _ => return Err(Error::Usage("rollback: give --to-tag or --to-version with --component".into())),
     };
     print_report(g.format, &outcome);
+    super::args::RecordTimings::save(record, outcome.report.as_ref(), &setup.repo, req.env, &g.region)?;
     Ok(verdict(outcome.succeeded()))
 }
 

@@ -45,6 +45,8 @@ impl Default for ApplyOptions {
 pub struct ComponentOutcome {
     pub component: String,
     pub operations: Vec<String>,
+    /// How long each operation took on the backend, in order ([`crate::resources::OpLog`]).
+    pub operation_ms: Vec<u64>,
     pub serial: u64,
     /// The S3 version id of the state object this apply wrote, when it wrote one.
     pub state_version: Option<String>,
@@ -159,10 +161,11 @@ pub async fn apply(
     let mut outcomes = Vec::new();
     for ((cp, (component, lock)), base) in changing.iter().zip(&held).zip(bases) {
         let component_started = Instant::now();
-        let mut operations = Vec::new();
-        let run = AssertUnwindSafe(apply_component(store.clients(), cp, &bodies, &options.cancel, &mut operations))
+        let mut log = crate::resources::OpLog::new();
+        let run = AssertUnwindSafe(apply_component(store.clients(), cp, &bodies, &options.cancel, &mut log))
             .catch_unwind()
             .await;
+        let (operations, operation_ms) = log.finish(Instant::now());
         let mut error = match run {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(e),
@@ -180,6 +183,7 @@ pub async fn apply(
         outcomes.push(ComponentOutcome {
             component: cp.component.clone(),
             operations,
+            operation_ms,
             serial,
             state_version,
             error,
@@ -263,7 +267,7 @@ async fn apply_component(
     cp: &ComponentPlan,
     bodies: &BTreeMap<String, Vec<u8>>,
     cancel: &AtomicBool,
-    operations: &mut Vec<String>,
+    operations: &mut crate::resources::OpLog,
 ) -> Result<(), String> {
     // The bucket before its settings and objects; tables have one resource each.
     let mut ordered: Vec<&ResourceChange> = cp.resources.iter().filter(|r| r.action != Action::NoOp).collect();

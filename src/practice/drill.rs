@@ -84,6 +84,11 @@ pub struct DrillReport {
     pub replaced: Vec<ReplacedTable>,
     pub target: Option<String>,
     pub met: bool,
+    /// The drill ran on AWS: its phases' times are measured, not projected.
+    pub measured_on_aws: bool,
+    /// What the rollback's apply did, with each operation's time (`--record-timings` keeps them).
+    #[serde(skip)]
+    pub applied: Option<crate::engine::apply::ApplyReport>,
     /// Steps the backend could not rehearse, with why (empty inside `rehearse`, which lists them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_rehearsed: Vec<crate::practice::not_rehearsed::NotRehearsed>,
@@ -95,7 +100,8 @@ impl fmt::Display for DrillReport {
         writeln!(f, "  broken: {}", self.detected.join("; "))?;
         writeln!(f, "  rolled back to {}", self.rolled_back_to)?;
         let sizes = self.sizes.file.as_deref().unwrap_or("no usage file: every table taken as empty");
-        writeln!(f, "  phase     measured   projected on AWS   (table sizes: {sizes})")?;
+        let on = if self.measured_on_aws { " measured on AWS" } else { "projected on AWS" };
+        writeln!(f, "  phase     measured   {on}   (table sizes: {sizes})")?;
         for p in &self.phases {
             writeln!(f, "  {:<7} {:>7} ms   {:>15}", p.name, p.ms, human(p.projected_ms as f64 / 1000.0))?;
             for op in &p.operations {
@@ -110,12 +116,20 @@ impl fmt::Display for DrillReport {
         }
         let target = self.target.as_deref().unwrap_or("best effort");
         let verdict = if self.met { "met" } else { "MISSED" };
-        writeln!(
-            f,
-            "  RTO projected on AWS {}, measured {:.1} s, from trigger to passing verify; target {target}: {verdict}",
-            human(self.projected_rto_ms as f64 / 1000.0),
-            self.rto_ms as f64 / 1000.0
-        )?;
+        if self.measured_on_aws {
+            writeln!(
+                f,
+                "  RTO measured on AWS {}, from trigger to passing verify; target {target}: {verdict}",
+                human(self.rto_ms as f64 / 1000.0)
+            )?;
+        } else {
+            writeln!(
+                f,
+                "  RTO projected on AWS {}, measured {:.1} s, from trigger to passing verify; target {target}: {verdict}",
+                human(self.projected_rto_ms as f64 / 1000.0),
+                self.rto_ms as f64 / 1000.0
+            )?;
+        }
         if let Some(d) = &self.dominant {
             writeln!(f, "  dominated by {} ({})", d.operation, human(d.seconds))?;
         }
@@ -180,8 +194,10 @@ pub async fn drill_promoted(
 ) -> Result<DrillReport, Error> {
     let (endpoint, region, checkout, policy, tickets) =
         (deployment.endpoint, deployment.region, deployment.repo, deployment.policy, deployment.tickets);
-    let model = LatencyModel::builtin();
+    let model = LatencyModel::for_repo(checkout.root())?;
     let sizes = TableSizes::load(checkout.root(), env)?;
+    // On AWS the drill's own times are AWS's: they replace the projection.
+    let on_aws = endpoint.flavor == crate::emulator::Flavor::Aws;
     let bad = break_environment(checkout.root(), env, breakage, &sizes)?;
     promote(deployment, ticket, env, &bad, at).await?;
 
@@ -190,7 +206,7 @@ pub async fn drill_promoted(
     let mut phases = Vec::new();
     let mut phase = |name: &'static str, since: Instant, operations: Vec<ProjectedOp>| {
         let ms = since.elapsed().as_millis();
-        let projected_ms = if operations.is_empty() {
+        let projected_ms = if operations.is_empty() || on_aws {
             ms
         } else {
             (operations.iter().map(|o| o.seconds).sum::<f64>() * 1000.0).round() as u128
@@ -198,6 +214,9 @@ pub async fn drill_promoted(
         phases.push(Phase { name, ms, projected_ms, operations })
     };
     let reads = |recorder: &ActionRecorder| -> Vec<ProjectedOp> {
+        if on_aws {
+            return Vec::new();
+        }
         recorder.summary().iter().map(|(action, n)| model.project(action, *n, &sizes)).collect()
     };
     let recorder = ActionRecorder::default();
@@ -220,6 +239,7 @@ pub async fn drill_promoted(
         .plan
         .components
         .iter()
+        .filter(|_| !on_aws)
         .map(|c| {
             model.project(&format!("read {} (state and live resources)", c.component), 1 + c.resources.len(), &sizes)
         })
@@ -258,13 +278,7 @@ pub async fn drill_promoted(
     let tag = rollback.tag.clone();
     let desired_then = DesiredEnvironment::load(rollback.tree(), env)?;
     let outcome = rollback.execute(deployment, &req, &ApplyOptions::default(), at.checked_sub(lead).ok()).await?;
-    let applied: Vec<ProjectedOp> = outcome
-        .report
-        .iter()
-        .flat_map(|r| &r.components)
-        .flat_map(|c| &c.operations)
-        .map(|op| model.project(op, 1, &sizes))
-        .collect();
+    let applied = outcome.report.as_ref().map_or_else(Vec::new, |r| applied_operations(&model, r, &sizes, on_aws));
     phase("apply", started, applied);
 
     let recorder = ActionRecorder::default();
@@ -300,8 +314,36 @@ pub async fn drill_promoted(
         replaced,
         target: target.map(|d| format!("< {d}")),
         met,
+        measured_on_aws: on_aws,
+        applied: outcome.report,
         not_rehearsed: Vec::new(),
     })
+}
+
+/// Each operation an apply performed, projected on AWS from `model`, or, when the apply ran on
+/// AWS (`measured`), with the time it really took.
+pub fn applied_operations(
+    model: &LatencyModel,
+    report: &crate::engine::apply::ApplyReport,
+    sizes: &TableSizes,
+    measured: bool,
+) -> Vec<ProjectedOp> {
+    let timed = report.components.iter().flat_map(|c| c.operations.iter().zip(&c.operation_ms));
+    timed
+        .map(|(op, ms)| {
+            if measured {
+                ProjectedOp {
+                    operation: op.clone(),
+                    count: 1,
+                    seconds: *ms as f64 / 1000.0,
+                    basis: crate::practice::projection::Basis::Measured,
+                    why: "measured on AWS".into(),
+                }
+            } else {
+                model.project(op, 1, sizes)
+            }
+        })
+        .collect()
 }
 
 /// The bad commit: point-in-time recovery off in the drilled environment's file only, and
@@ -376,4 +418,41 @@ fn break_largest_table(root: &std::path::Path, breakage: Breakage, sizes: &Table
         }
     }
     Err(Error::Failed(format!("no table of {} can be broken that way ({breakage:?})", root.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::apply::{ApplyReport, ComponentOutcome};
+    use crate::practice::projection::Basis;
+
+    fn report() -> ApplyReport {
+        ApplyReport {
+            environment: "prod".into(),
+            components: vec![ComponentOutcome {
+                component: "tenants".into(),
+                operations: vec!["CreateTable tenants".into(), "PutObject b/welcome.html".into()],
+                operation_ms: vec![42_300, 150],
+                serial: 3,
+                state_version: None,
+                error: None,
+                elapsed_ms: 42_500,
+            }],
+            elapsed_ms: 42_600,
+        }
+    }
+
+    #[test]
+    fn on_aws_the_applied_operations_take_their_measured_time() {
+        let ops = applied_operations(&LatencyModel::builtin(), &report(), &TableSizes::default(), true);
+        let got: Vec<(f64, Basis)> = ops.iter().map(|o| (o.seconds, o.basis)).collect();
+        assert_eq!(got, [(42.3, Basis::Measured), (0.15, Basis::Measured)]);
+    }
+
+    #[test]
+    fn on_an_emulator_they_are_projected_from_the_model() {
+        let ops = applied_operations(&LatencyModel::builtin(), &report(), &TableSizes::default(), false);
+        let got: Vec<(f64, Basis)> = ops.iter().map(|o| (o.seconds, o.basis)).collect();
+        assert_eq!(got, [(30.0, Basis::Assumed), (0.2, Basis::Assumed)]);
+    }
 }

@@ -111,15 +111,14 @@ pub struct RollbackProjection {
 }
 
 impl RollbackProjection {
-    pub fn new(plan: &Plan, sizes: TableSizes, rto: &Rto) -> RollbackProjection {
-        let model = LatencyModel::builtin();
+    pub fn new(model: &LatencyModel, plan: &Plan, sizes: TableSizes, rto: &Rto) -> RollbackProjection {
         let changes: Vec<&ResourceChange> = plan.components.iter().flat_map(|c| &c.resources).collect();
         let operations: Vec<ProjectedOp> =
             changes.iter().flat_map(|c| operations(c)).map(|op| model.project(&op, 1, &sizes)).collect();
         let replaced: Vec<ReplacedTable> = changes
             .iter()
             .filter(|c| c.kind == table::TABLE && c.action == Action::Replace)
-            .map(|c| ReplacedTable::new(&model, &c.name, &sizes))
+            .map(|c| ReplacedTable::new(model, &c.name, &sizes))
             .collect();
         let projected_ms = (operations.iter().map(|o| o.seconds).sum::<f64>() * 1000.0).round() as u128;
         let dominant = operations.iter().max_by(|a, b| a.seconds.total_cmp(&b.seconds)).cloned();

@@ -140,10 +140,15 @@ impl LatencyModel {
                 operation: operation.to_owned(),
                 count,
                 seconds: seconds * count as f64,
-                basis: if b.seconds_basis == Basis::Measured { Basis::Measured } else { Basis::Assumed },
+                // The part that grows with the table decides, once the table has items.
+                basis: match (gb > 0.0, b.on_demand_write_units_per_second_basis, b.seconds_basis) {
+                    (true, Basis::Measured, _) | (false, _, Basis::Measured) => Basis::Measured,
+                    _ => Basis::Assumed,
+                },
                 why: format!(
                     "backfill of {gb} GB at {} write units/s ({} KB each)",
-                    b.on_demand_write_units_per_second, b.kilobytes_per_write_unit
+                    (b.on_demand_write_units_per_second * 10.0).round() / 10.0,
+                    b.kilobytes_per_write_unit
                 ),
             };
         }
@@ -186,7 +191,7 @@ impl TableSizes {
         let path = root.join(&rel);
         let Ok(text) = std::fs::read_to_string(&path) else { return Ok(TableSizes::default()) };
         let usage: UsageFile = crate::foundation::yaml::from_str(&text)
-            .map_err(|e| Error::Failed(format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.reason)))?;
+            .map_err(|e| Error::Usage(format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.reason)))?;
         let gb = usage
             .resource_usage
             .iter()

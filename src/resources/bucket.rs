@@ -136,7 +136,7 @@ pub async fn read(clients: &AwsClients, kind: &'static str, bucket: &str) -> Res
 }
 
 /// Carries out one planned change of the bucket or one of its parts.
-pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<String>) -> Result<(), String> {
+pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut crate::resources::OpLog) -> Result<(), String> {
     let s3 = &clients.s3;
     let bucket = &r.name;
     if r.action == Action::Delete {
@@ -210,7 +210,7 @@ pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<Strin
 }
 
 /// Deletes a bucket with every version of every object in it.
-async fn delete(clients: &AwsClients, bucket: &str, ops: &mut Vec<String>) -> Result<(), String> {
+async fn delete(clients: &AwsClients, bucket: &str, ops: &mut crate::resources::OpLog) -> Result<(), String> {
     use aws_sdk_s3::types::{Delete, ObjectIdentifier};
     let s3 = &clients.s3;
     loop {

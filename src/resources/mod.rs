@@ -7,6 +7,7 @@ pub mod backup;
 pub mod bucket;
 pub mod dr;
 pub mod object;
+mod oplog;
 pub mod price;
 pub mod table;
 pub mod vocabulary;
@@ -20,6 +21,7 @@ use serde_json::Value;
 
 pub use bucket::{BUCKET, BUCKET_ENCRYPTION, BUCKET_PUBLIC_ACCESS_BLOCK, BUCKET_VERSIONING};
 pub use object::OBJECT;
+pub use oplog::OpLog;
 pub use table::TABLE;
 pub use vocabulary::{Action, AttributeChange, Cause, Check, DesiredError, LiveError, Resource, ResourceChange, check};
 
@@ -167,7 +169,7 @@ pub async fn apply(
     clients: &AwsClients,
     r: &ResourceChange,
     inputs: &ApplyInputs<'_>,
-    ops: &mut Vec<String>,
+    ops: &mut crate::resources::OpLog,
 ) -> Result<(), String> {
     match Kind::of(&r.kind) {
         Some(Kind::Table) => table::apply::apply(clients, inputs.table, r, ops).await,

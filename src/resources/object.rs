@@ -110,7 +110,7 @@ pub async fn apply(
     clients: &AwsClients,
     r: &ResourceChange,
     bodies: &BTreeMap<String, Vec<u8>>,
-    ops: &mut Vec<String>,
+    ops: &mut crate::resources::OpLog,
 ) -> Result<(), String> {
     let bucket = r.after.get("bucket").and_then(Value::as_str).unwrap_or_default();
     let key = &r.name;

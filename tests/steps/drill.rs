@@ -174,7 +174,13 @@ fn preview_projection(w: &World) -> stagegate::practice::preview::RollbackProjec
     let dir = w.checkout_dir();
     let sizes = stagegate::practice::projection::TableSizes::load(&dir, env).expect("the usage file");
     let policy = stagegate::foundation::policy::Pipeline::load(&dir).expect("pipeline.yml");
-    stagegate::practice::preview::RollbackProjection::new(&rollback.plan, sizes, &policy.environment(env).rollback_rto)
+    let model = stagegate::practice::projection::LatencyModel::for_repo(&dir).expect("the repo's timings");
+    stagegate::practice::preview::RollbackProjection::new(
+        &model,
+        &rollback.plan,
+        sizes,
+        &policy.environment(env).rollback_rto,
+    )
 }
 
 #[then(regex = r#"^the preview projects "([^"]+)" at (.+), and nothing else$"#)]
@@ -202,4 +208,32 @@ async fn preview_matches_apply(w: &mut World) {
     previewed.sort_unstable();
     assert!(!applied.is_empty(), "{r}");
     assert_eq!(previewed, applied, "{r}");
+}
+
+#[given(expr = "the working copy's {string} holds:")]
+async fn working_copy_file(w: &mut World, file: String, step: &cucumber::gherkin::Step) {
+    let text = step.docstring.as_ref().expect("the file's text");
+    let path = w.workdir().join(&file);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, format!("{}\n", text.trim())).expect("write");
+}
+
+#[then(expr = "the drill projected {string} from a time measured on AWS")]
+async fn projected_from_measurement(w: &mut World, operation: String) {
+    let r = report(w);
+    let op = r.phases.iter().flat_map(|p| &p.operations).find(|o| o.operation == operation);
+    let op = op.unwrap_or_else(|| panic!("no {operation}: {r}"));
+    assert_eq!(op.basis, stagegate::practice::projection::Basis::Measured, "{r}");
+    assert!(r.to_string().contains(&format!("{operation}: {} (measured", human(op.seconds))), "{r}");
+}
+
+#[when(expr = "{string} is run in the working copy")]
+async fn run_in_working_copy(w: &mut World, command: String) {
+    let args: Vec<&str> = command.strip_prefix("stagegate ").expect("a stagegate command").split(' ').collect();
+    w.run_stagegate(&args).await;
+}
+
+#[then(expr = "the working copy has no {string}")]
+async fn no_file(w: &mut World, file: String) {
+    assert!(!w.workdir().join(&file).exists(), "{file} was written");
 }

@@ -167,6 +167,13 @@ fn file_append(w: &mut World, file: String, line: String) {
     w.stage1.repo.edit(&file, |text| format!("{}\n{line}\n", text.trim_end_matches('\n')));
 }
 
+#[given(expr = "the repo's {string} holds:")]
+fn file_holds(w: &mut World, file: String, step: &cucumber::gherkin::Step) {
+    let path = w.stage1.repo.root().join(&file);
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, format!("{}\n", step.docstring.as_ref().expect("the file's text").trim())).expect("write");
+}
+
 #[when("the repo is validated")]
 fn validated(w: &mut World) {
     w.stage1.repo.outcome = Some(match stagegate::checks::validate::validate(w.stage1.repo.root()) {

@@ -1,5 +1,5 @@
 //! R64: Stage 1 on the other files the pipeline reads — `pipeline.yml`, `change-tickets.yml`,
-//! the cost files and the deployer roles' IAM policies — with the strictness of the commands
+//! the cost files, the deployer roles' IAM policies and the AWS timings — with the strictness of the commands
 //! that read them (unknown keys refused), so that a mistake in any of them fails validation
 //! instead of a later gate, plan or scan. Each finding names its file, line and column where
 //! the reader knows them.
@@ -14,6 +14,7 @@ use crate::engine::cost::{self, CostError};
 use crate::foundation::policy::{POLICY_FILE, Pipeline, PolicyError};
 use crate::foundation::repo::Repo;
 use crate::foundation::tickets::{FileTickets, TICKETS_FILE, TicketError};
+use crate::practice::calibration::{TIMINGS_FILE, Timings};
 
 pub mod rule {
     use super::RuleId;
@@ -21,6 +22,7 @@ pub mod rule {
     pub const TICKETS: RuleId = "R64/change-tickets";
     pub const COST: RuleId = "R64/cost";
     pub const IAM: RuleId = "R64/iam-policy";
+    pub const TIMINGS: RuleId = "R64/timings";
 }
 
 /// The path of `path` relative to the repo root, with `/` separators.
@@ -48,7 +50,22 @@ pub fn check_all(root: &Path) -> (usize, Vec<Diagnostic>) {
     let (n, found) = iam_policies(root);
     files += n;
     findings.extend(found);
+    if root.join(TIMINGS_FILE).is_file() {
+        files += 1;
+        findings.extend(timings(root));
+    }
     (files, findings)
+}
+
+/// The AWS times that calibrate the drill's projection (R59).
+fn timings(root: &Path) -> Option<Diagnostic> {
+    let hint = "each sample needs operation, seconds, environment, region and at, as --record-timings writes them";
+    let text = match std::fs::read_to_string(root.join(TIMINGS_FILE)) {
+        Ok(text) => text,
+        Err(e) => return Some(Diagnostic::new(TIMINGS_FILE, rule::TIMINGS, e.to_string(), "make the file readable")),
+    };
+    let e = Timings::parse(&text, TIMINGS_FILE).err()?;
+    Some(Diagnostic::new(TIMINGS_FILE, rule::TIMINGS, e.reason, hint).at(e.line, e.column))
 }
 
 fn pipeline(root: &Path) -> Option<Diagnostic> {

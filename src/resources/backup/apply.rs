@@ -46,7 +46,7 @@ fn plan_input(attrs: &BTreeMap<String, Value>) -> Result<BackupPlanInput, String
 }
 
 /// Creates or updates one backup resource as the plan shows; removal is not planned.
-pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<String>) -> Result<(), String> {
+pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut crate::resources::OpLog) -> Result<(), String> {
     let name = &r.name;
     let backup = &clients.backup;
     let fail = |op: &str, detail: String| format!("{op} {name}: {detail}");
@@ -157,7 +157,7 @@ async fn retag(
     name: &str,
     arn: &str,
     r: &ResourceChange,
-    ops: &mut Vec<String>,
+    ops: &mut crate::resources::OpLog,
 ) -> Result<(), String> {
     let Some(change) = r.changes.iter().find(|c| c.name == "tags") else { return Ok(()) };
     let old: BTreeMap<String, String> = serde_json::from_value(change.before.clone()).unwrap_or_default();

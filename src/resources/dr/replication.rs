@@ -70,7 +70,7 @@ fn configuration(after: &BTreeMap<String, Value>) -> ReplicationConfiguration {
 }
 
 /// Carries out one planned change of the rule.
-pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<String>) -> Result<(), String> {
+pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut crate::resources::OpLog) -> Result<(), String> {
     let bucket = &r.name;
     match r.action {
         Action::Create | Action::Update | Action::Replace => {

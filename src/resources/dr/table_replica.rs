@@ -79,7 +79,12 @@ async fn wait(clients: &AwsClients, table: &str, region: &str, gone: bool) -> Re
     }
 }
 
-async fn create(clients: &AwsClients, table: &str, region: &str, ops: &mut Vec<String>) -> Result<(), String> {
+async fn create(
+    clients: &AwsClients,
+    table: &str,
+    region: &str,
+    ops: &mut crate::resources::OpLog,
+) -> Result<(), String> {
     let member = CreateReplicationGroupMemberAction::builder().region_name(region).build().expect("region set");
     clients
         .dynamodb
@@ -93,7 +98,12 @@ async fn create(clients: &AwsClients, table: &str, region: &str, ops: &mut Vec<S
     wait(clients, table, region, false).await
 }
 
-async fn delete(clients: &AwsClients, table: &str, region: &str, ops: &mut Vec<String>) -> Result<(), String> {
+async fn delete(
+    clients: &AwsClients,
+    table: &str,
+    region: &str,
+    ops: &mut crate::resources::OpLog,
+) -> Result<(), String> {
     let member = DeleteReplicationGroupMemberAction::builder().region_name(region).build().expect("region set");
     clients
         .dynamodb
@@ -108,7 +118,7 @@ async fn delete(clients: &AwsClients, table: &str, region: &str, ops: &mut Vec<S
 }
 
 /// Carries out one planned change of a replica, through the primary table.
-pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut Vec<String>) -> Result<(), String> {
+pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut crate::resources::OpLog) -> Result<(), String> {
     let table = &r.name;
     match r.action {
         Action::Create => create(clients, table, region_in(&r.after), ops).await,

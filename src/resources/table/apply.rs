@@ -99,7 +99,7 @@ pub async fn apply(
     clients: &AwsClients,
     def: Option<&TableDefinition>,
     r: &ResourceChange,
-    ops: &mut Vec<String>,
+    ops: &mut crate::resources::OpLog,
 ) -> Result<(), String> {
     let name = &r.name;
     let def = def.ok_or_else(|| format!("{}: the plan carries no table definition", r.address))?;
@@ -130,7 +130,7 @@ async fn create_table(
     clients: &AwsClients,
     def: &TableDefinition,
     after: &BTreeMap<String, Value>,
-    ops: &mut Vec<String>,
+    ops: &mut crate::resources::OpLog,
 ) -> Result<(), String> {
     let name = &def.table_name;
     let indexes: Vec<&schema::SecondaryIndex> =
@@ -225,7 +225,7 @@ async fn differences(clients: &AwsClients, name: &str, after: &BTreeMap<String, 
     Some(compared.into_iter().filter(|a| live.attributes.get(*a) != after.get(*a)).collect())
 }
 
-async fn set_pitr(clients: &AwsClients, name: &str, on: bool, ops: &mut Vec<String>) -> Result<(), String> {
+async fn set_pitr(clients: &AwsClients, name: &str, on: bool, ops: &mut crate::resources::OpLog) -> Result<(), String> {
     clients
         .dynamodb
         .update_continuous_backups()
@@ -240,7 +240,13 @@ async fn set_pitr(clients: &AwsClients, name: &str, on: bool, ops: &mut Vec<Stri
     Ok(())
 }
 
-async fn set_ttl(clients: &AwsClients, name: &str, attr: &str, on: bool, ops: &mut Vec<String>) -> Result<(), String> {
+async fn set_ttl(
+    clients: &AwsClients,
+    name: &str,
+    attr: &str,
+    on: bool,
+    ops: &mut crate::resources::OpLog,
+) -> Result<(), String> {
     clients
         .dynamodb
         .update_time_to_live()
@@ -262,7 +268,7 @@ async fn update_table_attribute(
     attribute: &str,
     before: &Value,
     after: &Value,
-    ops: &mut Vec<String>,
+    ops: &mut crate::resources::OpLog,
 ) -> Result<(), String> {
     let ddb = &clients.dynamodb;
     match attribute {
