@@ -917,6 +917,7 @@ mod records_and_reports {
         let report = VerifyReport {
             environment: Environment::Sit,
             checks: checks.iter().enumerate().map(|(i, p)| check("R23", format!("check {i}"), *p, "")).collect(),
+            not_proven: Vec::new(),
         };
         assert_eq!((report.passed(), report.failures().len()), (passed, failed));
         assert!(report.failures().iter().all(|c| !c.passed));

@@ -88,11 +88,41 @@ async fn overwrite_template(w: &mut World, key: String, bucket: String, env: Env
 
 #[when(expr = "the post-deploy tests of {env} run")]
 async fn tiered(w: &mut World, env: Env) {
+    let tier = stagegate::foundation::policy::Pipeline::load(&w.checkout_dir())
+        .expect("policy")
+        .environment(env.0)
+        .post_deploy_tests;
+    run_tier(w, env, tier).await;
+}
+
+#[when(expr = "the integration-tier post-deploy tests of {env} run")]
+async fn integration_tier(w: &mut World, env: Env) {
+    run_tier(w, env, stagegate::foundation::policy::TestTier::Integration).await;
+}
+
+#[then(
+    expr = "the item check of {string} in {word} is made only where the backend replicates items, and otherwise listed as not proven"
+)]
+async fn item_check_not_proven(w: &mut World, table: String, region: String) {
+    let flavor = w.endpoint().await.flavor;
+    let report = w.verified();
+    let subject = stagegate::resources::dr::table_replica::item_subject(&table, &region);
+    let made = report.checks.iter().find(|c| c.subject == subject);
+    let unproven = report.not_proven.iter().find(|n| n.subject == subject);
+    if flavor.has(stagegate::emulator::Capability::DynamoDbItemReplication) {
+        assert!(made.is_some_and(|c| c.passed) && unproven.is_none(), "{report}");
+    } else {
+        assert!(made.is_none(), "an item check the backend cannot make was counted: {report}");
+        let n = unproven.unwrap_or_else(|| panic!("not listed as not proven: {report}"));
+        assert!(n.why.contains("DynamoDB replication of items between regions"), "{report}");
+        assert!(report.to_string().contains(&format!("NOT PROVEN R58 {subject}")), "{report}");
+    }
+}
+
+async fn run_tier(w: &mut World, env: Env, tier: stagegate::foundation::policy::TestTier) {
     let dir = w.checkout_dir();
     let repo = Repo::open(&dir).expect("the checkout");
     let desired = DesiredEnvironment::load(&repo, env.0).expect("desired");
-    let tier =
-        stagegate::foundation::policy::Pipeline::load(&dir).expect("policy").environment(env.0).post_deploy_tests;
     let endpoint = w.endpoint().await;
     let recorder = stagegate::aws::ActionRecorder::default();
     let clients =

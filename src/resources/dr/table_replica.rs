@@ -165,6 +165,11 @@ pub fn price_lines(
 /// How long an item may take to reach the replica (AWS: typically under a second).
 const REPLICATION_LIMIT: Duration = Duration::from_secs(60);
 
+/// What [`item_replicates`] checks, as its report names it.
+pub fn item_subject(table: &str, region: &str) -> String {
+    format!("an item of {table} in {region}")
+}
+
 /// R58: an item written to the table in the primary region is readable from the replica in
 /// `region`. The item has a key of its own and is removed afterwards.
 pub async fn item_replicates(
@@ -174,7 +179,7 @@ pub async fn item_replicates(
 ) -> Check {
     use aws_sdk_dynamodb::types::AttributeValue as A;
     let table = &def.table_name;
-    let subject = format!("an item of {table} in {region}");
+    let subject = item_subject(table, region);
     let marker = format!("stagegate-dr-probe-{}", uuid::Uuid::new_v4());
     let key: std::collections::HashMap<String, A> = def
         .key_schema
