@@ -43,3 +43,30 @@ Feature: Automated rollback in DEV, on every backend
     And the alarm "bbws-dev-dynamodb-throttled-requests" has been deleted from DEV's account
     When DEV is watched for 24 hours from 10 minutes after the deployment
     Then the watch could not look, exit 3, naming "bbws-dev-dynamodb-throttled-requests"
+
+  @R55
+  Scenario: stagegate watch on the command line rolls DEV back, and exits 1 for the deployment that failed
+    Given the new commit has been deployed to DEV, its rollback pre-approved by "lead-developer"
+    When the alarm "bbws-dev-dynamodb-throttled-requests" is set to ALARM by hand in DEV
+    And "stagegate watch --env dev --for 24h --poll 60m --at 2026-12-03T14:40:00+02:00" is run in the checkout
+    Then the command exited 1, saying "critical alarm bbws-dev-dynamodb-throttled-requests"
+    And the command's output says "MTTR "
+    And the products table in DEV has no index "by-sku"
+
+  @R55
+  Scenario: stagegate watch on the command line exits 0 for a healthy deployment, and changes nothing
+    Given the new commit has been deployed to DEV, its rollback pre-approved by "lead-developer"
+    And what DEV holds is noted: its states, ledger, tags and the products table's indexes
+    When "stagegate watch --env dev --for 3h --poll 60m --at 2026-12-03T14:40:00+02:00" is run in the checkout
+    Then the command exited 0, saying "healthy: 4 looks, no critical alarm, post-deploy tests passing"
+    And nothing changed in DEV: the same states, ledger and tags, and the products table's indexes
+
+  @R55
+  Scenario: stagegate deploy --watch on the command line deploys, watches, and rolls DEV back at its first look
+    An alarm already firing when the deployment lands is a failure at the watch's first look.
+
+    When the alarm "bbws-dev-dynamodb-throttled-requests" is set to ALARM by hand in DEV
+    And "stagegate deploy --env dev --deployer release-bot --branch main --at 2026-12-03T14:30:00+02:00 --approve lead-developer@2026-12-03T12:30:00+02:00 --confirm deploy-dev --pre-approve-rollback lead-developer --watch --for 2h --poll 60m" is run in the checkout
+    Then the command exited 1, saying "critical alarm bbws-dev-dynamodb-throttled-requests"
+    And the command's output says "MTTR "
+    And the products table in DEV has no index "by-sku"

@@ -227,7 +227,7 @@ async fn projected_from_measurement(w: &mut World, operation: String) {
     assert!(r.to_string().contains(&format!("{operation}: {} (measured", human(op.seconds))), "{r}");
 }
 
-#[when(expr = "{string} is run in the working copy")]
+#[when(regex = r#"^"([^"]+)" is run in the (?:working copy|checkout)$"#)]
 async fn run_in_working_copy(w: &mut World, command: String) {
     let args: Vec<&str> = command.strip_prefix("stagegate ").expect("a stagegate command").split(' ').collect();
     w.run_stagegate(&args).await;

@@ -173,3 +173,9 @@ async fn command_exited_saying(w: &mut World, code: i32, text: String) {
     assert_eq!(*got, code, "{out}");
     assert!(out.contains(&text), "no {text:?} in:\n{out}");
 }
+
+#[then(expr = "the command's output says {string}")]
+async fn command_says(w: &mut World, text: String) {
+    let (_, out) = w.last_command();
+    assert!(out.contains(&text), "no {text:?} in:\n{out}");
+}

@@ -324,6 +324,11 @@ async fn refused(w: &mut World, rule: String, also: String, why: String) {
     assert!(refusals.iter().any(|f| f.contains(&why)), "{why:?} not in {refusals:?}");
 }
 
+#[given(expr = "what {env} holds is noted: its states, ledger, tags and the products table's indexes")]
+async fn noted(w: &mut World, env: Env) {
+    w.watch.before = Some(w.snapshot(env.0).await);
+}
+
 #[then(expr = "nothing changed in {env}: the same states, ledger and tags, and the products table's indexes")]
 async fn nothing_changed(w: &mut World, env: Env) {
     let now = w.snapshot(env.0).await;
