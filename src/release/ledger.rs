@@ -165,9 +165,11 @@ pub async fn append_check(store: &StateStore, record: &CheckRecord) -> Result<()
     put_json(store, record.key(), serde_json::to_vec_pretty(record).expect("a record serialises")).await
 }
 
-/// Every check record in `store`'s bucket, oldest first.
+/// Every check record in `store`'s bucket, oldest first (the keys sort by kind first).
 pub async fn checks(store: &StateStore) -> Result<Vec<CheckRecord>, StateError> {
-    read_all(store, CHECKS_PREFIX).await
+    let mut records: Vec<CheckRecord> = read_all(store, CHECKS_PREFIX).await?;
+    records.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    Ok(records)
 }
 
 pub(crate) async fn put_json(store: &StateStore, key: String, body: Vec<u8>) -> Result<(), StateError> {
@@ -222,4 +224,21 @@ pub(crate) async fn read_all<T: serde::de::DeserializeOwned>(
         out.push(record);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The bucket's layout, as an operator listing it sees it: `checks/{kind}/{UTC time}-{id}.json`.
+    #[rstest::rstest]
+    #[case(CheckKind::Validation, "checks/validation/20261202T080005-abc.json")]
+    #[case(CheckKind::SecurityScan, "checks/security-scan/20261202T080005-abc.json")]
+    fn a_check_record_is_kept_under_its_kind_and_time(#[case] check: CheckKind, #[case] key: &str) {
+        let at: Timestamp = "2026-12-02T10:00:05+02:00".parse().expect("an instant");
+        let r = CheckRecord { id: "abc".into(), check, commit: None, at, passed: true, findings: 0 };
+        assert_eq!(r.key(), key);
+        // The directory is the name the record itself carries.
+        assert_eq!(serde_json::to_value(check).expect("JSON"), serde_json::Value::from(check.name()));
+    }
 }
