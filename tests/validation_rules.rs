@@ -377,3 +377,18 @@ fn the_scan_command_fails_on_high_findings_in_every_format(#[case] dir: &str, #[
         _ => assert!(stdout.contains("HIGH SG-S3-005"), "{stdout}"),
     }
 }
+
+/// Which JSON files Stage 1 reads as table definitions: every `table.json`, whatever it holds,
+/// and any other file with a table's keys, but never an item schema or the sample items.
+#[rstest]
+#[case::an_empty_table_json("schemas/tenants/table.json", json!({}), true)]
+#[case::a_table_json_that_is_not_an_object("schemas/tenants/table.json", json!([1]), true)]
+#[case::another_name_with_a_table_name("schemas/tenants/legacy.json", json!({"TableName": "tenants"}), true)]
+#[case::another_name_with_key_schema("schemas/tenants/legacy.json", json!({"KeySchema": []}), true)]
+#[case::another_name_with_attribute_definitions("schemas/x/t.json", json!({"AttributeDefinitions": []}), true)]
+#[case::another_name_without_them("schemas/tenants/notes.json", json!({"owner": "x"}), false)]
+#[case::an_item_schema_naming_a_table("schemas/tenants/item.schema.json", json!({"TableName": "tenants"}), false)]
+#[case::sample_items_naming_a_table("schemas/tenants/sample-items.json", json!({"TableName": "tenants"}), false)]
+fn what_stage_1_reads_as_a_table_definition(#[case] rel: &str, #[case] value: Value, #[case] is_table: bool) {
+    assert_eq!(stagegate::checks::validate::table::is_table_definition(rel, &value), is_table);
+}
