@@ -392,3 +392,68 @@ fn the_scan_command_fails_on_high_findings_in_every_format(#[case] dir: &str, #[
 fn what_stage_1_reads_as_a_table_definition(#[case] rel: &str, #[case] value: Value, #[case] is_table: bool) {
     assert_eq!(stagegate::checks::validate::table::is_table_definition(rel, &value), is_table);
 }
+
+/// The `(rule, JSON path, message)` of every finding of a table definition, checked on its own.
+fn table_findings(table: &Value) -> Vec<(String, String, String)> {
+    let text = serde_json::to_string_pretty(table).unwrap();
+    let source = Source::from_bytes("schemas/x/table.json", text.into_bytes(), source::JSON_FILE).unwrap();
+    let doc = JsonDocument::parse(&source, &mut Vec::new()).unwrap();
+    stagegate::checks::validate::table::check(Path::new("/nonexistent"), "schemas/x/table.json", &doc)
+        .into_iter()
+        .map(|d| (d.rule.to_owned(), d.path.unwrap_or_default(), d.message))
+        .collect()
+}
+
+fn table_with_keys(keys: Value) -> Value {
+    let mut t = json!({
+        "TableName": "orders",
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "at", "AttributeType": "S"}
+        ]
+    });
+    if !keys.is_null() {
+        t["KeySchema"] = keys;
+    }
+    t
+}
+
+/// R02: CreateTable takes one HASH key, optionally followed by one RANGE key; a missing key
+/// schema is reported as missing, one of the wrong type as such, never both.
+#[rstest]
+#[case::missing(Value::Null, "R02/missing-field", "$", "KeySchema is missing")]
+#[case::not_an_array(json!("id"), "R02/wrong-type", "$.KeySchema", "KeySchema must be an array")]
+#[case::two_hash_keys(
+    json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "HASH"}]),
+    "R02/key-schema", "$.KeySchema", "the key schema is [HASH, HASH]"
+)]
+#[case::two_range_keys(
+    json!([{"AttributeName": "id", "KeyType": "RANGE"}, {"AttributeName": "at", "KeyType": "RANGE"}]),
+    "R02/key-schema", "$.KeySchema", "the key schema is [RANGE, RANGE]"
+)]
+#[case::range_first(
+    json!([{"AttributeName": "at", "KeyType": "RANGE"}, {"AttributeName": "id", "KeyType": "HASH"}]),
+    "R02/key-schema", "$.KeySchema", "the key schema is [RANGE, HASH]"
+)]
+fn a_bad_key_schema_is_one_finding_at_its_place(
+    #[case] keys: Value,
+    #[case] rule: &str,
+    #[case] path: &str,
+    #[case] says: &str,
+) {
+    let key_findings: Vec<_> = table_findings(&table_with_keys(keys))
+        .into_iter()
+        .filter(|(_, p, _)| !p.starts_with("$.AttributeDefinitions"))
+        .collect();
+    assert_eq!(key_findings.len(), 1, "{key_findings:?}");
+    let (r, p, m) = &key_findings[0];
+    assert_eq!((r.as_str(), p.as_str()), (rule, path), "{m}");
+    assert!(m.starts_with(says), "{m}");
+}
+
+#[test]
+fn a_hash_then_range_key_schema_is_clean() {
+    let keys = json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]);
+    assert_eq!(table_findings(&table_with_keys(keys)), Vec::new());
+}
