@@ -457,3 +457,51 @@ fn a_hash_then_range_key_schema_is_clean() {
     let keys = json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]);
     assert_eq!(table_findings(&table_with_keys(keys)), Vec::new());
 }
+
+fn table_with_index_projection(projection: Value) -> Value {
+    let mut t = table_with_keys(json!([{"AttributeName": "id", "KeyType": "HASH"}]));
+    t["GlobalSecondaryIndexes"] = json!([{
+        "IndexName": "by-at",
+        "KeySchema": [{"AttributeName": "at", "KeyType": "HASH"}],
+        "Projection": projection
+    }]);
+    t
+}
+
+/// R02, as CreateTable's Projection: NonKeyAttributes only with INCLUDE, and INCLUDE only with them.
+#[rstest]
+#[case::all(json!({"ProjectionType": "ALL"}), None)]
+#[case::keys_only(json!({"ProjectionType": "KEYS_ONLY"}), None)]
+#[case::include(json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total"]}), None)]
+#[case::all_with_attributes(
+    json!({"ProjectionType": "ALL", "NonKeyAttributes": ["total"]}),
+    Some(("Projection.NonKeyAttributes", "NonKeyAttributes is only allowed with INCLUDE, not ALL"))
+)]
+#[case::keys_only_with_attributes(
+    json!({"ProjectionType": "KEYS_ONLY", "NonKeyAttributes": ["total"]}),
+    Some(("Projection.NonKeyAttributes", "NonKeyAttributes is only allowed with INCLUDE, not KEYS_ONLY"))
+)]
+#[case::include_without_attributes(
+    json!({"ProjectionType": "INCLUDE"}),
+    Some(("Projection", "INCLUDE needs at least one NonKeyAttributes entry"))
+)]
+#[case::include_with_none_listed(
+    json!({"ProjectionType": "INCLUDE", "NonKeyAttributes": []}),
+    Some(("Projection", "INCLUDE needs at least one NonKeyAttributes entry"))
+)]
+#[case::unknown_type(
+    json!({"ProjectionType": "EVERYTHING"}),
+    Some(("Projection.ProjectionType", "ProjectionType \"EVERYTHING\" is not ALL, KEYS_ONLY or INCLUDE"))
+)]
+#[case::no_type(json!({}), Some(("Projection", "ProjectionType is missing")))]
+fn an_index_projection_is_checked_as_createtable_does(
+    #[case] projection: Value,
+    #[case] finding: Option<(&str, &str)>,
+) {
+    let found = table_findings(&table_with_index_projection(projection));
+    let expected: Vec<(String, String, String)> = finding
+        .into_iter()
+        .map(|(at, says)| ("R02/projection".into(), format!("$.GlobalSecondaryIndexes[0].{at}"), says.into()))
+        .collect();
+    assert_eq!(found, expected);
+}
