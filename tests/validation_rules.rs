@@ -505,3 +505,32 @@ fn an_index_projection_is_checked_as_createtable_does(
         .collect();
     assert_eq!(found, expected);
 }
+
+/// R02, as CreateTable's BillingMode: PROVISIONED needs whole capacities of at least 1, and
+/// PAY_PER_REQUEST takes none.
+#[rstest]
+#[case::one_each("PROVISIONED", json!({"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}), &[])]
+#[case::more("PROVISIONED", json!({"ReadCapacityUnits": 5, "WriteCapacityUnits": 40000}), &[])]
+#[case::zero_reads(
+    "PROVISIONED", json!({"ReadCapacityUnits": 0, "WriteCapacityUnits": 1}),
+    &["$.ProvisionedThroughput.ReadCapacityUnits"]
+)]
+#[case::negative_writes(
+    "PROVISIONED", json!({"ReadCapacityUnits": 2, "WriteCapacityUnits": -3}),
+    &["$.ProvisionedThroughput.WriteCapacityUnits"]
+)]
+#[case::not_whole("PROVISIONED", json!({"ReadCapacityUnits": 1.5, "WriteCapacityUnits": 1}), &["$.ProvisionedThroughput.ReadCapacityUnits"])]
+#[case::none_given("PROVISIONED", Value::Null, &["$"])]
+#[case::on_demand_with_capacity("PAY_PER_REQUEST", json!({"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}), &["$.ProvisionedThroughput"])]
+fn table_capacity_follows_its_billing_mode(#[case] billing: &str, #[case] throughput: Value, #[case] at: &[&str]) {
+    let mut t = table_with_keys(
+        json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]),
+    );
+    t["BillingMode"] = json!(billing);
+    if !throughput.is_null() {
+        t["ProvisionedThroughput"] = throughput;
+    }
+    let found: Vec<(String, String)> = table_findings(&t).into_iter().map(|(r, p, _)| (r, p)).collect();
+    let expected: Vec<(String, String)> = at.iter().map(|p| ("R02/billing".to_owned(), (*p).to_owned())).collect();
+    assert_eq!(found, expected);
+}
