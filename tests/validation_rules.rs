@@ -534,3 +534,48 @@ fn table_capacity_follows_its_billing_mode(#[case] billing: &str, #[case] throug
     let expected: Vec<(String, String)> = at.iter().map(|p| ("R02/billing".to_owned(), (*p).to_owned())).collect();
     assert_eq!(found, expected);
 }
+
+/// Missing AttributeDefinitions is reported as missing; of the wrong type, as such; never both.
+#[rstest]
+#[case::missing(Value::Null, "R02/missing-field", "$", "AttributeDefinitions is missing")]
+#[case::not_an_array(json!({"id": "S"}), "R02/wrong-type", "$.AttributeDefinitions", "AttributeDefinitions must be an array")]
+fn attribute_definitions_missing_or_mistyped_is_one_finding(
+    #[case] defs: Value,
+    #[case] rule: &str,
+    #[case] path: &str,
+    #[case] says: &str,
+) {
+    let mut t = table_with_keys(json!([{"AttributeName": "id", "KeyType": "HASH"}]));
+    match defs {
+        Value::Null => drop(t.as_object_mut().unwrap().remove("AttributeDefinitions")),
+        other => t["AttributeDefinitions"] = other,
+    }
+    let about: Vec<_> =
+        table_findings(&t).into_iter().filter(|(_, _, m)| m.starts_with("AttributeDefinitions")).collect();
+    assert_eq!(about, [(rule.to_owned(), path.to_owned(), says.to_owned())]);
+}
+
+/// CreateTable's index limits: 20 global and 5 local secondary indexes, each allowed exactly.
+#[rstest]
+#[case::twenty_global("GlobalSecondaryIndexes", 20, false)]
+#[case::twenty_one_global("GlobalSecondaryIndexes", 21, true)]
+#[case::five_local("LocalSecondaryIndexes", 5, false)]
+#[case::six_local("LocalSecondaryIndexes", 6, true)]
+fn index_counts_are_held_to_createtables_limits(#[case] key: &str, #[case] n: usize, #[case] refused: bool) {
+    let mut t = table_with_keys(
+        json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]),
+    );
+    let local = key == "LocalSecondaryIndexes";
+    t[key] = (0..n)
+        .map(|i| {
+            let keys = if local {
+                json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}])
+            } else {
+                json!([{"AttributeName": "at", "KeyType": "HASH"}])
+            };
+            json!({"IndexName": format!("index-{i}"), "KeySchema": keys, "Projection": {"ProjectionType": "KEYS_ONLY"}})
+        })
+        .collect();
+    let limits: Vec<_> = table_findings(&t).into_iter().filter(|(r, _, _)| r == "R02/index-limit").collect();
+    assert_eq!(limits.len(), usize::from(refused), "{limits:?}");
+}
