@@ -579,3 +579,64 @@ fn index_counts_are_held_to_createtables_limits(#[case] key: &str, #[case] n: us
     let limits: Vec<_> = table_findings(&t).into_iter().filter(|(r, _, _)| r == "R02/index-limit").collect();
     assert_eq!(limits.len(), usize::from(refused), "{limits:?}");
 }
+
+fn hash_and_range() -> Value {
+    table_with_keys(json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]))
+}
+
+/// The rest of CreateTable's rules (R02), each on a table otherwise clean: the `(rule, path)`
+/// of every finding.
+#[rstest]
+#[case::unknown_member_of_an_attribute_definition(
+    "/AttributeDefinitions/0/Kind", json!("x"), &[("R02/unknown-field", "$.AttributeDefinitions[0].Kind")]
+)]
+#[case::unknown_member_of_a_key(
+    "/KeySchema/1/Order", json!(1), &[("R02/unknown-field", "$.KeySchema[1].Order")]
+)]
+#[case::the_same_attribute_as_both_keys(
+    "/KeySchema/1/AttributeName", json!("id"),
+    &[("R02/key-schema", "$.KeySchema"), ("R02/attribute-unused", "$.AttributeDefinitions[1]")]
+)]
+#[case::a_stream_with_its_view("/StreamSpecification", json!({"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}), &[])]
+#[case::a_stream_off("/StreamSpecification", json!({"StreamEnabled": false}), &[])]
+#[case::a_stream_without_a_view(
+    "/StreamSpecification", json!({"StreamEnabled": true}), &[("R02/stream", "$.StreamSpecification")]
+)]
+#[case::a_stream_with_an_unknown_view(
+    "/StreamSpecification", json!({"StreamEnabled": true, "StreamViewType": "ALL"}),
+    &[("R02/stream", "$.StreamSpecification.StreamViewType")]
+)]
+#[case::a_stream_off_with_a_view(
+    "/StreamSpecification", json!({"StreamEnabled": false, "StreamViewType": "KEYS_ONLY"}),
+    &[("R02/stream", "$.StreamSpecification.StreamViewType")]
+)]
+#[case::a_stream_without_enabled(
+    "/StreamSpecification", json!({"StreamViewType": "KEYS_ONLY"}), &[("R02/stream", "$.StreamSpecification")]
+)]
+#[case::an_attribute_projected_twice(
+    "/GlobalSecondaryIndexes",
+    json!([{"IndexName": "by-at", "KeySchema": [{"AttributeName": "at", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["total", "total"]}}]),
+    &[("R02/projection", "$.GlobalSecondaryIndexes[0].Projection.NonKeyAttributes")]
+)]
+#[case::a_hundred_projected(
+    "/GlobalSecondaryIndexes",
+    json!([{"IndexName": "by-at", "KeySchema": [{"AttributeName": "at", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": (0..100).map(|i| format!("a{i}")).collect::<Vec<_>>()}}]),
+    &[]
+)]
+#[case::a_hundred_and_one_projected(
+    "/GlobalSecondaryIndexes",
+    json!([{"IndexName": "by-at", "KeySchema": [{"AttributeName": "at", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": (0..101).map(|i| format!("a{i}")).collect::<Vec<_>>()}}]),
+    &[("R02/index-limit", "$")]
+)]
+fn the_rest_of_createtables_rules(#[case] pointer: &str, #[case] value: Value, #[case] expected: &[(&str, &str)]) {
+    let mut t = hash_and_range();
+    let (parent, member) = pointer.rsplit_once('/').expect("a JSON pointer");
+    let owner = if parent.is_empty() { &mut t } else { t.pointer_mut(parent).expect("the member's owner") };
+    owner[member] = value;
+    let found: Vec<(String, String)> = table_findings(&t).into_iter().map(|(r, p, _)| (r, p)).collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(r, p)| ((*r).to_owned(), (*p).to_owned())).collect();
+    assert_eq!(found, expected);
+}
