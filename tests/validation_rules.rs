@@ -640,3 +640,22 @@ fn the_rest_of_createtables_rules(#[case] pointer: &str, #[case] value: Value, #
     let expected: Vec<(String, String)> = expected.iter().map(|(r, p)| ((*r).to_owned(), (*p).to_owned())).collect();
     assert_eq!(found, expected);
 }
+
+/// A global index's own ProvisionedThroughput takes only CreateTable's two members.
+#[test]
+fn an_unknown_member_of_an_index_throughput_is_refused() {
+    let mut t = hash_and_range();
+    t["BillingMode"] = json!("PROVISIONED");
+    t["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 1, "WriteCapacityUnits": 1});
+    t["GlobalSecondaryIndexes"] = json!([{
+        "IndexName": "by-at",
+        "KeySchema": [{"AttributeName": "at", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+        "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1, "BurstUnits": 5}
+    }]);
+    let found: Vec<(String, String)> = table_findings(&t).into_iter().map(|(r, p, _)| (r, p)).collect();
+    assert_eq!(
+        found,
+        [("R02/unknown-field".to_owned(), "$.GlobalSecondaryIndexes[0].ProvisionedThroughput.BurstUnits".to_owned())]
+    );
+}
