@@ -199,7 +199,7 @@ impl RecordTimings {
     ) -> Result<(), Error> {
         let (Some((path, mut timings)), Some(report)) = (opened, report) else { return Ok(()) };
         let sizes = crate::practice::projection::TableSizes::load(repo.root(), env)?;
-        timings.add(report, env, region, &sizes, jiff::Timestamp::now());
+        crate::practice::calibration::add(&mut timings, report, env, region, &sizes, jiff::Timestamp::now());
         timings.save(&path)?;
         let added: usize = report.components.iter().map(|c| c.operations.len()).sum();
         eprintln!("the AWS times of {added} operations added to {}", path.display());

@@ -12,6 +12,7 @@ pub mod policy;
 pub mod repo;
 pub mod state_backend;
 pub mod tickets;
+pub mod timings;
 pub mod watch_policy;
 pub mod yaml;
 

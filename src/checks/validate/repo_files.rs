@@ -14,7 +14,7 @@ use crate::engine::cost::{self, CostError};
 use crate::foundation::policy::{POLICY_FILE, Pipeline, PolicyError};
 use crate::foundation::repo::Repo;
 use crate::foundation::tickets::{FileTickets, TICKETS_FILE, TicketError};
-use crate::practice::calibration::{TIMINGS_FILE, Timings};
+use crate::foundation::timings::{TIMINGS_FILE, Timings};
 
 pub mod rule {
     use super::RuleId;
