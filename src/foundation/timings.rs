@@ -80,21 +80,23 @@ impl Timings {
 
     /// The repo's timings file, when it has one.
     pub fn load(root: &Path) -> Result<Option<Timings>, Error> {
-        let path = root.join(TIMINGS_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Timings::parse(&text, TIMINGS_FILE).map(Some).map_err(|e| Error::Usage(e.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(Error::File { flag: TIMINGS_FILE, path, source }),
-        }
+        Timings::read(&root.join(TIMINGS_FILE), TIMINGS_FILE, TIMINGS_FILE)
     }
 
     /// The file at `path` (named `--record-timings` in errors), or an empty one if it is not there yet.
     pub fn open(path: &Path) -> Result<Timings, Error> {
+        let named = format!("--record-timings {}", path.display());
+        let read = Timings::read(path, &named, "--record-timings")?;
+        Ok(read.unwrap_or(Timings { version: 1, samples: Vec::new() }))
+    }
+
+    /// The timings file at `path`, named `name` in its errors and `flag` when it cannot be read;
+    /// `None` when there is none.
+    fn read(path: &Path, name: &str, flag: &'static str) -> Result<Option<Timings>, Error> {
         match std::fs::read_to_string(path) {
-            Ok(text) => Timings::parse(&text, &format!("--record-timings {}", path.display()))
-                .map_err(|e| Error::Usage(e.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Timings { version: 1, samples: Vec::new() }),
-            Err(source) => Err(Error::File { flag: "--record-timings", path: path.to_owned(), source }),
+            Ok(text) => Timings::parse(&text, name).map(Some).map_err(|e| Error::Usage(e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(Error::File { flag, path: path.to_owned(), source }),
         }
     }
 
