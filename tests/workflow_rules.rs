@@ -829,3 +829,100 @@ fn one_unparsable_file_is_reported_and_the_others_are_still_linted() {
     assert!(!report.matrix && report.findings.iter().all(|f| !f.rule.matrix));
     assert_eq!(report.exit_code(), 1);
 }
+
+mod derived_values {
+    //! SG-WF-010 and SG-WF-019 through `env.X`, `steps.S.outputs.O` and `needs.J.outputs.O`: a
+    //! value is followed back to where it was set.
+
+    use stagegate::checks::workflows::{Declaration, Finding, lint_text_with};
+
+    const TITLE: &str = "${{ github.event.pull_request.title }}";
+
+    fn lint(jobs: &str) -> Vec<Finding> {
+        let text = format!("name: W\non:\n  pull_request:\npermissions:\n  contents: read\njobs:\n{jobs}");
+        lint_text_with("ci.yml", &text, &Declaration::generic())
+            .unwrap()
+            .into_iter()
+            .filter(|f| matches!(f.rule.id, "SG-WF-010" | "SG-WF-019"))
+            .collect()
+    }
+
+    fn one_job(steps: &str) -> String {
+        format!("  build:\n    runs-on: ubuntu-latest\n    steps:\n{steps}")
+    }
+
+    #[test]
+    fn an_env_value_that_holds_an_event_field_is_injection() {
+        let found = lint(&one_job(&format!(
+            "      - env:\n          pr_title: {TITLE}\n        run: echo ${{{{ env.pr_title }}}}\n"
+        )));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = &found[0];
+        assert_eq!((f.rule.id, f.line, f.job.as_deref()), ("SG-WF-010", 12, Some("build")));
+        assert!(f.message.contains("and it carries `github.event.pull_request.title`"), "{}", f.message);
+        assert_eq!(
+            f.fix,
+            "pass it through env: (`PR_TITLE: ${{ env.pr_title }}`) and use \"$PR_TITLE\" (quoted) instead"
+        );
+    }
+
+    #[test]
+    fn a_step_output_written_from_an_event_field_is_injection_where_it_is_read() {
+        let found = lint(&one_job(&format!(
+            "      - id: get-title\n        env:\n          T: {TITLE}\n        run: echo \"pr-title=$T\" >> \"$GITHUB_OUTPUT\"\n      - run: echo ${{{{ steps.get-title.outputs.pr-title }}}}\n"
+        )));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = &found[0];
+        assert_eq!((f.rule.id, f.line), ("SG-WF-010", 14));
+        assert!(f.message.contains("carries `github.event.pull_request.title`"), "{}", f.message);
+        assert_eq!(
+            f.fix,
+            "pass it through env: (`PR_TITLE: ${{ steps.get-title.outputs.pr-title }}`) and use \"$PR_TITLE\" (quoted) instead"
+        );
+    }
+
+    #[test]
+    fn a_job_output_is_injection_when_it_carries_an_event_field_and_unknown_otherwise() {
+        let jobs = format!(
+            "  a:\n    runs-on: x\n    outputs:\n      title: {TITLE}\n      sha: ${{{{ github.sha }}}}\n    steps:\n      - run: echo\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo ${{{{ needs.a.outputs.title }}}} ${{{{ needs.a.outputs.sha }}}}\n"
+        );
+        let found = lint(&jobs);
+        let ids: Vec<_> = found.iter().map(|f| (f.rule.id, f.job.as_deref())).collect();
+        assert_eq!(ids, [("SG-WF-010", Some("b")), ("SG-WF-019", Some("b"))], "{found:#?}");
+        assert!(found[0].message.contains("`${{ needs.a.outputs.title }}`"), "{}", found[0].message);
+        assert!(found[0].message.contains("carries `github.event.pull_request.title`"), "{}", found[0].message);
+        assert!(found[1].message.contains("`${{ needs.a.outputs.sha }}`"), "{}", found[1].message);
+        assert_eq!(
+            found[1].fix,
+            "pass it through env: (`SHA: ${{ needs.a.outputs.sha }}`) and use \"$SHA\" (quoted) instead"
+        );
+    }
+
+    #[test]
+    fn an_env_value_from_a_trusted_context_is_not_injection() {
+        let found = lint(&one_job(
+            "      - env:\n          commit: ${{ github.sha }}\n        run: echo ${{ env.commit }} ${{ env.UNSET }}\n",
+        ));
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn a_chain_of_env_values_is_followed_to_the_event_field() {
+        let jobs = format!(
+            "  build:\n    runs-on: ubuntu-latest\n    env:\n      RAW: {TITLE}\n    steps:\n      - env:\n          TITLE: ${{{{ env.RAW }}}}\n        run: echo ${{{{ env.TITLE }}}}\n"
+        );
+        let found = lint(&jobs);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].message.contains("carries `env.RAW (github.event.pull_request.title)`"),
+            "{}",
+            found[0].message
+        );
+    }
+
+    #[test]
+    fn env_values_that_read_each_other_end_the_chase() {
+        let jobs = "  build:\n    runs-on: ubuntu-latest\n    env:\n      B: ${{ env.A }}\n    steps:\n      - env:\n          A: ${{ env.B }}\n        run: echo ${{ env.A }}\n";
+        assert!(lint(jobs).is_empty());
+    }
+}
