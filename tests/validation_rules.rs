@@ -659,3 +659,314 @@ fn an_unknown_member_of_an_index_throughput_is_refused() {
         [("R02/unknown-field".to_owned(), "$.GlobalSecondaryIndexes[0].ProvisionedThroughput.BurstUnits".to_owned())]
     );
 }
+
+mod stage_1_report {
+    //! How `validate` reads a repo and reports what it found: the file count, the report's
+    //! text, JSON and timings, positions, JSON paths and the file size limit.
+
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use serde_json::json;
+    use stagegate::checks::validate::diagnostic::{Diagnostic, LineIndex};
+    use stagegate::checks::validate::json::{self, JsonDocument, JsonPath};
+    use stagegate::checks::validate::source::{self, MAX_FILE_BYTES, Source};
+    use stagegate::checks::validate::{self as validate, Report, Timings, ValidateError};
+
+    use super::fixture;
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
+    /// A copy of the sample repo to change.
+    fn sample_repo_copy() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&fixture("repo"), dir.path());
+        dir
+    }
+
+    /// Every file under `dir`, relative to it.
+    fn all_files(dir: &Path, rel: &str, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir.join(rel)).unwrap().flatten() {
+            let name = format!("{rel}{}", entry.file_name().to_string_lossy());
+            if entry.file_type().unwrap().is_dir() {
+                all_files(dir, &format!("{name}/"), out);
+            } else {
+                out.push(name);
+            }
+        }
+    }
+
+    #[test]
+    fn validate_counts_every_file_it_reads_once() {
+        let repo = fixture("repo");
+        let mut files = Vec::new();
+        all_files(&repo, "", &mut files);
+        // Workflows are `lint-workflows`' input; a template's sample is read with its template.
+        let read = files.iter().filter(|f| !f.starts_with(".github/") && !f.ends_with(".sample.json")).count();
+        let report = validate::validate(&repo).unwrap();
+        assert_eq!(report.files, read, "{files:#?}");
+        assert!(report.diagnostics.is_empty(), "{:#?}", report.diagnostics);
+    }
+
+    #[test]
+    fn a_repo_with_nothing_to_parallelise_is_still_validated() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        let report = validate::validate(dir.path()).unwrap();
+        assert_eq!((report.files, report.diagnostics.len(), report.exit_code()), (0, 0, 0));
+    }
+
+    #[test]
+    fn only_a_directory_that_looks_like_an_infra_repo_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(validate::open(dir.path()), Err(ValidateError::NotARepo { .. })));
+        let file = dir.path().join("pipeline.yml");
+        std::fs::write(&file, "").unwrap();
+        match validate::open(&file) {
+            Err(ValidateError::Unreadable { reason, .. }) => assert_eq!(reason, "not a directory"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(validate::open(dir.path()).unwrap(), dir.path());
+    }
+
+    #[test]
+    fn the_files_under_a_folder_are_found_at_any_depth_by_their_suffix() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("schemas/b/c")).unwrap();
+        for f in ["schemas/z.json", "schemas/b/c/a.json", "schemas/b/notes.txt", "schemas/b/json"] {
+            std::fs::write(dir.path().join(f), "{}").unwrap();
+        }
+        assert_eq!(validate::files_under(dir.path(), "schemas", ".json"), ["schemas/b/c/a.json", "schemas/z.json"]);
+        assert!(validate::files_under(dir.path(), "templates", ".html").is_empty());
+    }
+
+    fn report_with(diagnostics: Vec<Diagnostic>) -> Report {
+        Report { repo: PathBuf::from("infra"), files: 3, diagnostics, timings: Timings::default() }
+    }
+
+    #[test]
+    fn the_validate_report_reads_as_documented() {
+        let clean = report_with(Vec::new());
+        assert_eq!((clean.exit_code(), clean.to_string()), (0, "infra: 3 files, no findings\n".to_owned()));
+        let one = Diagnostic::new("schemas/t/table.json", "R01/syntax", "expected value", "fix it").at(2, 5);
+        let two =
+            Diagnostic::new("environments/qa.tfvars", "R03/unknown-environment", "\"qa\" is not", "").with_path("$.x");
+        let single = report_with(vec![one.clone()]);
+        assert_eq!(
+            single.to_string(),
+            "schemas/t/table.json:2:5: R01/syntax: expected value\n    hint: fix it\ninfra: 3 files, 1 finding\n"
+        );
+        let report = report_with(vec![one, two]);
+        assert_eq!(report.exit_code(), 1);
+        assert_eq!(
+            report.to_string(),
+            "schemas/t/table.json:2:5: R01/syntax: expected value\n    hint: fix it\n\
+             environments/qa.tfvars: R03/unknown-environment: \"qa\" is not (at $.x)\n\
+             infra: 3 files, 2 findings\n"
+        );
+        assert_eq!(
+            report.to_json(),
+            json!({
+                "repo": "infra",
+                "files": 3,
+                "findings": 2,
+                "diagnostics": [
+                    {"file": "schemas/t/table.json", "line": 2, "column": 5, "rule": "R01/syntax",
+                     "message": "expected value", "hint": "fix it"},
+                    {"file": "environments/qa.tfvars", "line": 0, "column": 0, "rule": "R03/unknown-environment",
+                     "message": "\"qa\" is not", "path": "$.x", "hint": ""},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn the_timings_table_gives_each_stage_in_milliseconds() {
+        let mut report = report_with(Vec::new());
+        report.timings = Timings {
+            schemas: Duration::from_micros(1500),
+            environments: Duration::from_micros(250),
+            templates: Duration::from_millis(12),
+            pipeline_files: Duration::ZERO,
+            total: Duration::from_micros(14_750),
+        };
+        assert_eq!(
+            report.timings_table(),
+            "schemas             1.5 ms\nenvironments        0.2 ms\ntemplates          12.0 ms\n\
+             pipeline files      0.0 ms\ntotal              14.8 ms (3 files)\n"
+        );
+    }
+
+    #[test]
+    fn a_location_leaves_out_what_is_unknown() {
+        let d = Diagnostic::new("pipeline.yml", "R64/pipeline", "m", "");
+        assert_eq!(d.location(), "pipeline.yml");
+        assert_eq!(d.clone().at(4, 0).location(), "pipeline.yml:4");
+        assert_eq!(d.clone().at(4, 7).location(), "pipeline.yml:4:7");
+        assert_eq!(d.at(4, 7).to_string(), "pipeline.yml:4:7: R64/pipeline: m");
+    }
+
+    #[test]
+    fn a_byte_offset_maps_to_line_and_character_column() {
+        // "é" is two bytes: offsets 4 and 5.
+        let text = "ab\ncé\nd";
+        let lines = LineIndex::new(text);
+        let cases = [(0, (1, 1)), (2, (1, 3)), (3, (2, 1)), (4, (2, 2)), (5, (2, 2)), (6, (2, 3)), (7, (3, 1))];
+        for (offset, expected) in cases {
+            assert_eq!(lines.position(offset), expected, "offset {offset}");
+        }
+        assert_eq!(lines.position(100), (3, 2), "past the end is the end");
+    }
+
+    fn json_findings(text: &str) -> (Option<serde_json::Value>, Vec<Diagnostic>) {
+        let source = Source::from_bytes("schemas/x/data.json", text.as_bytes().to_vec(), source::JSON_FILE).unwrap();
+        let mut findings = Vec::new();
+        let value = JsonDocument::parse(&source, &mut findings).map(|d| d.value);
+        (value, findings)
+    }
+
+    #[test]
+    fn a_duplicate_key_inside_an_array_is_found_at_its_place() {
+        let (value, findings) =
+            json_findings("{\n  \"a\": [\n    {\"k\": 1,\n     \"k\": 2}\n  ],\n  \"b\": {\"c\": 1}\n}\n");
+        assert!(value.is_some());
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let d = &findings[0];
+        assert_eq!(
+            (d.rule, d.location(), d.path.as_deref()),
+            (json::DUPLICATE_KEY, "schemas/x/data.json:4:6".to_owned(), Some("$.a[0].k"))
+        );
+        assert!(d.message.starts_with("key \"k\" appears more than once"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_syntax_error_says_what_is_wrong_without_repeating_the_position() {
+        let (value, findings) = json_findings("{\n  \"a\": x\n}\n");
+        assert!(value.is_none());
+        let d = &findings[0];
+        assert_eq!((d.rule, d.line, d.column), (json::SYNTAX, 2, 8));
+        assert_eq!(d.message, "expected value");
+        assert!(d.hint.contains("jq"), "{}", d.hint);
+    }
+
+    #[test]
+    fn a_json_path_quotes_keys_that_are_not_identifiers() {
+        let path = JsonPath::root().key("Indexes").index(0).key("Index-Name").key("").key("a_b1");
+        assert_eq!(path.to_string(), "$.Indexes[0][\"Index-Name\"][\"\"].a_b1");
+        assert_eq!(JsonPath::root().to_string(), "$");
+        assert_eq!(JsonPath::root().key("a").join(&JsonPath::root().index(2).key("b")).to_string(), "$.a[2].b");
+    }
+
+    #[test]
+    fn a_path_is_placed_at_its_value_or_its_nearest_ancestor() {
+        let text = "{\n  \"a\": [\n    1,\n    {\"b\": true}\n  ],\n  \"a\": [7]\n}\n";
+        let source = Source::from_bytes("schemas/x/data.json", text.as_bytes().to_vec(), source::JSON_FILE).unwrap();
+        let doc = JsonDocument::parse(&source, &mut Vec::new()).unwrap();
+        // Where a key repeats, the last one is the value serde_json keeps.
+        assert_eq!(doc.position(&JsonPath::root().key("a")), (6, 3));
+        assert_eq!(doc.position(&JsonPath::root().key("a").index(0)), (6, 9));
+        assert_eq!(doc.position(&JsonPath::root().key("a").index(3)), (6, 3));
+        assert_eq!(doc.position(&JsonPath::root().key("z")), (1, 1));
+        let f = doc.finding("schemas/x/data.json", "R02/x", &JsonPath::root().key("a"), "m", "h");
+        assert_eq!((f.location(), f.path.as_deref()), ("schemas/x/data.json:6:3".to_owned(), Some("$.a")));
+    }
+
+    const MINIMAL_TABLE: &str = "{\n  \"TableName\": \"orders\",\n  \"BillingMode\": \"PAY_PER_REQUEST\",\n  \"AttributeDefinitions\": [{\"AttributeName\": \"id\", \"AttributeType\": \"S\"}],\n  \"KeySchema\": [{\"AttributeName\": \"id\", \"KeyType\": \"HASH\"}]\n}\n";
+
+    fn schema_file_rules(text: &str) -> Vec<(&'static str, String)> {
+        schema_file_rules_at("schemas/orders/table.json", text)
+    }
+
+    fn schema_file_rules_at(rel: &str, text: &str) -> Vec<(&'static str, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("schemas/orders")).unwrap();
+        std::fs::write(dir.path().join(rel), text).unwrap();
+        validate::check_schema_file(dir.path(), rel).into_iter().map(|d| (d.rule, d.location())).collect()
+    }
+
+    #[test]
+    fn a_duplicate_key_is_reported_once_beside_the_table_findings() {
+        assert_eq!(schema_file_rules(MINIMAL_TABLE), []);
+        let duplicated = MINIMAL_TABLE
+            .replace("\"TableName\": \"orders\",", "\"TableName\": \"orders\",\n  \"TableName\": \"orders\",");
+        assert_eq!(schema_file_rules(&duplicated), [("R01/duplicate-key", "schemas/orders/table.json:3:3".to_owned())]);
+        let unknown = MINIMAL_TABLE.replace("\"TableName\"", "\"Tablename\": 1,\n  \"TableName\"");
+        let found = schema_file_rules(&unknown);
+        assert!(!found.is_empty() && found.iter().all(|(rule, _)| rule.starts_with("R02/")), "{found:?}");
+        assert_eq!(
+            schema_file_rules_at("schemas/orders/notes.json", "{\"owner\": \"x\", \"owner\": \"y\"}"),
+            [("R01/duplicate-key", "schemas/orders/notes.json:1:16".to_owned())],
+            "not a table definition"
+        );
+        assert_eq!(schema_file_rules("{"), [("R01/syntax", "schemas/orders/table.json:1:1".to_owned())]);
+    }
+
+    #[test]
+    fn an_environment_file_in_another_case_is_not_that_environment() {
+        let repo = sample_repo_copy();
+        let env = repo.path().join("environments");
+        std::fs::rename(env.join("dev.tfvars"), env.join("DEV.tfvars")).unwrap();
+        let report = validate::validate(repo.path()).unwrap();
+        let rules: Vec<_> = report.diagnostics.iter().map(|d| (d.rule, d.file.as_str())).collect();
+        assert!(rules.contains(&("R03/unknown-environment", "environments/DEV.tfvars")), "{rules:?}");
+        assert!(rules.contains(&("R03/missing-file", "environments/dev.tfvars")), "{rules:?}");
+    }
+
+    #[rstest::rstest]
+    #[case::beside_the_table("item.schema.json", false)]
+    #[case::through_the_parent_folder("../tenants/item.schema.json", true)]
+    #[case::absolute("/etc/item.schema.json", true)]
+    #[case::missing("items.json", true)]
+    fn an_item_schema_outside_the_tables_folder_or_missing_is_refused(#[case] file: &str, #[case] refused: bool) {
+        let repo = sample_repo_copy();
+        let table = repo.path().join("schemas/tenants/table.json");
+        let text = std::fs::read_to_string(&table).unwrap();
+        std::fs::write(
+            &table,
+            text.replace("\"ItemSchema\": \"item.schema.json\"", &format!("\"ItemSchema\": {file:?}")),
+        )
+        .unwrap();
+        let found: Vec<_> = validate::check_schema_file(repo.path(), "schemas/tenants/table.json")
+            .into_iter()
+            .map(|d| (d.rule, d.path.unwrap_or_default()))
+            .collect();
+        let expected = if refused { vec![("R02/item-schema", "$.Stagegate.ItemSchema".to_owned())] } else { vec![] };
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn the_file_size_limit_is_inclusive() {
+        assert_eq!(MAX_FILE_BYTES, 1 << 20);
+        let dir = tempfile::tempdir().unwrap();
+        let at_limit = format!("\"{}\"", "a".repeat(MAX_FILE_BYTES as usize - 2));
+        std::fs::write(dir.path().join("at.json"), &at_limit).unwrap();
+        std::fs::write(dir.path().join("over.json"), format!("{at_limit} ")).unwrap();
+        let read = Source::read(dir.path(), "at.json", source::JSON_FILE).unwrap();
+        assert_eq!((read.rel.as_str(), read.text.len()), ("at.json", at_limit.len()));
+        let over = Source::read(dir.path(), "over.json", source::JSON_FILE).unwrap_err();
+        assert_eq!(over.rule, "R01/too-large");
+        assert_eq!(over.message, format!("the file is {} bytes, over the limit of 1048576", MAX_FILE_BYTES + 1));
+        let folder = Source::read(dir.path(), ".", source::JSON_FILE).unwrap_err();
+        assert_eq!((folder.rule, folder.message.as_str()), ("R01/unreadable", "not a regular file"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_seen_and_left_out_of_the_body() {
+        let with = Source::from_bytes("a.json", "\u{feff}{}".as_bytes().to_vec(), source::JSON_FILE).unwrap();
+        assert!(with.has_bom());
+        assert_eq!(with.body(), "{}");
+        let without = Source::from_bytes("a.json", b"{}".to_vec(), source::JSON_FILE).unwrap();
+        assert!(!without.has_bom());
+        assert_eq!(without.body(), "{}");
+    }
+}

@@ -48,11 +48,6 @@ impl Diagnostic {
         self
     }
 
-    /// The requirement this rule belongs to (`R02`).
-    pub fn requirement(&self) -> &'static str {
-        self.rule.split('/').next().unwrap_or(self.rule)
-    }
-
     /// `file:line:col`, leaving out what is unknown.
     pub fn location(&self) -> String {
         match (self.line, self.column) {

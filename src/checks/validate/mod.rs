@@ -58,11 +58,6 @@ impl Report {
         if self.diagnostics.is_empty() { exit::OK } else { exit::RULE_FAILED }
     }
 
-    /// Whether some finding breaks `rule`.
-    pub fn has(&self, rule: &str) -> bool {
-        self.diagnostics.iter().any(|d| d.rule == rule)
-    }
-
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "repo": self.repo.display().to_string(),
