@@ -859,10 +859,42 @@ mod derived_values {
         assert_eq!(found.len(), 1, "{found:#?}");
         let f = &found[0];
         assert_eq!((f.rule.id, f.line, f.job.as_deref()), ("SG-WF-010", 12, Some("build")));
-        assert!(f.message.contains("and it carries `github.event.pull_request.title`"), "{}", f.message);
+        assert_eq!(
+            f.message,
+            "`${{ env.pr_title }}` is pasted into the shell script of step \"step 1\" before it runs, and it carries `github.event.pull_request.title`: a crafted value runs as code"
+        );
         assert_eq!(
             f.fix,
             "pass it through env: (`PR_TITLE: ${{ env.pr_title }}`) and use \"$PR_TITLE\" (quoted) instead"
+        );
+    }
+
+    #[test]
+    fn a_github_script_is_told_to_read_process_env() {
+        let found = lint(&one_job(&format!(
+            "      - env:\n          pr_title: {TITLE}\n        uses: actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea\n        with:\n          script: console.log(\"${{{{ env.pr_title }}}}\")\n"
+        )));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].message.contains("is pasted into the script of step"), "{}", found[0].message);
+        assert_eq!(
+            found[0].fix,
+            "pass it through env: (`PR_TITLE: ${{ env.pr_title }}`) and read process.env.PR_TITLE instead"
+        );
+    }
+
+    #[rstest::rstest]
+    #[case::an_input("inputs.note", "input note")]
+    #[case::an_event_input("github.event.inputs.note", "input note")]
+    #[case::the_branch_name("github.head_ref", "branch name")]
+    #[case::an_event_field("github.event.pull_request.title", "event field pull_request.title")]
+    fn a_value_pasted_directly_is_named_for_what_an_attacker_chooses(#[case] context: &str, #[case] what: &str) {
+        let found = lint(&one_job(&format!("      - run: echo ${{{{ {context} }}}}\n")));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            found[0].message,
+            format!(
+                "`${{{{ {context} }}}}` is pasted into the shell script of step \"step 1\" before it runs: a crafted {what} runs as code"
+            )
         );
     }
 
