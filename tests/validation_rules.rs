@@ -900,6 +900,9 @@ mod stage_1_report {
         let duplicated = MINIMAL_TABLE
             .replace("\"TableName\": \"orders\",", "\"TableName\": \"orders\",\n  \"TableName\": \"orders\",");
         assert_eq!(schema_file_rules(&duplicated), [("R01/duplicate-key", "schemas/orders/table.json:3:3".to_owned())]);
+        let both = duplicated.replace("\"BillingMode\"", "\"Billing\": 1,\n  \"BillingMode\"");
+        let rules: Vec<_> = schema_file_rules(&both).into_iter().map(|(rule, _)| rule).collect();
+        assert_eq!(rules, ["R01/duplicate-key", "R02/unknown-field"], "the table's own findings stay");
         let unknown = MINIMAL_TABLE.replace("\"TableName\"", "\"Tablename\": 1,\n  \"TableName\"");
         let found = schema_file_rules(&unknown);
         assert!(!found.is_empty() && found.iter().all(|(rule, _)| rule.starts_with("R02/")), "{found:?}");
