@@ -948,6 +948,17 @@ mod stage_1_report {
     }
 
     #[test]
+    fn a_cost_file_finding_names_the_file_from_the_repo_root() {
+        let repo = sample_repo_copy();
+        let usage = repo.path().join("cost/usage-dev.yml");
+        let text = std::fs::read_to_string(&usage).unwrap();
+        std::fs::write(&usage, format!("{text}surprise: 1\n")).unwrap();
+        let report = validate::validate(repo.path()).unwrap();
+        let found: Vec<_> = report.diagnostics.iter().map(|d| (d.rule, d.file.as_str(), d.column)).collect();
+        assert_eq!(found, [("R64/cost", "cost/usage-dev.yml", 1)]);
+    }
+
+    #[test]
     fn the_file_size_limit_is_inclusive() {
         assert_eq!(MAX_FILE_BYTES, 1 << 20);
         let dir = tempfile::tempdir().unwrap();
