@@ -958,6 +958,43 @@ mod stage_1_report {
         assert_eq!(found, [("R64/cost", "cost/usage-dev.yml", 1)]);
     }
 
+    /// The pipeline files of the sample repo, each with one mistake, and every finding Stage 1
+    /// gives for it (`features/validation/pipeline_files.feature` holds the same cases on the binary).
+    #[rstest::rstest]
+    #[case::pipeline("pipeline.yml", "approval_timeout: 24h\n", "aproval_timeout: 24h\n", &[("R64/pipeline", "pipeline.yml:41:5")])]
+    #[case::tickets("change-tickets.yml", "    state: approved", "    stat: approved", &[("R64/change-tickets", "change-tickets.yml:8:5")])]
+    #[case::iam_syntax("iam/dev/permissions-policy.json", "[", "[,", &[("R64/iam-policy", "iam/dev/permissions-policy.json:3:17")])]
+    #[case::prices_once("cost/prices.yml", "af-south-1:", "eu-west-1:", &[("R64/cost", "cost/prices.yml")])]
+    fn a_mistake_in_a_pipeline_file_is_one_finding_at_its_place(
+        #[case] file: &str,
+        #[case] from: &str,
+        #[case] to: &str,
+        #[case] expected: &[(&str, &str)],
+    ) {
+        let repo = sample_repo_copy();
+        let path = repo.path().join(file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text = if text.contains(from) { text.replacen(from, to, 1) } else { format!("{text}{to}") };
+        std::fs::write(&path, text).unwrap();
+        let report = validate::validate(repo.path()).unwrap();
+        let found: Vec<_> = report.diagnostics.iter().map(|d| (d.rule, d.location())).collect();
+        let expected: Vec<_> = expected.iter().map(|(r, l)| (*r, (*l).to_owned())).collect();
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn a_timings_file_is_read_and_counted() {
+        let repo = sample_repo_copy();
+        let clean = validate::validate(repo.path()).unwrap().files;
+        std::fs::create_dir_all(repo.path().join("timings")).unwrap();
+        let sample = "version: 1\nsamples:\n- operation: CreateTable tenants\n  seconds: 41.5\n  enviroment: prod\n  region: af-south-1\n  at: 2026-11-30T09:00:00Z\n";
+        std::fs::write(repo.path().join("timings/aws.yml"), sample).unwrap();
+        let report = validate::validate(repo.path()).unwrap();
+        assert_eq!(report.files, clean + 1);
+        let found: Vec<_> = report.diagnostics.iter().map(|d| (d.rule, d.location())).collect();
+        assert_eq!(found, [("R64/timings", "timings/aws.yml:5:3".to_owned())]);
+    }
+
     #[test]
     fn the_file_size_limit_is_inclusive() {
         assert_eq!(MAX_FILE_BYTES, 1 << 20);
