@@ -675,22 +675,10 @@ mod stage_1_report {
 
     use super::fixture;
 
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap().flatten() {
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), target).unwrap();
-            }
-        }
-    }
-
     /// A copy of the sample repo to change.
     fn sample_repo_copy() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&fixture("repo"), dir.path());
+        stagegate::foundation::repo::copy_tree(&fixture("repo"), dir.path()).unwrap();
         dir
     }
 
@@ -973,9 +961,9 @@ mod stage_1_report {
     ) {
         let repo = sample_repo_copy();
         let path = repo.path().join(file);
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        text = if text.contains(from) { text.replacen(from, to, 1) } else { format!("{text}{to}") };
-        std::fs::write(&path, text).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} has no {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
         let report = validate::validate(repo.path()).unwrap();
         let found: Vec<_> = report.diagnostics.iter().map(|d| (d.rule, d.location())).collect();
         let expected: Vec<_> = expected.iter().map(|(r, l)| (*r, (*l).to_owned())).collect();

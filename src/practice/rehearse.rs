@@ -280,29 +280,12 @@ pub(crate) fn scratch_checkout(
     flavor: crate::emulator::Flavor,
 ) -> Result<(Repo, Vec<crate::practice::not_rehearsed::NotRehearsed>), Error> {
     let fail = |what: String| Error::Infrastructure(format!("preparing the rehearsal checkout: {what}"));
-    copy_tree(repo.root(), dir).map_err(|e| fail(e.to_string()))?;
+    crate::foundation::repo::copy_tree(repo.root(), dir).map_err(|e| fail(e.to_string()))?;
     let not_rehearsed = crate::practice::not_rehearsed::set_aside(dir, flavor)?;
     let source = crate::foundation::git::current_commit(repo.root()).unwrap_or_else(|| "a working tree".into());
     let message = format!("stagegate rehearsal of {source}");
     crate::foundation::git::init_with_everything(dir, &message).map_err(|e| fail(e.to_string()))?;
     Ok((Repo::open(dir)?, not_rehearsed))
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        if entry.file_name() == ".git" {
-            continue;
-        }
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 /// `now` if it is inside SIT's business hours, else the next weekday at 10:00 in

@@ -1,6 +1,6 @@
 //! Steps for plan, apply and drift (features/plan, features/deploy).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use cucumber::gherkin::Step;
@@ -15,21 +15,10 @@ use stagegate::engine::plan::{Action, Cause, Plan, markdown, plan_environment, p
 use stagegate::engine::state::{Component, OPERATION_APPLY, StateStore};
 use stagegate::foundation::repo::Repo;
 
+use super::validation::copy_dir;
 use super::{Env, World, component};
 
 const COMMIT: &str = "5e1f0c2a9d3b4e6f8a7c1b2d3e4f5a6b7c8d9e0f";
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy file");
-        }
-    }
-}
 
 impl World {
     pub(super) fn workdir(&self) -> PathBuf {
