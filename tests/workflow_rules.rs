@@ -958,3 +958,416 @@ mod derived_values {
         assert!(lint(jobs).is_empty());
     }
 }
+
+mod security_lines {
+    //! Where each generic security rule (SG-WF-013 to 018, 025 to 027) draws its line: the
+    //! spellings a workflow may use for the same setting, and the cases just inside and outside.
+
+    use rstest::rstest;
+    use stagegate::checks::workflows::{Declaration, Finding, lint_text_with};
+
+    const SHA: &str = "11bd71901bbe5b1630ceea73d27597364c9af683";
+    const PR_TARGET: &str = "on:\n  pull_request_target:\npermissions:\n  contents: read\n";
+    const RELEASE: &str = "on:\n  push:\n    tags: ['v*']\npermissions:\n  contents: read\n";
+    const PUSH: &str = "on:\n  push:\npermissions:\n  contents: read\n";
+
+    fn one_job(on: &str, steps: &str) -> String {
+        format!("name: W\n{on}jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n{steps}")
+    }
+
+    fn jobs(on: &str, permissions: &str, n: usize) -> String {
+        let jobs: String =
+            (0..n).map(|i| format!("  j{i}:\n    runs-on: x\n    steps:\n      - run: echo\n")).collect();
+        format!("name: W\n{on}{permissions}jobs:\n{jobs}")
+    }
+
+    fn found_in(name: &str, text: &str, rule: &str) -> Vec<Finding> {
+        lint_text_with(name, text, &Declaration::generic())
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule.id == rule && f.suppressed.is_none())
+            .collect()
+    }
+
+    fn found(text: &str, rule: &str) -> Vec<Finding> {
+        found_in("ci.yml", text, rule)
+    }
+
+    fn checkout(with: &str) -> String {
+        format!("      - uses: actions/checkout@{SHA}\n{with}")
+    }
+
+    fn cache_step(uses: &str, with: &str) -> String {
+        format!("      - uses: {uses}\n{with}      - run: make\n")
+    }
+
+    #[rstest]
+    // SG-WF-017: `false` may be written as a string; a checkout with no later step leaks nothing.
+    #[case::credentials_kept("SG-WF-017", one_job(PUSH, &format!("{}      - run: make\n", checkout(""))), 1)]
+    #[case::credentials_off_as_a_string(
+        "SG-WF-017",
+        one_job(PUSH, &format!("{}      - run: make\n", checkout("        with:\n          persist-credentials: 'false'\n"))),
+        0
+    )]
+    #[case::credentials_on_as_a_string(
+        "SG-WF-017",
+        one_job(PUSH, &format!("{}      - run: make\n", checkout("        with:\n          persist-credentials: 'true'\n"))),
+        1
+    )]
+    #[case::checkout_as_the_last_step("SG-WF-017", one_job(PUSH, &checkout("")), 0)]
+    // SG-WF-018: which setting of which action restores a cache.
+    #[case::cache("SG-WF-018", one_job(RELEASE, &cache_step("actions/cache@v4", "        with:\n          path: x\n          key: k\n")), 1)]
+    #[case::cache_restore("SG-WF-018", one_job(RELEASE, &cache_step("actions/cache/restore@v4", "        with:\n          path: x\n          key: k\n")), 1)]
+    #[case::cache_lookup_only(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("actions/cache@v4", "        with:\n          path: x\n          key: k\n          lookup-only: true\n")),
+        0
+    )]
+    #[case::cache_lookup_only_as_a_string(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("actions/cache@v4", "        with:\n          path: x\n          key: k\n          lookup-only: 'true'\n")),
+        0
+    )]
+    #[case::setup_go_v3_caches_nothing_by_default("SG-WF-018", one_job(RELEASE, &cache_step("actions/setup-go@v3", "")), 0)]
+    #[case::setup_go_v4_caches_by_default("SG-WF-018", one_job(RELEASE, &cache_step("actions/setup-go@v4", "")), 1)]
+    #[case::setup_go_v5_1_caches_by_default("SG-WF-018", one_job(RELEASE, &cache_step("actions/setup-go@v5.1.0", "")), 1)]
+    #[case::setup_go_on_a_short_ref("SG-WF-018", one_job(RELEASE, &cache_step("actions/setup-go@main", "")), 0)]
+    #[case::setup_go_v3_told_to_cache(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("actions/setup-go@v3", "        with:\n          cache: true\n")),
+        1
+    )]
+    #[case::setup_node_with_a_cache(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("actions/setup-node@v4", "        with:\n          cache: npm\n")),
+        1
+    )]
+    #[case::setup_python_with_an_empty_cache(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("actions/setup-python@v5", "        with:\n          cache: ''\n")),
+        0
+    )]
+    #[case::setup_java_with_cache_false(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("actions/setup-java@v4", "        with:\n          cache: 'false'\n")),
+        0
+    )]
+    #[case::setup_dotnet_without_a_cache("SG-WF-018", one_job(RELEASE, &cache_step("actions/setup-dotnet@v4", "")), 0)]
+    #[case::bundler_cache(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("ruby/setup-ruby@v1", "        with:\n          bundler-cache: true\n")),
+        1
+    )]
+    #[case::ruby_without_bundler_cache("SG-WF-018", one_job(RELEASE, &cache_step("ruby/setup-ruby@v1", "")), 0)]
+    #[case::rust_cache_in_any_case("SG-WF-018", one_job(RELEASE, &cache_step("Swatinem/rust-cache@v2", "")), 1)]
+    #[case::mise_caches_by_default("SG-WF-018", one_job(RELEASE, &cache_step("jdx/mise-action@v2", "")), 1)]
+    #[case::mise_told_not_to(
+        "SG-WF-018",
+        one_job(RELEASE, &cache_step("jdx/mise-action@v2", "        with:\n          cache: false\n")),
+        0
+    )]
+    #[case::a_release_without_a_cache("SG-WF-018", one_job(RELEASE, &format!("{}      - run: make\n", checkout("        with:\n          persist-credentials: false\n"))), 0)]
+    // What makes a workflow a release: the release event, pushed tags, or a publishing step.
+    #[case::on_release(
+        "SG-WF-018",
+        one_job("on:\n  release:\n    types: [published]\npermissions:\n  contents: read\n", &cache_step("Swatinem/rust-cache@v2", "")),
+        1
+    )]
+    #[case::a_publishing_step(
+        "SG-WF-018",
+        one_job(PUSH, "      - uses: Swatinem/rust-cache@v2\n      - uses: softprops/action-gh-release@v2\n"),
+        1
+    )]
+    #[case::a_push_of_branches_publishes_nothing(
+        "SG-WF-018",
+        one_job("on:\n  push:\n    branches: [main]\npermissions:\n  contents: read\n", &cache_step("Swatinem/rust-cache@v2", "")),
+        0
+    )]
+    // SG-WF-016: a reusable workflow runs with its caller's token; a job's own block counts.
+    #[case::called_only("SG-WF-016", jobs("on: workflow_call\n", "", 2), 0)]
+    #[case::called_and_pushed("SG-WF-016", jobs("on: [push, workflow_call]\n", "", 2), 2)]
+    #[case::one_job_has_its_own(
+        "SG-WF-016",
+        "name: W\non: push\njobs:\n  a:\n    runs-on: x\n    permissions:\n      contents: read\n    steps:\n      - run: echo\n  b:\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned(),
+        1
+    )]
+    // SG-WF-015: only a grant that more than one job receives.
+    #[case::write_all_to_two_jobs("SG-WF-015", jobs("on: push\n", "permissions: write-all\n", 2), 1)]
+    #[case::write_all_to_one_job("SG-WF-015", jobs("on: push\n", "permissions: write-all\n", 1), 0)]
+    #[case::read_all_to_two_jobs("SG-WF-015", jobs("on: push\n", "permissions: read-all\n", 2), 0)]
+    #[case::a_write_scope_to_one_job("SG-WF-015", jobs("on: push\n", "permissions:\n  contents: write\n", 1), 0)]
+    #[case::each_write_scope_to_three_jobs(
+        "SG-WF-015",
+        jobs("on: push\n", "permissions:\n  contents: write\n  issues: read\n  packages: write\n", 3),
+        2
+    )]
+    // SG-WF-013: each dangerous trigger.
+    #[case::workflow_run("SG-WF-013", jobs("on:\n  workflow_run:\n    workflows: [CI]\n", "permissions: {}\n", 1), 1)]
+    #[case::issue_comment("SG-WF-013", jobs("on: issue_comment\n", "permissions: {}\n", 1), 1)]
+    #[case::push_is_no_dangerous_trigger("SG-WF-013", jobs("on: push\n", "permissions: {}\n", 1), 0)]
+    // SG-WF-027: only workflow_run; a job after another that checked is covered.
+    #[case::push_has_no_conclusion("SG-WF-027", jobs("on: push\n", "permissions: {}\n", 1), 0)]
+    #[case::a_needed_job_checked(
+        "SG-WF-027",
+        "name: W\non:\n  workflow_run:\n    workflows: [CI]\npermissions: {}\njobs:\n  a:\n    if: github.event.workflow_run.conclusion == 'success'\n    runs-on: x\n    steps:\n      - run: echo\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - run: echo\n".to_owned(),
+        0
+    )]
+    #[case::two_unchecked_jobs(
+        "SG-WF-027",
+        jobs("on:\n  workflow_run:\n    workflows: [CI]\n", "permissions: {}\n", 2),
+        2
+    )]
+    // SG-WF-026: once per input, never under dispatch alone, not where the expression decides.
+    #[case::dispatch_only(
+        "SG-WF-026",
+        one_job(
+            "on:\n  workflow_dispatch:\n    inputs:\n      target:\npermissions: {}\n",
+            "      - run: echo\n        env:\n          T: ${{ inputs.target }}\n"
+        ),
+        0
+    )]
+    #[case::read_twice_reported_once(
+        "SG-WF-026",
+        one_job(
+            "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      target:\npermissions: {}\n",
+            "      - run: echo\n        env:\n          T: ${{ inputs.target }}\n      - run: echo\n        env:\n          U: ${{ inputs.target }}\n"
+        ),
+        1
+    )]
+    #[case::two_inputs(
+        "SG-WF-026",
+        one_job(
+            "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      target:\n      region:\npermissions: {}\n",
+            "      - run: echo\n        env:\n          T: ${{ inputs.target }}\n          R: ${{ inputs.region }}\n"
+        ),
+        2
+    )]
+    #[case::an_undeclared_input_is_another_rule(
+        "SG-WF-026",
+        one_job(
+            "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      target:\npermissions: {}\n",
+            "      - run: echo\n        env:\n          T: ${{ inputs.other }}\n"
+        ),
+        0
+    )]
+    #[case::a_comparison_decides(
+        "SG-WF-026",
+        one_job(
+            "on:\n  push:\n  workflow_dispatch:\n    inputs:\n      target:\npermissions: {}\n",
+            "      - if: ${{ inputs.target == 'dev' }}\n        run: echo\n"
+        ),
+        0
+    )]
+    // SG-WF-025: where another run's or another workflow's upload may be, and name matching.
+    #[case::called_as_a_string(
+        "SG-WF-025",
+        one_job(
+            "on: workflow_call\npermissions: {}\n",
+            "      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n"
+        ),
+        0
+    )]
+    #[case::called_as_a_mapping(
+        "SG-WF-025",
+        one_job(
+            "on:\n  workflow_call:\npermissions: {}\n",
+            "      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n"
+        ),
+        0
+    )]
+    #[case::a_local_action_may_upload(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - uses: ./.github/actions/build\n      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n"
+        ),
+        0
+    )]
+    #[case::a_reusable_job_may_upload(
+        "SG-WF-025",
+        "name: W\non: push\npermissions: {}\njobs:\n  a:\n    uses: ./.github/workflows/build.yml\n  b:\n    needs: a\n    runs-on: x\n    steps:\n      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n".to_owned(),
+        0
+    )]
+    #[case::uploaded_under_that_name(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: plan\n      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n"
+        ),
+        0
+    )]
+    #[case::uploaded_under_another_name(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: other\n      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n"
+        ),
+        1
+    )]
+    #[case::uploaded_without_a_name(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - uses: actions/upload-artifact@v4\n      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n"
+        ),
+        0
+    )]
+    #[case::uploaded_under_a_computed_name(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: plan-${{ matrix.env }}\n      - uses: actions/download-artifact@v4\n        with:\n          name: plan-dev\n"
+        ),
+        0
+    )]
+    #[case::downloaded_under_a_computed_name(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: plan-dev\n      - uses: actions/download-artifact@v4\n        with:\n          name: plan-${{ matrix.env }}\n"
+        ),
+        0
+    )]
+    #[case::all_downloaded_none_uploaded(
+        "SG-WF-025",
+        one_job(PUSH, "      - run: make\n      - uses: actions/download-artifact@v4\n"),
+        1
+    )]
+    #[case::all_downloaded_one_uploaded(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: x\n      - uses: actions/download-artifact@v4\n"
+        ),
+        0
+    )]
+    #[case::other_steps_are_no_download(
+        "SG-WF-025",
+        one_job(
+            PUSH,
+            "      - run: make\n      - uses: actions/download-artifact@v4\n        with:\n          run-id: 42\n"
+        ),
+        0
+    )]
+    // SG-WF-014: what checks out a contribution and what runs it.
+    #[case::a_local_action_runs_it(
+        "SG-WF-014",
+        one_job(PR_TARGET, &format!("{}      - uses: ./.github/actions/build\n", checkout("        with:\n          persist-credentials: false\n          ref: ${{ github.head_ref }}\n"))),
+        1
+    )]
+    #[case::gh_pr_checkout_then_a_run(
+        "SG-WF-014",
+        one_job(PR_TARGET, "      - run: gh pr checkout ${{ github.event.number }}\n      - run: make test\n"),
+        1
+    )]
+    #[case::a_fetch_of_the_pull_ref_then_a_run(
+        "SG-WF-014",
+        one_job(
+            PR_TARGET,
+            "      - run: git fetch origin pull/${{ github.event.number }}/head\n      - run: make test\n"
+        ),
+        1
+    )]
+    #[case::gh_pr_checkout_and_nothing_after(
+        "SG-WF-014",
+        one_job(PR_TARGET, "      - run: gh pr checkout ${{ github.event.number }}\n"),
+        0
+    )]
+    #[case::the_base_checked_out_and_run(
+        "SG-WF-014",
+        one_job(PR_TARGET, &format!("{}      - run: make\n      - run: make test\n", checkout("        with:\n          persist-credentials: false\n"))),
+        0
+    )]
+    #[case::a_contribution_outside_a_privileged_workflow(
+        "SG-WF-014",
+        one_job("on: pull_request\npermissions: {}\n", "      - run: gh pr checkout 1\n      - run: make test\n"),
+        0
+    )]
+    fn each_rule_draws_its_line(#[case] rule: &str, #[case] text: String, #[case] expected: usize) {
+        let found = found(&text, rule);
+        assert_eq!(found.len(), expected, "{rule} on:\n{text}\n{found:#?}");
+    }
+
+    /// The line a finding must be on: the first line holding `needle`.
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.contains(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn a_pwn_request_is_placed_on_its_checkout_and_says_what_runs() {
+        let text = one_job(
+            PR_TARGET,
+            &format!(
+                "      - run: echo first\n{}      - run: make test\n",
+                checkout(
+                    "        with:\n          persist-credentials: false\n          ref: ${{ github.event.pull_request.head.sha }}\n"
+                )
+            ),
+        );
+        let [f] = found(&text, "SG-WF-014").try_into().unwrap();
+        assert_eq!(f.line, line_of(&text, "actions/checkout"));
+        assert_eq!(f.job.as_deref(), Some("build"));
+        assert!(
+            f.message.contains("job build checks out github.event.pull_request.head (the contribution)"),
+            "{}",
+            f.message
+        );
+        assert!(f.fix.contains("pull_request workflow"), "{}", f.fix);
+    }
+
+    #[test]
+    fn kept_credentials_and_a_release_cache_are_placed_on_their_step() {
+        let text = one_job(
+            RELEASE,
+            &format!("      - run: echo\n{}      - uses: jdx/mise-action@v2\n      - run: make\n", checkout("")),
+        );
+        let [f] = found(&text, "SG-WF-017").try_into().unwrap();
+        assert_eq!((f.line, f.job.as_deref()), (line_of(&text, "actions/checkout"), Some("build")));
+        let [c] = found(&text, "SG-WF-018").try_into().unwrap();
+        assert_eq!(c.line, line_of(&text, "mise-action"));
+        assert!(c.message.contains("job build restores mise's tool cache"), "{}", c.message);
+        assert_eq!(c.fix, "set `cache: false` in this release workflow");
+    }
+
+    #[test]
+    fn a_workflow_wide_grant_names_its_scope_and_the_jobs_it_reaches() {
+        let text = jobs("on: push\n", "permissions:\n  contents: read\n  packages: write\n", 3);
+        let [f] = found(&text, "SG-WF-015").try_into().unwrap();
+        assert_eq!(f.line, line_of(&text, "packages: write"));
+        assert!(
+            f.message.contains("`packages: write` is granted at workflow level, so each of the 3 jobs gets it"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn inputs_on_other_events_name_those_events() {
+        let text = one_job(
+            "on:\n  push:\n  schedule:\n    - cron: '0 0 * * *'\n  workflow_dispatch:\n    inputs:\n      target:\npermissions: {}\n",
+            "      - run: echo\n        env:\n          T: ${{ inputs.target }}\n",
+        );
+        let [f] = found(&text, "SG-WF-026").try_into().unwrap();
+        assert_eq!(f.line, line_of(&text, "T: ${{"));
+        assert!(f.message.contains("also starts on push, schedule, where `inputs.target` is empty"), "{}", f.message);
+    }
+
+    #[test]
+    fn an_artifact_download_says_which_artifact() {
+        let named = one_job(PUSH, "      - uses: actions/download-artifact@v4\n        with:\n          name: plan\n");
+        let [f] = found(&named, "SG-WF-025").try_into().unwrap();
+        assert!(f.message.contains("downloads artifact plan, but no job of ci.yml uploads it"), "{}", f.message);
+        let all = one_job(PUSH, "      - uses: actions/download-artifact@v4\n");
+        let [f] = found(&all, "SG-WF-025").try_into().unwrap();
+        assert!(f.message.contains("downloads artifacts, but"), "{}", f.message);
+    }
+
+    #[test]
+    fn the_rollback_rule_needs_the_declared_matrix() {
+        let text = one_job(
+            "on:\n  workflow_dispatch:\n    inputs:\n      environment:\npermissions: {}\n",
+            "      - run: echo\n",
+        );
+        assert!(found_in("rollback.yml", &text, "SG-WF-022").is_empty());
+    }
+}
