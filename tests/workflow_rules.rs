@@ -1371,3 +1371,141 @@ mod security_lines {
         assert!(found_in("rollback.yml", &text, "SG-WF-022").is_empty());
     }
 }
+
+mod script_lines {
+    //! What the run scripts of a job are checked for (SG-WF-022 to 024, 028, 029): each command
+    //! the AWS CLI, Terraform, bash and git treat differently, with the cases on either side.
+
+    use rstest::rstest;
+    use stagegate::checks::workflows::{Declaration, Finding, lint_text_with};
+
+    fn job(env: &str, steps: &str) -> String {
+        format!("name: W\non: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: x\n{env}    steps:\n{steps}")
+    }
+
+    fn script(lines: &str) -> String {
+        let body: String = lines.lines().map(|l| format!("          {l}\n")).collect();
+        job("", &format!("      - run: |\n{body}"))
+    }
+
+    fn found(text: &str, rule: &str) -> Vec<Finding> {
+        lint_text_with("ci.yml", text, &Declaration::generic())
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule.id == rule)
+            .collect()
+    }
+
+    #[rstest]
+    #[case::head_object_without_a_key("SG-WF-023", script("aws s3api head-object --bucket b"), 1)]
+    #[case::keys_written_with_equals("SG-WF-023", script("aws s3api delete-object --bucket=b --key=k"), 0)]
+    #[case::put_object_without_a_bucket("SG-WF-023", script("aws s3api put-object --key k --body f"), 1)]
+    #[case::tagging_and_attributes(
+        "SG-WF-023",
+        script("aws s3api get-object-tagging --bucket b\naws s3api get-object-attributes --key k"),
+        2
+    )]
+    #[case::copy_without_a_source("SG-WF-023", script("aws s3api copy-object --bucket b --key k"), 1)]
+    #[case::bucket_commands_without_a_bucket(
+        "SG-WF-023",
+        script(
+            "aws s3api list-object-versions --prefix p\naws s3api list-objects-v2\naws s3api head-bucket\naws s3api get-bucket-versioning"
+        ),
+        4
+    )]
+    #[case::bucket_commands_with_their_bucket(
+        "SG-WF-023",
+        script("aws s3api head-bucket --bucket b\naws s3api list-objects-v2 --bucket b"),
+        0
+    )]
+    #[case::a_command_with_nothing_required("SG-WF-023", script("aws s3api list-buckets"), 0)]
+    #[case::a_key_on_the_continued_line(
+        "SG-WF-023",
+        script("aws s3api get-object \\\n  --bucket b \\\n  --key k out"),
+        0
+    )]
+    #[case::a_script_ending_in_a_continuation("SG-WF-023", script("aws s3api get-object --bucket b \\"), 1)]
+    #[case::the_next_line_is_another_command(
+        "SG-WF-023",
+        script("aws s3api get-object --bucket b out\necho --key k"),
+        1
+    )]
+    #[case::plan_through_chdir("SG-WF-024", script("terraform -chdir=infra plan"), 1)]
+    #[case::init_first_in_one_script("SG-WF-024", script("terraform init\nterraform plan\nterraform apply tfplan"), 0)]
+    #[case::reported_once_per_job("SG-WF-024", script("terraform validate\nterraform plan"), 1)]
+    #[case::fmt_needs_no_init("SG-WF-024", script("terraform fmt -check\nterraform version"), 0)]
+    #[case::each_step_after_one_init(
+        "SG-WF-024",
+        job("", "      - run: terraform init\n      - run: terraform plan\n      - run: terraform show\n"),
+        0
+    )]
+    #[case::globstar_under_bash_by_name(
+        "SG-WF-028",
+        job("", "      - shell: bash -e {0}\n        run: ls schemas/**/*.json\n"),
+        1
+    )]
+    #[case::globstar_under_pwsh("SG-WF-028", job("", "      - shell: pwsh\n        run: ls schemas/**/*.json\n"), 0)]
+    #[case::globstar_under_the_jobs_default_shell(
+        "SG-WF-028",
+        job("    defaults:\n      run:\n        shell: python\n", "      - run: ls schemas/**/*.json\n"),
+        0
+    )]
+    #[case::a_lone_star_is_no_globstar("SG-WF-028", script("ls schemas/*.json"), 0)]
+    #[case::commit_without_identity("SG-WF-029", script("git commit -am x"), 1)]
+    #[case::merge_without_identity("SG-WF-029", script("git merge origin/main"), 1)]
+    #[case::a_lightweight_tag_needs_none("SG-WF-029", script("git tag v1\ngit push --tags"), 0)]
+    #[case::signed_tag("SG-WF-029", script("git tag -s v1"), 1)]
+    #[case::identity_once_per_job("SG-WF-029", script("git commit -am x\ngit tag -a v1 -m v1"), 1)]
+    #[case::identity_in_the_jobs_env(
+        "SG-WF-029",
+        job("    env:\n      GIT_COMMITTER_EMAIL: bot@example.org\n", "      - run: git commit -am x\n"),
+        0
+    )]
+    #[case::identity_in_the_steps_env(
+        "SG-WF-029",
+        job("", "      - env:\n          GIT_COMMITTER_EMAIL: bot@example.org\n        run: git commit -am x\n"),
+        0
+    )]
+    #[case::identity_exported_in_the_script(
+        "SG-WF-029",
+        script("export GIT_COMMITTER_EMAIL=bot@example.org\ngit commit -am x"),
+        0
+    )]
+    #[case::identity_set_too_late(
+        "SG-WF-029",
+        job("", "      - run: git commit -am x\n      - run: git config user.email bot@example.org\n"),
+        1
+    )]
+    fn each_script_rule_draws_its_line(#[case] rule: &str, #[case] text: String, #[case] expected: usize) {
+        let found = found(&text, rule);
+        assert_eq!(found.len(), expected, "{rule} on:\n{text}\n{found:#?}");
+    }
+
+    #[test]
+    fn each_finding_says_what_is_missing_and_where() {
+        let text = script("echo start\naws s3api copy-object --bucket b");
+        let [f] = found(&text, "SG-WF-023").try_into().unwrap();
+        assert_eq!(f.line, text.lines().position(|l| l.contains("copy-object")).unwrap() + 1);
+        assert_eq!(f.job.as_deref(), Some("build"));
+        assert!(
+            f.message.contains("`aws s3api copy-object` in job build has no --key, --copy-source"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.fix, "add `--key …` and `--copy-source …` to the command");
+
+        let text = script("echo start\nterraform -chdir=infra apply tfplan");
+        let [f] = found(&text, "SG-WF-024").try_into().unwrap();
+        assert_eq!(f.line, text.lines().position(|l| l.contains("apply")).unwrap() + 1);
+        assert!(f.message.contains("runs `terraform apply` without `terraform init`"), "{}", f.message);
+
+        let text = script("for f in \"schemas/**/*.json\"; do jq . \"$f\"; done");
+        let [f] = found(&text, "SG-WF-028").try_into().unwrap();
+        assert!(f.message.starts_with("`schemas/**/*.json` in job build"), "{}", f.message);
+
+        let text = script("echo start\ngit   commit -m x");
+        let [f] = found(&text, "SG-WF-029").try_into().unwrap();
+        assert_eq!(f.line, text.lines().position(|l| l.contains("commit")).unwrap() + 1);
+        assert!(f.message.starts_with("`git   commit` in job build needs a git identity"), "{}", f.message);
+    }
+}

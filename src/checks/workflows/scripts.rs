@@ -15,7 +15,7 @@ use super::security::{step_path, steps};
 static BACKEND_KEY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"-backend-config[= ]["']?key=([^"'\s]+)"#).expect("a valid pattern"));
 
-static S3API: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\baws\s+s3api\s+([a-z-]+)").expect("a valid pattern"));
+static S3API: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\baws\s+s3api\s+([a-z0-9-]+)").expect("a valid pattern"));
 
 /// The arguments `aws s3api` refuses to run without.
 fn s3api_required(command: &str) -> &'static [&'static str] {
@@ -117,7 +117,7 @@ pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
                     found.push((
                         "SG-WF-023",
                         rp.clone(),
-                        format!("aws s3api {sub}"),
+                        c.get(0).map_or("", |m| m.as_str()).to_owned(),
                         format!(
                             "`aws s3api {sub}` in job {id} has no {}: the AWS CLI refuses to run it, so the step fails",
                             missing.join(", ")
@@ -137,7 +137,7 @@ pub(super) fn job(lint: &mut Lint, id: &str, job: &Yaml) {
                     found.push((
                         "SG-WF-024",
                         rp.clone(),
-                        format!("terraform {sub}"),
+                        c.get(0).map_or("", |m| m.as_str()).to_owned(),
                         format!("job {id} runs `terraform {sub}` without `terraform init` before it: Terraform stops with \"Backend initialization required\""),
                         format!("run `terraform init` with the state's backend config in job {id} before `terraform {sub}`"),
                     ));
