@@ -1509,3 +1509,253 @@ mod script_lines {
         assert!(f.message.starts_with("`git   commit` in job build needs a git identity"), "{}", f.message);
     }
 }
+
+mod job_lines {
+    //! The rules of `checks.rs` on one job and on `on:` (SG-WF-004 to 009, 011, 012): the forms
+    //! a workflow may take and where each rule stops.
+
+    use rstest::rstest;
+    use stagegate::checks::workflows::{Declaration, Finding, WORKFLOW_MATRIX, lint, lint_text_with};
+
+    const SHA: &str = "11bd71901bbe5b1630ceea73d27597364c9af683";
+
+    fn job(permissions: &str, job_extra: &str, steps: &str) -> String {
+        format!("name: W\non: push\n{permissions}jobs:\n  deploy:\n    runs-on: x\n{job_extra}    steps:\n{steps}")
+    }
+
+    fn found(text: &str, rule: &str) -> Vec<Finding> {
+        lint_text_with("ci.yml", text, &Declaration::generic())
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule.id == rule)
+            .collect()
+    }
+
+    fn oidc(with: &str) -> String {
+        format!("      - uses: aws-actions/configure-aws-credentials@{SHA}\n        with:\n{with}")
+    }
+
+    const ROLE: &str = "          role-to-assume: arn:aws:iam::1:role/r\n";
+
+    #[rstest]
+    #[case::no_id_token(job("permissions:\n  contents: read\n", "", &oidc(ROLE)), 1)]
+    #[case::id_token_read(job("permissions:\n  id-token: read\n", "", &oidc(ROLE)), 1)]
+    #[case::id_token_write(job("permissions:\n  id-token: write\n", "", &oidc(ROLE)), 0)]
+    #[case::write_all(job("permissions: write-all\n", "", &oidc(ROLE)), 0)]
+    #[case::read_all(job("permissions: read-all\n", "", &oidc(ROLE)), 1)]
+    #[case::the_job_grants_it(job("permissions: {}\n", "    permissions:\n      id-token: write\n", &oidc(ROLE)), 0)]
+    #[case::keys_instead_of_oidc(
+        job("permissions: {}\n", "", &oidc(&format!("{ROLE}          aws-access-key-id: x\n"))),
+        0
+    )]
+    #[case::no_role_assumed(job("permissions: {}\n", "", &oidc("          aws-region: af-south-1\n")), 0)]
+    fn an_oidc_role_needs_an_id_token(#[case] text: String, #[case] expected: usize) {
+        assert_eq!(found(&text, "SG-WF-006").len(), expected, "{text}");
+    }
+
+    #[rstest]
+    #[case::the_job(
+        "permissions: {}\n",
+        "    permissions:\n      contents: read\n",
+        "the permissions of job deploy do not grant id-token: write"
+    )]
+    #[case::the_workflow(
+        "permissions:\n  contents: read\n",
+        "",
+        "the workflow's permissions do not grant id-token: write"
+    )]
+    #[case::none("", "", "no permissions block grants id-token: write")]
+    fn the_oidc_finding_names_the_permissions_that_lack(#[case] workflow: &str, #[case] own: &str, #[case] says: &str) {
+        let text = job(workflow, own, &oidc(ROLE));
+        let [f] = found(&text, "SG-WF-006").try_into().unwrap();
+        assert!(f.message.contains(says), "{}", f.message);
+        assert_eq!(f.line, text.lines().position(|l| l.contains("configure-aws-credentials")).unwrap() + 1);
+    }
+
+    #[rstest]
+    #[case::push_of_tags(job("permissions:\n  contents: read\n", "", "      - run: git push --tags\n"), 1)]
+    #[case::push_of_a_tag_ref(
+        job("permissions:\n  contents: read\n", "", "      - run: git push origin refs/tags/v1\n"),
+        1
+    )]
+    #[case::tag_and_push_in_one_step(
+        job("permissions:\n  contents: read\n", "", "      - run: git tag v1 && git push origin v1\n"),
+        1
+    )]
+    #[case::tag_in_another_step(
+        job("permissions:\n  contents: read\n", "", "      - run: git tag v1\n      - run: git push origin v1\n"),
+        1
+    )]
+    #[case::a_plain_push(job("permissions:\n  contents: read\n", "", "      - run: git push origin main\n"), 0)]
+    #[case::contents_write(job("permissions:\n  contents: write\n", "", "      - run: git push --tags\n"), 0)]
+    fn a_tag_push_needs_contents_write(#[case] text: String, #[case] expected: usize) {
+        assert_eq!(found(&text, "SG-WF-007").len(), expected, "{text}");
+    }
+
+    #[test]
+    fn a_tag_push_is_placed_on_the_push() {
+        let text = job("permissions: {}\n", "", "      - run: |\n          git tag v1\n          git push origin v1\n");
+        let [f] = found(&text, "SG-WF-007").try_into().unwrap();
+        assert_eq!(f.line, text.lines().position(|l| l.contains("git push")).unwrap() + 1);
+    }
+
+    #[rstest]
+    #[case::apply("      - run: terraform apply -auto-approve\n", "", Some("terraform apply"))]
+    #[case::state_rm("      - run: terraform state rm aws_s3_bucket.b\n", "", Some("terraform state rm"))]
+    #[case::the_first_change_is_named(
+        "      - run: terraform import a b\n      - run: terraform destroy\n",
+        "",
+        Some("terraform import")
+    )]
+    #[case::with_an_environment("      - run: terraform apply\n", "    environment: dev\n", None)]
+    #[case::plan_changes_nothing("      - run: terraform plan\n", "", None)]
+    fn a_change_of_infrastructure_needs_an_environment(
+        #[case] steps: &str,
+        #[case] own: &str,
+        #[case] command: Option<&str>,
+    ) {
+        // SG-WF-005 belongs to the matrix: a repo that declares it.
+        let text = job("permissions: {}\n", own, steps);
+        let found: Vec<Finding> = lint_text_with("ci.yml", &text, &Declaration::lld())
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule.id == "SG-WF-005")
+            .collect();
+        match command {
+            Some(command) => {
+                let [f] = found.try_into().unwrap();
+                assert!(f.message.contains(&format!("runs `{command}`")), "{}", f.message);
+                assert_eq!(f.line, text.lines().position(|l| l.contains("deploy:")).unwrap() + 1);
+            }
+            None => assert!(found.is_empty(), "{found:#?}"),
+        }
+    }
+
+    #[rstest]
+    #[case::image_by_tag("docker://alpine:3.20", vec!["SG-WF-008"])]
+    #[case::image_by_digest("docker://alpine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", vec![])]
+    #[case::local_action("./.github/actions/build", vec![])]
+    #[case::no_version("actions/checkout", vec!["SG-WF-008"])]
+    #[case::retired_and_a_tag("actions/upload-artifact@v3", vec!["SG-WF-009", "SG-WF-008"])]
+    #[case::a_sha("actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", vec![])]
+    fn an_action_is_pinned_by_its_digest_or_commit(#[case] uses: &str, #[case] expected: Vec<&str>) {
+        let text = job(
+            "permissions: {}\n",
+            "",
+            &format!("      - uses: {uses}\n        with:\n          persist-credentials: false\n"),
+        );
+        let all = lint_text_with("ci.yml", &text, &Declaration::generic()).unwrap();
+        let ids: Vec<&str> =
+            all.iter().map(|f| f.rule.id).filter(|id| ["SG-WF-008", "SG-WF-009"].contains(id)).collect();
+        assert_eq!(ids, expected, "{all:#?}");
+    }
+
+    #[test]
+    fn a_reusable_workflow_call_is_pinned_too() {
+        let text =
+            "name: W\non: push\npermissions: {}\njobs:\n  call:\n    uses: org/infra/.github/workflows/plan.yml@main\n";
+        let [f] = found(text, "SG-WF-008").try_into().unwrap();
+        assert_eq!((f.line, f.job.as_deref()), (6, Some("call")));
+    }
+
+    #[rstest]
+    #[case::a_job_condition(
+        "name: W\non:\n  workflow_dispatch:\n    inputs:\n      dry:\n        type: boolean\npermissions: {}\njobs:\n  a:\n    if: github.event.inputs.dry\n    runs-on: x\n    steps:\n      - run: echo\n",
+        10
+    )]
+    #[case::a_step_condition(
+        "name: W\non:\n  workflow_dispatch:\n    inputs:\n      dry:\n        type: boolean\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - if: github.event.inputs.dry\n        run: echo\n",
+        12
+    )]
+    fn a_truthy_boolean_string_is_found_where_it_is_tested(#[case] text: &str, #[case] line: usize) {
+        let [f] = found(text, "SG-WF-011").try_into().unwrap();
+        assert_eq!(f.line, line);
+        assert!(f.message.contains("tests `github.event.inputs.dry`"), "{}", f.message);
+    }
+
+    #[rstest]
+    #[case::a_string("on: pull_request_target\n", 2)]
+    #[case::a_list("on: [push, pull_request_target]\n", 2)]
+    #[case::a_map("on:\n  push:\n  issue_comment:\n", 4)]
+    fn each_form_of_on_names_its_events(#[case] on: &str, #[case] line: usize) {
+        let text =
+            format!("name: W\n{on}permissions: {{}}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n");
+        let [f] = found(&text, "SG-WF-013").try_into().unwrap();
+        assert_eq!(f.line, line, "{text}");
+    }
+
+    #[rstest]
+    #[case::a_call_input(
+        "on:\n  workflow_call:\n    inputs:\n      target:\n        type: string\n",
+        "${{ inputs.target }}",
+        None
+    )]
+    #[case::undeclared_in_the_workflow_env("on: push\n", "${{ inputs.nope }}", Some(None))]
+    #[case::undeclared_in_a_job("on: push\n", "", Some(Some("a")))]
+    fn inputs_are_declared_by_dispatch_or_call(
+        #[case] on: &str,
+        #[case] workflow_env: &str,
+        #[case] expected: Option<Option<&str>>,
+    ) {
+        let env = if workflow_env.is_empty() { String::new() } else { format!("env:\n  T: {workflow_env}\n") };
+        let step = if workflow_env.is_empty() {
+            "      - run: echo \"$T\"\n        env:\n          T: ${{ inputs.nope }}\n"
+        } else {
+            "      - run: echo\n"
+        };
+        let text = format!("name: W\n{on}permissions: {{}}\n{env}jobs:\n  a:\n    runs-on: x\n    steps:\n{step}");
+        let found = found(&text, "SG-WF-004");
+        match expected {
+            None => assert!(found.is_empty(), "{found:#?}"),
+            Some(job) => {
+                let [f] = found.try_into().unwrap();
+                assert_eq!(f.job.as_deref(), job, "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_key_named_on_inside_a_job_is_still_read() {
+        let text = "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    env:\n      on: ${{ inputs.nope }}\n    steps:\n      - run: echo\n";
+        assert_eq!(found(text, "SG-WF-004").len(), 1);
+    }
+
+    #[test]
+    fn a_tagged_value_is_read_through_its_tag() {
+        let text = "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: !custom echo ${{ inputs.nope }}\n";
+        assert_eq!(found(text, "SG-WF-004").len(), 1);
+    }
+
+    #[test]
+    fn numeric_artifact_names_are_compared_as_written() {
+        let text = job(
+            "permissions: {}\n",
+            "",
+            "      - uses: actions/upload-artifact@v4\n        with:\n          name: 7\n      - uses: actions/download-artifact@v4\n        with:\n          name: 42\n",
+        );
+        assert_eq!(found(&text, "SG-WF-025").len(), 1);
+        assert!(found(&text.replace("name: 42", "name: 7"), "SG-WF-025").is_empty());
+    }
+
+    #[test]
+    fn a_matrix_repo_is_told_each_workflow_it_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pipeline.yml"), "workflows:\n  matrix: lld-7.3.1\n").unwrap();
+        let wf = dir.path().join(".github/workflows");
+        std::fs::create_dir_all(&wf).unwrap();
+        let present = WORKFLOW_MATRIX[0].file;
+        std::fs::write(wf.join(present), "name: W\non: push\njobs: {}\n").unwrap();
+        let report = lint(dir.path()).unwrap();
+        let missing: Vec<&str> =
+            report.findings.iter().filter(|f| f.rule.id == "SG-WF-012").map(|f| f.file.as_str()).collect();
+        let mut expected: Vec<String> =
+            WORKFLOW_MATRIX[1..].iter().map(|r| format!(".github/workflows/{}", r.file)).collect();
+        expected.sort();
+        assert_eq!(missing, expected);
+        assert!(report.matrix);
+
+        std::fs::write(dir.path().join("pipeline.yml"), "components: {}\n").unwrap();
+        let generic = lint(dir.path()).unwrap();
+        assert!(!generic.matrix && generic.findings.iter().all(|f| f.rule.id != "SG-WF-012"));
+    }
+}
