@@ -1759,3 +1759,38 @@ mod job_lines {
         assert!(!generic.matrix && generic.findings.iter().all(|f| f.rule.id != "SG-WF-012"));
     }
 }
+
+mod declarations {
+    //! What `pipeline.yml` declares about a repo's workflows (R63).
+
+    use rstest::rstest;
+    use stagegate::checks::workflows::{Declaration, WorkflowError};
+
+    fn read(text: &str) -> Result<Declaration, WorkflowError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pipeline.yml"), text).unwrap();
+        Declaration::read(dir.path())
+    }
+
+    #[rstest]
+    #[case::another_matrix(
+        "workflows:\n  matrix: lld-7.3.2\n",
+        "workflows.matrix is lld-7.3.2; the only workflow matrix is lld-7.3.1"
+    )]
+    #[case::no_matrix_named("workflows:\n  other: 1\n", "workflows.matrix is nothing;")]
+    #[case::not_a_name("workflows:\n  matrix: [lld-7.3.1]\n", "workflows.matrix is nothing;")]
+    fn only_the_lld_matrix_is_known(#[case] text: &str, #[case] says: &str) {
+        let error = read(text).unwrap_err().to_string();
+        assert!(error.contains("pipeline.yml: ") && error.contains(says), "{error}");
+    }
+
+    #[test]
+    fn the_matrix_and_components_are_read() {
+        let d = read("workflows:\n  matrix: lld-7.3.1\ncomponents:\n  tenants: a/tenants\n  bad: [x]\n").unwrap();
+        assert_eq!(d, Declaration { matrix: true, components: vec![("tenants".into(), "a/tenants".into())] });
+        assert!(!read("components:\n  t: a/t\n").unwrap().matrix);
+        assert_eq!(read("{ not yaml").unwrap(), Declaration::generic());
+        let none = tempfile::tempdir().unwrap();
+        assert_eq!(Declaration::read(none.path()).unwrap(), Declaration::default());
+    }
+}
