@@ -1794,3 +1794,41 @@ mod declarations {
         assert_eq!(Declaration::read(none.path()).unwrap(), Declaration::default());
     }
 }
+
+#[rstest]
+#[case("number", true)]
+#[case("pusher_id", true)]
+#[case("before_sha", true)]
+#[case("created_at", true)]
+#[case("issue_number", true)]
+#[case("star_count", true)]
+#[case("html_url", true)]
+#[case("title", false)]
+#[case("head_branch", false)]
+#[case("ref", false)]
+#[case("identity", false)]
+fn numbers_ids_hashes_and_times_are_safe_event_fields(#[case] field: &str, #[case] safe: bool) {
+    use stagegate::checks::workflows::expressions::is_safe_event_field;
+    assert_eq!(is_safe_event_field(field), safe, "{field}");
+    let r = ContextRef::Event(format!("pull_request.{field}"));
+    assert_eq!(is_untrusted(&r, |_| false), !safe, "{field}");
+}
+
+#[rstest]
+#[case("${{ github.event.inputs.environment }}")]
+#[case("github.event.inputs.environment && github.event.inputs.use_stored_plan == 'true'")]
+fn only_boolean_inputs_are_tested_for_truthiness(#[case] condition: &str) {
+    assert!(truthy_string_booleans(condition, |name| name == "use_stored_plan").is_empty());
+}
+
+#[test]
+fn a_truthy_boolean_is_named_once_per_reference() {
+    let found = truthy_string_booleans("${{ github.event.inputs.dry && github.event.inputs.fast }}", |name| {
+        name == "dry" || name == "fast"
+    });
+    assert_eq!(found, ["dry", "fast"]);
+    let typed = |name: &str| name == "environment";
+    assert!(!is_untrusted(&ContextRef::Input("environment".into()), typed));
+    assert!(is_untrusted(&ContextRef::EventInput("ticket".into()), typed));
+    assert!(is_untrusted(&ContextRef::HeadRef, typed));
+}
