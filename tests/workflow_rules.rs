@@ -1481,6 +1481,23 @@ mod script_lines {
         assert_eq!(found.len(), expected, "{rule} on:\n{text}\n{found:#?}");
     }
 
+    #[rstest]
+    #[case::a_components_state("key=2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate", 0)]
+    #[case::one_state_for_all("key=2_1_bbws_dynamodb_schemas/terraform.tfstate", 1)]
+    #[case::another_components_file("key=2_1_bbws_dynamodb_schemas/tenants/other.tfstate", 1)]
+    #[case::built_from_the_component("key=${COMPONENT_PATH}/terraform.tfstate", 0)]
+    fn a_matrix_repos_state_key_is_one_components(#[case] config: &str, #[case] expected: usize) {
+        let text = script(&format!("terraform init -backend-config=\"{config}\""));
+        let found: Vec<Finding> = lint_text_with("terraform-plan.yml", &text, &Declaration::lld())
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.rule.id == "SG-WF-022")
+            .collect();
+        assert_eq!(found.len(), expected, "{found:#?}");
+        assert!(found.iter().all(|f| f.message.contains("is no component's state file")));
+        assert!(found.iter().all(|f| f.fix.contains("2_1_bbws_s3_schemas/templates/terraform.tfstate")));
+    }
+
     #[test]
     fn each_finding_says_what_is_missing_and_where() {
         let text = script("echo start\naws s3api copy-object --bucket b");
