@@ -1370,6 +1370,26 @@ mod security_lines {
         );
         assert!(found_in("rollback.yml", &text, "SG-WF-022").is_empty());
     }
+
+    #[test]
+    fn a_matrix_rollback_must_name_its_component() {
+        let lld = |text: &str| -> Vec<Finding> {
+            lint_text_with("rollback.yml", text, &Declaration::lld())
+                .unwrap()
+                .into_iter()
+                .filter(|f| f.rule.id == "SG-WF-022")
+                .collect()
+        };
+        let text = one_job(
+            "on:\n  workflow_dispatch:\n    inputs:\n      environment:\npermissions: {}\n",
+            "      - run: echo\n",
+        );
+        let [f] = lld(&text).try_into().unwrap();
+        assert_eq!(f.line, 4, "on.workflow_dispatch.inputs");
+        assert!(f.fix.contains("a required choice of tenants, products, campaigns, templates"), "{}", f.fix);
+        let named = text.replace("      environment:\n", "      environment:\n      component:\n");
+        assert!(lld(&named).is_empty(), "{:#?}", lld(&named));
+    }
 }
 
 mod script_lines {
