@@ -252,6 +252,8 @@ fn a_job_that_applies_without_an_environment_is_found() {
 #[rstest]
 #[case::not_a_choice("        type: choice\n        options: [dev, sit, prod]\n", "        type: string\n")]
 #[case::an_option_missing("        options: [dev, sit, prod]\n", "        options: [dev, prod]\n")]
+#[case::an_option_replaced("        options: [dev, sit, prod]\n", "        options: [dev, sit, uat]\n")]
+#[case::an_option_twice("        options: [dev, sit, prod]\n", "        options: [dev, dev, sit]\n")]
 #[case::not_required(
     "        options: [dev, sit, prod]\n        required: true\n",
     "        options: [dev, sit, prod]\n"
@@ -1772,6 +1774,8 @@ mod job_lines {
         );
         assert_eq!(found(&text, "SG-WF-025").len(), 1);
         assert!(found(&text.replace("name: 42", "name: 7"), "SG-WF-025").is_empty());
+        let booleans = text.replace("name: 7", "name: true").replace("name: 42", "name: false");
+        assert_eq!(found(&booleans, "SG-WF-025").len(), 1);
     }
 
     #[test]
