@@ -1873,3 +1873,13 @@ fn a_truthy_boolean_is_named_once_per_reference() {
     assert!(is_untrusted(&ContextRef::EventInput("ticket".into()), typed));
     assert!(is_untrusted(&ContextRef::HeadRef, typed));
 }
+
+#[rstest]
+#[case("${{ github.ref == 'refs/heads/main' }}", "github.ref == 'refs/heads/main'")]
+#[case("  github.ref == 'x'  ", "github.ref == 'x'")]
+#[case("${{ a }} && ${{ b }}", "${{ a }} && ${{ b }}")]
+#[case("${{ a }}-suffix", "${{ a }}-suffix")]
+fn a_condition_is_read_inside_its_one_interpolation(#[case] condition: &str, #[case] expression: &str) {
+    use stagegate::checks::workflows::expressions::strip_interpolation;
+    assert_eq!(strip_interpolation(condition), expression);
+}
