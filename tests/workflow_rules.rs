@@ -11,7 +11,9 @@ use stagegate::checks::workflows::expressions::{
     ActionRef, ContextRef, action_ref, context_refs, interpolations, is_commit_sha, is_untrusted, retired,
     truthy_string_booleans,
 };
-use stagegate::checks::workflows::{Finding, Position, Segment, SourceMap, lint, lint_text};
+use stagegate::checks::workflows::{
+    Declaration, Finding, Position, Segment, SourceMap, lint, lint_text, lint_text_with,
+};
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
@@ -19,6 +21,16 @@ fn fixture(rel: &str) -> PathBuf {
 
 fn ids(findings: &[Finding]) -> Vec<&'static str> {
     findings.iter().map(|f| f.rule.id).collect()
+}
+
+/// The findings of one rule, not suppressed, on a workflow named `name` of a repo that
+/// declares `declaration`.
+fn rule_findings(name: &str, text: &str, declaration: &Declaration, rule: &str) -> Vec<Finding> {
+    lint_text_with(name, text, declaration)
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.rule.id == rule && f.suppressed.is_none())
+        .collect()
 }
 
 #[rstest]
@@ -562,11 +574,7 @@ mod generic_rules {
     }
 
     fn found(text: &str, rule: &str) -> Vec<Finding> {
-        lint_text_with("ci.yml", text, &Declaration::generic())
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule.id == rule && f.suppressed.is_none())
-            .collect()
+        super::rule_findings("ci.yml", text, &Declaration::generic(), rule)
     }
 
     #[rstest]
@@ -966,7 +974,9 @@ mod security_lines {
     //! spellings a workflow may use for the same setting, and the cases just inside and outside.
 
     use rstest::rstest;
-    use stagegate::checks::workflows::{Declaration, Finding, lint_text_with};
+    use stagegate::checks::workflows::{Declaration, Finding};
+
+    use super::rule_findings;
 
     const SHA: &str = "11bd71901bbe5b1630ceea73d27597364c9af683";
     const PR_TARGET: &str = "on:\n  pull_request_target:\npermissions:\n  contents: read\n";
@@ -983,16 +993,8 @@ mod security_lines {
         format!("name: W\n{on}{permissions}jobs:\n{jobs}")
     }
 
-    fn found_in(name: &str, text: &str, rule: &str) -> Vec<Finding> {
-        lint_text_with(name, text, &Declaration::generic())
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule.id == rule && f.suppressed.is_none())
-            .collect()
-    }
-
     fn found(text: &str, rule: &str) -> Vec<Finding> {
-        found_in("ci.yml", text, rule)
+        rule_findings("ci.yml", text, &Declaration::generic(), rule)
     }
 
     fn checkout(with: &str) -> String {
@@ -1370,18 +1372,12 @@ mod security_lines {
             "on:\n  workflow_dispatch:\n    inputs:\n      environment:\npermissions: {}\n",
             "      - run: echo\n",
         );
-        assert!(found_in("rollback.yml", &text, "SG-WF-022").is_empty());
+        assert!(rule_findings("rollback.yml", &text, &Declaration::generic(), "SG-WF-022").is_empty());
     }
 
     #[test]
     fn a_matrix_rollback_must_name_its_component() {
-        let lld = |text: &str| -> Vec<Finding> {
-            lint_text_with("rollback.yml", text, &Declaration::lld())
-                .unwrap()
-                .into_iter()
-                .filter(|f| f.rule.id == "SG-WF-022")
-                .collect()
-        };
+        let lld = |text: &str| rule_findings("rollback.yml", text, &Declaration::lld(), "SG-WF-022");
         let text = one_job(
             "on:\n  workflow_dispatch:\n    inputs:\n      environment:\npermissions: {}\n",
             "      - run: echo\n",
@@ -1399,7 +1395,7 @@ mod script_lines {
     //! the AWS CLI, Terraform, bash and git treat differently, with the cases on either side.
 
     use rstest::rstest;
-    use stagegate::checks::workflows::{Declaration, Finding, lint_text_with};
+    use stagegate::checks::workflows::{Declaration, Finding};
 
     fn job(env: &str, steps: &str) -> String {
         format!("name: W\non: push\npermissions: {{}}\njobs:\n  build:\n    runs-on: x\n{env}    steps:\n{steps}")
@@ -1411,11 +1407,7 @@ mod script_lines {
     }
 
     fn found(text: &str, rule: &str) -> Vec<Finding> {
-        lint_text_with("ci.yml", text, &Declaration::generic())
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule.id == rule)
-            .collect()
+        super::rule_findings("ci.yml", text, &Declaration::generic(), rule)
     }
 
     #[rstest]
@@ -1510,11 +1502,7 @@ mod script_lines {
     #[case::built_from_the_component("key=${COMPONENT_PATH}/terraform.tfstate", 0)]
     fn a_matrix_repos_state_key_is_one_components(#[case] config: &str, #[case] expected: usize) {
         let text = script(&format!("terraform init -backend-config=\"{config}\""));
-        let found: Vec<Finding> = lint_text_with("terraform-plan.yml", &text, &Declaration::lld())
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule.id == "SG-WF-022")
-            .collect();
+        let found = super::rule_findings("terraform-plan.yml", &text, &Declaration::lld(), "SG-WF-022");
         assert_eq!(found.len(), expected, "{found:#?}");
         assert!(found.iter().all(|f| f.message.contains("is no component's state file")));
         assert!(found.iter().all(|f| f.fix.contains("2_1_bbws_s3_schemas/templates/terraform.tfstate")));
@@ -1563,11 +1551,7 @@ mod job_lines {
     }
 
     fn found(text: &str, rule: &str) -> Vec<Finding> {
-        lint_text_with("ci.yml", text, &Declaration::generic())
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule.id == rule)
-            .collect()
+        super::rule_findings("ci.yml", text, &Declaration::generic(), rule)
     }
 
     fn oidc(with: &str) -> String {
@@ -1655,11 +1639,7 @@ mod job_lines {
     ) {
         // SG-WF-005 belongs to the matrix: a repo that declares it.
         let text = job("permissions: {}\n", own, steps);
-        let found: Vec<Finding> = lint_text_with("ci.yml", &text, &Declaration::lld())
-            .unwrap()
-            .into_iter()
-            .filter(|f| f.rule.id == "SG-WF-005")
-            .collect();
+        let found = super::rule_findings("ci.yml", &text, &Declaration::lld(), "SG-WF-005");
         match command {
             Some(command) => {
                 let [f] = found.try_into().unwrap();
