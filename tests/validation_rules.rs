@@ -953,6 +953,7 @@ mod stage_1_report {
     #[case::tickets("change-tickets.yml", "    state: approved", "    stat: approved", &[("R64/change-tickets", "change-tickets.yml:8:5")])]
     #[case::iam_syntax("iam/dev/permissions-policy.json", "[", "[,", &[("R64/iam-policy", "iam/dev/permissions-policy.json:3:17")])]
     #[case::prices_once("cost/prices.yml", "af-south-1:", "eu-west-1:", &[("R64/cost", "cost/prices.yml")])]
+    #[case::usage_of_no_resource("cost/usage-sit.yml", "aws_dynamodb_table.tenants:", "aws_dynamodb_table.orders:", &[("R64/cost", "cost/usage-sit.yml")])]
     fn a_mistake_in_a_pipeline_file_is_one_finding_at_its_place(
         #[case] file: &str,
         #[case] from: &str,
