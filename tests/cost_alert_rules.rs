@@ -133,3 +133,84 @@ proptest! {
         prop_assert_eq!(c.exceeds(a), i64::from(planned) - i64::from(current) > i64::from(threshold));
     }
 }
+
+/// R06, the cost estimate as the plan's PR comment and the terminal show it, from the sample
+/// repo's price list and usage files.
+mod estimates {
+    use stagegate::Environment;
+    use stagegate::engine::cost::{CostEstimate, estimate, markdown, plan_comment};
+    use stagegate::engine::plan::{self, Plan};
+    use stagegate::foundation::repo::{Repo, copy_tree};
+
+    fn of(root: &std::path::Path, env: Environment) -> CostEstimate {
+        estimate(&Repo::open(root).expect("a repo"), env).expect("an estimate")
+    }
+
+    fn dollars(v: f64) -> String {
+        format!("${v:.2}")
+    }
+
+    #[test]
+    fn the_pr_comment_shows_the_total_and_each_resource() {
+        let e = of(&Repo::sample_path(), Environment::Dev);
+        assert!(e.monthly > 0.0 && !e.resources.is_empty());
+        let sum: f64 = e.resources.iter().map(|r| r.monthly).sum();
+        assert!((e.monthly - sum).abs() < 1e-9);
+        let md = markdown(&e);
+        assert!(md.starts_with("#### Cost estimate: `dev` (af-south-1)\n"), "{md}");
+        let total = format!("**{} per month** ({}, prices as of {}).", dollars(e.monthly), e.currency, e.prices_as_of);
+        assert!(md.contains(&total), "{md}");
+        for r in &e.resources {
+            assert!(md.contains(&format!("| `{}` | {} | ", r.address, dollars(r.monthly))), "{}: {md}", r.address);
+            for l in &r.lines {
+                assert!(md.contains(&format!("{} {}", l.name, dollars(l.monthly))), "{}: {md}", l.name);
+            }
+        }
+        assert!(md.ends_with("Usage from `cost/usage-dev.yml`.\n"), "{md}");
+    }
+
+    #[test]
+    fn the_terminal_shows_the_total_each_resource_and_each_line() {
+        let e = of(&Repo::sample_path(), Environment::Prod);
+        let text = e.to_string();
+        let first = format!("PROD ({}): {} per month, prices as of {}", e.region, dollars(e.monthly), e.prices_as_of);
+        assert_eq!(text.lines().next(), Some(first.as_str()), "{text}");
+        for r in &e.resources {
+            let line = text.lines().find(|l| l.trim_start().starts_with(&r.address)).expect("the resource's line");
+            assert!(line.trim_end().ends_with(&dollars(r.monthly)), "{line}");
+        }
+        let lines: usize = e.resources.iter().map(|r| 1 + r.lines.len()).sum();
+        assert_eq!(text.lines().count(), 1 + lines, "{text}");
+    }
+
+    #[test]
+    fn without_a_usage_file_usage_based_costs_are_named_not_guessed() {
+        let repo = tempfile::tempdir().unwrap();
+        copy_tree(&Repo::sample_path(), repo.path()).unwrap();
+        std::fs::remove_file(repo.path().join("cost/usage-sit.yml")).unwrap();
+        let e = of(repo.path(), Environment::Sit);
+        assert!(e.usage_file.is_none() && e.resources.iter().any(|r| r.usage_missing));
+        let md = markdown(&e);
+        assert!(md.contains("depends on usage not in the usage file"), "{md}");
+        assert!(md.ends_with("No `cost/usage-sit.yml`: usage-based costs are not estimated.\n"), "{md}");
+        assert!(e.to_string().contains("(depends on usage not in the usage file)"));
+    }
+
+    #[test]
+    fn the_plan_comment_is_the_plan_then_its_cost() {
+        let e = of(&Repo::sample_path(), Environment::Dev);
+        let at = "2026-12-03T10:30:00Z".parse().unwrap();
+        let plan = Plan {
+            format: "stagegate-plan/1".into(),
+            environment: Environment::Dev,
+            account: "536580886816".into(),
+            commit: None,
+            created: at,
+            expires: at,
+            components: Vec::new(),
+        };
+        let comment = plan_comment(&plan, &e);
+        assert!(comment.starts_with(&plan::markdown(&plan)), "{comment}");
+        assert!(comment.ends_with(&markdown(&e)), "{comment}");
+    }
+}

@@ -973,3 +973,29 @@ fn the_templates_bucket_blocks_public_access_unless_told(
         (got, want) => panic!("{got:?}, expected {want:?}"),
     }
 }
+
+/// Change tickets (LLD 7.4.3): the IDs looked up and the ticket rehearse and drill generate.
+mod change_tickets {
+    use jiff::{SignedDuration, Timestamp};
+    use stagegate::foundation::tickets::{ChangeTicket, TicketId, TicketState};
+
+    #[test]
+    fn a_ticket_id_is_shown_as_it_was_given() {
+        let id: TicketId = "CHG0001234".parse().unwrap();
+        assert_eq!(id.to_string(), "CHG0001234");
+        assert!("CHG0001234 ".parse::<TicketId>().is_err());
+    }
+
+    #[test]
+    fn a_generated_ticket_is_open_for_the_hour_either_side() {
+        let at: Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+        let t = ChangeTicket::generated("CHG0000001", "drill", at);
+        assert_eq!(t.state, TicketState::Approved);
+        assert_eq!(
+            (t.window.start, t.window.end),
+            (at - SignedDuration::from_hours(1), at + SignedDuration::from_hours(1))
+        );
+        assert!(t.window.contains(at - SignedDuration::from_hours(1)));
+        assert!(!t.window.contains(at + SignedDuration::from_hours(1)));
+    }
+}
