@@ -977,7 +977,7 @@ fn the_templates_bucket_blocks_public_access_unless_told(
 /// Change tickets (LLD 7.4.3): the IDs looked up and the ticket rehearse and drill generate.
 mod change_tickets {
     use jiff::{SignedDuration, Timestamp};
-    use stagegate::foundation::tickets::{ChangeTicket, TicketId, TicketState};
+    use stagegate::foundation::tickets::{ChangeTicket, FileTickets, TicketId, TicketSource, TicketState};
 
     #[test]
     fn a_ticket_id_is_shown_as_it_was_given() {
@@ -997,5 +997,32 @@ mod change_tickets {
         );
         assert!(t.window.contains(at - SignedDuration::from_hours(1)));
         assert!(!t.window.contains(at + SignedDuration::from_hours(1)));
+    }
+
+    #[test]
+    fn tickets_given_are_looked_up_by_id() {
+        let at: Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+        let t = ChangeTicket::generated("CHG0000001", "drill", at);
+        let source = FileTickets::with(vec![t.clone()]);
+        assert_eq!(source.ticket(&"CHG0000001".parse().unwrap()).unwrap(), Some(t));
+        assert_eq!(source.ticket(&"CHG0000002".parse().unwrap()).unwrap(), None);
+    }
+
+    #[test]
+    fn a_ticket_that_cannot_be_is_refused_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let ticket = |id: &str, start: &str, end: &str| {
+            format!(
+                "  - id: {id}\n    title: t\n    state: approved\n    window:\n      start: {start}\n      end: {end}\n"
+            )
+        };
+        let text = format!(
+            "tickets:\n{}{}",
+            ticket("CHG0000001", "2026-12-03T08:00:00Z", "2026-12-03T12:00:00Z"),
+            ticket("CHG0000002", "2026-12-03T12:00:00Z", "2026-12-03T12:00:00Z")
+        );
+        std::fs::write(dir.path().join("change-tickets.yml"), text).unwrap();
+        let error = FileTickets::load(dir.path()).unwrap_err().to_string();
+        assert!(error.ends_with("change-tickets.yml:8:0: CHG0000002: window ends before or as it starts"), "{error}");
     }
 }

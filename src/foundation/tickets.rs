@@ -138,7 +138,7 @@ impl FileTickets {
                 return Err(invalid(line, 0, format!("ticket id {:?} is not CHG followed by 7 digits", t.id)));
             }
             if t.window.end <= t.window.start {
-                return Err(invalid(line, 0, format!("{}: window ends before it starts", t.id)));
+                return Err(invalid(line, 0, format!("{}: window ends before or as it starts", t.id)));
             }
         }
         Ok(FileTickets { tickets: file.tickets })
