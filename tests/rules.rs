@@ -661,6 +661,28 @@ mod terraform_interop {
     }
 
     #[test]
+    fn each_managed_resource_takes_its_own_place_and_keeps_what_terraform_wrote() {
+        use serde_json::json;
+        use stagegate::engine::state::{StateResource, TerraformState};
+        let table =
+            |name: &str, v: i64| StateResource::managed("aws_dynamodb_table", name, json!({ "name": name, "v": v }));
+        let mut a = table("a", 1);
+        a.instances[0].extra.insert("private".into(), json!("YWJj"));
+        let other = StateResource::managed("aws_iam_role", "x", json!({ "name": "x" }));
+        let state = TerraformState::new().next(vec![a, other.clone(), table("b", 1)]);
+        let next = state.next_managed(vec![table("b", 2), table("a", 2), table("c", 2)], |k| k == "aws_dynamodb_table");
+        let seen: Vec<(String, serde_json::Value)> =
+            next.resources.iter().map(|r| (r.name.clone(), r.instances[0].attributes["v"].clone())).collect();
+        let expected = [("a", json!(2)), ("x", json!(null)), ("b", json!(2)), ("c", json!(2))];
+        assert_eq!(seen, expected.map(|(n, v)| (n.to_owned(), v)));
+        assert_eq!(next.resources[0].instances[0].extra["private"], "YWJj");
+        assert_eq!(next.resources[1], other);
+        let without_b = state.next_managed(vec![table("a", 3)], |k| k == "aws_dynamodb_table");
+        let names: Vec<&str> = without_b.resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a", "x"]);
+    }
+
+    #[test]
     fn only_root_module_single_instances_of_known_types_are_stagegates() {
         use stagegate::engine::state::TerraformState;
         let (_, bytes) = fixtures().into_iter().find(|(n, _)| n == "v4-modules.tfstate").unwrap();
