@@ -260,3 +260,30 @@ fn drift_is_what_changed_outside_the_pipeline_and_not_what_the_repo_asks_for() {
         ]
     );
 }
+
+/// Only a critical alarm in state ALARM fails a deployment; the rest are warnings or nothing.
+#[rstest]
+#[case(Severity::Critical, "ALARM", true)]
+#[case(Severity::Critical, "OK", false)]
+#[case(Severity::Critical, "INSUFFICIENT_DATA", false)]
+#[case(Severity::Warning, "ALARM", false)]
+#[case(Severity::Warning, "OK", false)]
+fn only_a_critical_alarm_in_alarm_fails(#[case] severity: Severity, #[case] state: &str, #[case] fails: bool) {
+    use stagegate::release::watch::alarms::AlarmState;
+    let alarm =
+        AlarmState { name: "errors".into(), severity, state: state.into(), reason: String::new(), changed: None };
+    assert_eq!(alarm.fails(), fails);
+}
+
+/// A watch that cannot start on what it was given is bad input (2); one that cannot read the
+/// alarms could not look (3).
+#[test]
+fn a_watch_error_exits_by_the_contract() {
+    use stagegate::release::watch::WatchError;
+    use stagegate::release::watch::alarms::AlarmError;
+    let nothing = WatchError::NothingToWatch { env: Environment::Prod };
+    assert_eq!((nothing.exit_code(), nothing.to_string().as_str()), (2, "PROD has no deployment to watch"));
+    assert_eq!(WatchError::BadDuration { flag: "--window", reason: "not a duration".into() }.exit_code(), 2);
+    let unreadable = AlarmError::Unreadable { account: "093646564004".into(), detail: "AccessDenied".into() };
+    assert_eq!(WatchError::Alarms(unreadable).exit_code(), 3);
+}
