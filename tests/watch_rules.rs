@@ -287,3 +287,46 @@ fn a_watch_error_exits_by_the_contract() {
     let unreadable = AlarmError::Unreadable { account: "093646564004".into(), detail: "AccessDenied".into() };
     assert_eq!(WatchError::Alarms(unreadable).exit_code(), 3);
 }
+
+/// What a watch prints: what it watched, and either health or the failure and what was done.
+#[test]
+fn a_watch_report_says_what_it_watched_and_found() {
+    use stagegate::release::watch::{Failure, WatchReport};
+    let started: Timestamp = DEPLOYED.parse().unwrap();
+    let mut report = WatchReport {
+        environment: Environment::Prod,
+        deployment: "d-1".into(),
+        tag: Some("deploy-prod-20261203-1".into()),
+        commit: "5e1f0c2".into(),
+        started,
+        window_ms: 15 * 60 * 1000,
+        looks: 3,
+        warnings: vec!["warning: latency above target".into()],
+        failure: None,
+        decision: None,
+        action: String::new(),
+        target: None,
+        rollback: None,
+        mttr_ms: None,
+        notifications: Vec::new(),
+    };
+    assert!(report.healthy() && !report.rolled_back());
+    let text = report.to_string();
+    assert!(
+        text.starts_with("watching PROD deployment deploy-prod-20261203-1 from 2026-12-03T12:30:00Z for "),
+        "{text}"
+    );
+    assert!(text.contains("warning: latency above target\n"), "{text}");
+    assert!(text.ends_with("healthy: 3 looks, no critical alarm, post-deploy tests passing\n"), "{text}");
+
+    let detected = started + SignedDuration::from_mins(5);
+    report.failure =
+        Some(Failure { signal: "alarm errors".into(), detail: "ALARM".into(), detected, alarm_changed: None });
+    report.action = "no automated rollback: no pre-approval".into();
+    report.mttr_ms = Some(90_000);
+    assert!(!report.healthy() && !report.rolled_back());
+    let text = report.to_string();
+    assert!(text.contains("FAILING at 2026-12-03T12:35:00Z (look 3): alarm errors: ALARM\n"), "{text}");
+    assert!(text.contains("no automated rollback: no pre-approval\n"), "{text}");
+    assert!(text.contains("MTTR ") && text.contains("(detection to passing tests after the rollback)"), "{text}");
+}
