@@ -293,27 +293,13 @@ fn a_watch_error_exits_by_the_contract() {
 fn a_watch_report_says_what_it_watched_and_found() {
     use stagegate::release::watch::{Failure, WatchReport};
     let started: Timestamp = DEPLOYED.parse().unwrap();
-    let mut report = WatchReport {
-        environment: Environment::Prod,
-        deployment: "d-1".into(),
-        tag: Some("deploy-prod-20261203-1".into()),
-        commit: "5e1f0c2".into(),
-        started,
-        window_ms: 15 * 60 * 1000,
-        looks: 3,
-        warnings: vec!["warning: latency above target".into()],
-        failure: None,
-        decision: None,
-        action: String::new(),
-        target: None,
-        rollback: None,
-        mttr_ms: None,
-        notifications: Vec::new(),
-    };
+    let mut report = WatchReport::new(&record("d-1"), started, SignedDuration::from_mins(15));
+    report.looks = 3;
+    report.warnings = vec!["warning: latency above target".into()];
     assert!(report.healthy() && !report.rolled_back());
     let text = report.to_string();
     assert!(
-        text.starts_with("watching PROD deployment deploy-prod-20261203-1 from 2026-12-03T12:30:00Z for "),
+        text.starts_with("watching PROD deployment deploy-prod-20261203-123000 from 2026-12-03T12:30:00Z for "),
         "{text}"
     );
     assert!(text.contains("warning: latency above target\n"), "{text}");

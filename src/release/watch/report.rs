@@ -51,7 +51,7 @@ pub struct WatchReport {
 }
 
 impl WatchReport {
-    pub(super) fn new(watched: &DeploymentRecord, started: Timestamp, window: SignedDuration) -> WatchReport {
+    pub fn new(watched: &DeploymentRecord, started: Timestamp, window: SignedDuration) -> WatchReport {
         WatchReport {
             environment: watched.environment,
             deployment: watched.id.clone(),
