@@ -660,6 +660,24 @@ fn an_unknown_member_of_an_index_throughput_is_refused() {
     );
 }
 
+/// R02: a local secondary index takes the table's HASH key and a RANGE key of its own; one
+/// with both is clean, one without its RANGE key is one finding at its key schema.
+#[rstest]
+#[case::with_a_range_key(json!([{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "total", "KeyType": "RANGE"}]), &[])]
+#[case::without_a_range_key(
+    json!([{"AttributeName": "id", "KeyType": "HASH"}]),
+    &[("R02/lsi-key", "$.LocalSecondaryIndexes[0].KeySchema"), ("R02/attribute-unused", "$.AttributeDefinitions[2]")]
+)]
+fn a_local_index_needs_its_own_range_key(#[case] keys: Value, #[case] expected: &[(&str, &str)]) {
+    let mut t = hash_and_range();
+    t["AttributeDefinitions"].as_array_mut().unwrap().push(json!({"AttributeName": "total", "AttributeType": "N"}));
+    t["LocalSecondaryIndexes"] =
+        json!([{"IndexName": "by-total", "KeySchema": keys, "Projection": {"ProjectionType": "KEYS_ONLY"}}]);
+    let found: Vec<(String, String)> = table_findings(&t).into_iter().map(|(r, p, _)| (r, p)).collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(r, p)| ((*r).to_owned(), (*p).to_owned())).collect();
+    assert_eq!(found, expected);
+}
+
 mod stage_1_report {
     //! How `validate` reads a repo and reports what it found: the file count, the report's
     //! text, JSON and timings, positions, JSON paths and the file size limit.
