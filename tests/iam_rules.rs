@@ -148,6 +148,10 @@ fn invalid_policies_are_refused(#[case] doc: serde_json::Value, #[case] says: &s
 #[case("s3:CopyObject", &["s3:GetObject", "s3:PutObject"])]
 #[case("s3:PutBucketVersioning", &["s3:PutBucketVersioning"])]
 #[case("dynamodb:UpdateContinuousBackups", &["dynamodb:UpdateContinuousBackups"])]
+#[case("s3:ListBuckets", &["s3:ListAllMyBuckets"])]
+#[case("s3:DeleteObjects", &["s3:DeleteObject"])]
+#[case("s3:PutBucketLifecycleConfiguration", &["s3:PutLifecycleConfiguration"])]
+#[case("s3:DeleteBucketLifecycle", &["s3:PutLifecycleConfiguration"])]
 #[case("sts:GetCallerIdentity", &[])]
 fn operations_map_to_the_iam_actions_that_authorise_them(#[case] operation: &str, #[case] actions: &[&str]) {
     assert_eq!(iam_actions(operation), actions);
@@ -163,6 +167,28 @@ fn operations_map_to_the_iam_actions_that_authorise_them(#[case] operation: &str
 #[case("repo:/x:ref:refs/heads/main", false)]
 fn the_subject_is_pinned_to_main(#[case] sub: &str, #[case] pinned: bool) {
     assert_eq!(pinned_subject(sub, &["main".to_owned()]), pinned);
+}
+
+/// A repo keeps deployer policies when it has an `iam/` directory; a file of that name is not one.
+#[test]
+fn only_an_iam_directory_means_the_repo_keeps_policies() {
+    assert!(iam::has_policies(&fixture("repo")));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    assert!(!iam::has_policies(dir.path()));
+    std::fs::write(dir.path().join("iam"), "").expect("write");
+    assert!(!iam::has_policies(dir.path()));
+}
+
+/// The branches a trust policy may pin: pipeline.yml's, or `main` when it names none.
+#[rstest]
+#[case::none_named("environments:\n  dev:\n    approvers: []\n", &["main"])]
+#[case::an_empty_list("environments:\n  dev:\n    deployment_branches: []\n", &["main"])]
+#[case::another_branch("environments:\n  dev:\n    deployment_branches: [release]\n", &["release"])]
+#[case::two("environments:\n  dev:\n    deployment_branches: [main, hotfix]\n", &["main", "hotfix"])]
+fn the_deployment_branches_come_from_the_pipeline_file(#[case] pipeline: &str, #[case] branches: &[&str]) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    std::fs::write(dir.path().join("pipeline.yml"), pipeline).expect("write");
+    assert_eq!(iam::deployment_branches(dir.path(), Environment::Dev), branches);
 }
 
 #[rstest]
@@ -345,15 +371,7 @@ fn repo_with_lld_policies() -> tempfile::TempDir {
 }
 
 fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("a fixture").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
+    stagegate::foundation::repo::copy_tree(from, to).expect("a copy of the fixture");
 }
 
 #[test]

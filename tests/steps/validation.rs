@@ -1,7 +1,7 @@
 //! Steps for Stage 1 (features/validation): validate, fmt and scan on a copy of the sample repo
 //! or of a named bad input. No emulator is needed.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cucumber::{given, then, when};
 use serde_json::Value;
@@ -87,15 +87,7 @@ impl CheckedRepo {
 }
 
 pub(super) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())).flatten() {
-        let target: PathBuf = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
+    stagegate::foundation::repo::copy_tree(from, to).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
 }
 
 #[given("the sample repo")]
