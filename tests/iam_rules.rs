@@ -8,7 +8,7 @@ use rstest::rstest;
 use serde_json::json;
 use stagegate::Environment;
 use stagegate::aws::RecordedCall;
-use stagegate::checks::iam::actions::iam_actions;
+use stagegate::checks::iam::actions::{ResourceKind, iam_actions, resource_kind};
 use stagegate::checks::iam::checks::{oidc_provider, pinned_subject};
 use stagegate::checks::iam::evaluate::{action_matches, resource_matches, wildcard_match};
 use stagegate::checks::iam::{self, Decision, PolicyDocument, PolicyError, PolicyKind, Request, evaluate};
@@ -169,6 +169,50 @@ fn the_subject_is_pinned_to_main(#[case] sub: &str, #[case] pinned: bool) {
     assert_eq!(pinned_subject(sub, &["main".to_owned()]), pinned);
 }
 
+/// What an IAM action acts on decides which of the environment's resources stand in for a call
+/// whose resource was not recorded.
+#[rstest]
+#[case("s3:ListAllMyBuckets", ResourceKind::Account)]
+#[case("s3:GetObject", ResourceKind::Object)]
+#[case("s3:PutBucketVersioning", ResourceKind::Bucket)]
+#[case("s3:ListBucket", ResourceKind::Bucket)]
+#[case("dynamodb:ListTables", ResourceKind::Account)]
+#[case("dynamodb:ListTagsOfResource", ResourceKind::Table)]
+#[case("dynamodb:CreateTable", ResourceKind::Table)]
+#[case("backup:ListBackupPlans", ResourceKind::Account)]
+#[case("backup:ListTags", ResourceKind::BackupPlan)]
+#[case("backup:CreateBackupVault", ResourceKind::BackupVault)]
+#[case("backup:CreateBackupPlan", ResourceKind::BackupPlan)]
+#[case("backup:TagResource", ResourceKind::BackupPlan)]
+#[case("ListThings", ResourceKind::Table)]
+fn an_action_acts_on_one_kind_of_resource(#[case] action: &str, #[case] kind: ResourceKind) {
+    assert_eq!(resource_kind(action), kind);
+}
+
+/// The sample DEV environment's resources of each kind, as ARNs.
+#[rstest]
+#[case(ResourceKind::Bucket, &["arn:aws:s3:::bbws-templates-dev", "arn:aws:s3:::bbws-terraform-state-dev"])]
+#[case(ResourceKind::Object, &["arn:aws:s3:::bbws-templates-dev/*", "arn:aws:s3:::bbws-terraform-state-dev/*"])]
+#[case(ResourceKind::BackupVault, &["arn:aws:backup:af-south-1:536580886816:backup-vault:bbws-dynamodb-dev"])]
+#[case(
+    ResourceKind::BackupPlan,
+    &["arn:aws:backup:af-south-1:536580886816:backup-plan:*", "arn:aws:backup:af-south-1:536580886816:backup-vault:bbws-dynamodb-dev"]
+)]
+#[case(ResourceKind::Account, &["*"])]
+fn the_candidates_of_each_kind_are_the_environments_own(#[case] kind: ResourceKind, #[case] arns: &[&str]) {
+    let dev = iam::environment_resources(&fixture("repo"), Environment::Dev).expect("the sample environment");
+    assert_eq!(dev.candidates(kind), arns);
+}
+
+#[test]
+fn the_table_candidates_are_the_schemas_tables_and_the_lock_table() {
+    let dev = iam::environment_resources(&fixture("repo"), Environment::Dev).expect("the sample environment");
+    let tables = dev.candidates(ResourceKind::Table);
+    assert!(tables.contains(&dev.table_arn("terraform-state-lock-dev")), "{tables:?}");
+    assert!(tables.contains(&TENANTS.to_owned()), "{tables:?}");
+    assert_eq!(tables.len(), dev.tables.len() + 1, "{tables:?}");
+}
+
 /// A repo keeps deployer policies when it has an `iam/` directory; a file of that name is not one.
 #[test]
 fn only_an_iam_directory_means_the_repo_keeps_policies() {
@@ -214,6 +258,191 @@ fn the_trust_policies_let_in_only_their_own_account(#[case] policies: &str) {
         assert!(allowed("repo:org/2_1_bbws_dynamodb_schemas:ref:refs/heads/main"));
         assert!(!allowed("repo:org/2_1_bbws_dynamodb_schemas:pull_request"));
     }
+}
+
+/// A sample DEV policy with `changes` made: a JSON pointer and its new value; `null` removes
+/// the member.
+fn changed_policy(file: &str, kind: PolicyKind, changes: &[(&str, serde_json::Value)]) -> PolicyDocument {
+    let text = std::fs::read_to_string(fixture("repo").join("iam/dev").join(file)).expect("the fixture");
+    let mut doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    for (pointer, value) in changes {
+        let (parent, member) = pointer.rsplit_once('/').expect("a JSON pointer");
+        let owner = doc.pointer_mut(parent).expect("the member's owner").as_object_mut().expect("an object");
+        match value {
+            serde_json::Value::Null => owner.remove(member),
+            v => owner.insert(member.to_owned(), v.clone()),
+        };
+    }
+    PolicyDocument::parse(&doc.to_string(), kind).expect("a valid policy")
+}
+
+fn paths_and_messages(problems: Vec<iam::Problem>) -> Vec<(String, String)> {
+    problems.into_iter().map(|p| (p.path.to_string(), p.message)).collect()
+}
+
+fn owned(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected.iter().map(|(p, m)| ((*p).to_owned(), (*m).to_owned())).collect()
+}
+
+/// The problems of the sample DEV trust policy with `changes` made, checked against main only.
+fn trust_problems(changes: &[(&str, serde_json::Value)]) -> Vec<(String, String)> {
+    let doc = changed_policy("trust-policy.json", PolicyKind::Trust, changes);
+    paths_and_messages(iam::check_trust(&doc, Environment::Dev.account_id(), &["main".to_owned()]))
+}
+
+const DEV_OIDC: &str = "arn:aws:iam::536580886816:oidc-provider/token.actions.githubusercontent.com";
+const AUD: &str = "token.actions.githubusercontent.com:aud";
+const SUB: &str = "token.actions.githubusercontent.com:sub";
+const MAIN_SUB: &str = "repo:org/2_1_bbws_dynamodb_schemas:ref:refs/heads/main";
+
+/// R41: each way a trust policy lets in more than main's workflow is one problem at its place.
+#[rstest]
+#[case::as_written(&[], &[])]
+#[case::deny_only(&[("/Statement/0/Effect", json!("Deny"))], &[("$.Statement", "no statement allows the deployer to assume the role")])]
+#[case::another_kind_of_principal(
+    &[("/Statement/0/Principal", json!({"AWS": "arn:aws:iam::536580886816:root"}))],
+    &[("$.Statement[0].Principal.AWS", "trusts AWS principal arn:aws:iam::536580886816:root, not only GitHub's OIDC provider"),
+      ("$.Statement[0].Principal", "does not name the federated principal arn:aws:iam::536580886816:oidc-provider/token.actions.githubusercontent.com")]
+)]
+#[case::another_accounts_provider_among_two(
+    &[("/Statement/0/Principal", json!({"Federated": [DEV_OIDC, "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"]}))],
+    &[("$.Statement[0].Principal.Federated[1]", "trusts the GitHub OIDC provider of account 111111111111, not this environment's account 536580886816")]
+)]
+#[case::another_provider(
+    &[("/Statement/0/Principal", json!({"Federated": "arn:aws:iam::536580886816:oidc-provider/accounts.google.com"}))],
+    &[("$.Statement[0].Principal.Federated", "trusts federated principal arn:aws:iam::536580886816:oidc-provider/accounts.google.com, not arn:aws:iam::536580886816:oidc-provider/token.actions.githubusercontent.com")]
+)]
+#[case::everyone(&[("/Statement/0/Principal", json!("*"))], &[("$.Statement[0].Principal", "Principal \"*\" trusts everyone")])]
+#[case::no_principal(
+    &[("/Statement/0/Principal", json!(null))],
+    &[("$.Statement[0]", "names no principal; it must be arn:aws:iam::536580886816:oidc-provider/token.actions.githubusercontent.com")]
+)]
+#[case::not_principal(
+    &[("/Statement/0/Principal", json!(null)), ("/Statement/0/NotPrincipal", json!({"AWS": "arn:aws:iam::1:root"}))],
+    &[("$.Statement[0].NotPrincipal", "Allow with NotPrincipal trusts every other principal")]
+)]
+#[case::another_action(
+    &[("/Statement/0/Action", json!(["sts:AssumeRoleWithWebIdentity", "sts:TagSession", "s3:GetObject"]))],
+    &[("$.Statement[0].Action[2]", "allows s3:GetObject; only sts:AssumeRoleWithWebIdentity is needed")]
+)]
+#[case::the_action_in_another_case(&[("/Statement/0/Action", json!("STS:assumerolewithwebidentity"))], &[])]
+#[case::not_action(
+    &[("/Statement/0/Action", json!(null)), ("/Statement/0/NotAction", json!("s3:*"))],
+    &[("$.Statement[0].NotAction", "Allow with NotAction allows every other action")]
+)]
+#[case::no_condition(
+    &[("/Statement/0/Condition", json!(null))],
+    &[("$.Statement[0].Condition", "no StringEquals condition on token.actions.githubusercontent.com:aud"),
+      ("$.Statement[0].Condition", "no condition on token.actions.githubusercontent.com:sub: a workflow of any repository and branch can assume the role")]
+)]
+#[case::condition_keys_in_another_case(
+    &[("/Statement/0/Condition", json!({"StringEquals": {"Token.Actions.GitHubUserContent.com:AUD": "sts.amazonaws.com", "TOKEN.actions.githubusercontent.com:Sub": MAIN_SUB}}))],
+    &[]
+)]
+#[case::another_audience(
+    &[("/Statement/0/Condition/StringEquals", json!({AUD: ["sts.amazonaws.com", "example.com"], SUB: MAIN_SUB}))],
+    &[("$.Statement[0].Condition.StringEquals[\"token.actions.githubusercontent.com:aud\"]", "StringEquals token.actions.githubusercontent.com:aud [\"sts.amazonaws.com\", \"example.com\"]: the audience must equal \"sts.amazonaws.com\"")]
+)]
+#[case::the_audience_by_a_pattern(
+    &[("/Statement/0/Condition", json!({"StringEquals": {SUB: MAIN_SUB}, "StringLike": {AUD: "sts.amazonaws.com"}}))],
+    &[("$.Statement[0].Condition.StringLike[\"token.actions.githubusercontent.com:aud\"]", "StringLike token.actions.githubusercontent.com:aud [\"sts.amazonaws.com\"]: the audience must equal \"sts.amazonaws.com\"")]
+)]
+#[case::a_subject_by_a_wildcard(
+    &[("/Statement/0/Condition", json!({"StringEquals": {AUD: "sts.amazonaws.com"}, "StringLike": {SUB: "repo:org/2_1_bbws_dynamodb_schemas:*"}}))],
+    &[("$.Statement[0].Condition.StringLike[\"token.actions.githubusercontent.com:sub\"]", "StringLike \"repo:org/2_1_bbws_dynamodb_schemas:*\" lets in any subject that matches the wildcard; pin the main branch with StringEquals")]
+)]
+#[case::a_literal_subject_by_string_like(
+    &[("/Statement/0/Condition", json!({"StringEquals": {AUD: "sts.amazonaws.com"}, "StringLike": {SUB: MAIN_SUB}}))],
+    &[]
+)]
+#[case::a_wildcard_subject_by_string_equals(
+    &[("/Statement/0/Condition/StringEquals", json!({AUD: "sts.amazonaws.com", SUB: "repo:org/*:ref:refs/heads/main"}))],
+    &[("$.Statement[0].Condition.StringEquals[\"token.actions.githubusercontent.com:sub\"]", "subject \"repo:org/*:ref:refs/heads/main\" is not a deployment branch (main) of one repository")]
+)]
+#[case::the_subject_excluded(
+    &[("/Statement/0/Condition", json!({"StringEquals": {AUD: "sts.amazonaws.com"}, "StringNotEquals": {SUB: "repo:org/x:pull_request"}}))],
+    &[("$.Statement[0].Condition.StringNotEquals[\"token.actions.githubusercontent.com:sub\"]", "StringNotEquals on token.actions.githubusercontent.com:sub: pin the subject with StringEquals")]
+)]
+#[case::another_branch(
+    &[("/Statement/0/Condition/StringEquals", json!({AUD: "sts.amazonaws.com", SUB: ["repo:org/x:ref:refs/heads/main", "repo:org/x:ref:refs/heads/develop"]}))],
+    &[("$.Statement[0].Condition.StringEquals[\"token.actions.githubusercontent.com:sub\"]", "subject \"repo:org/x:ref:refs/heads/develop\" is not a deployment branch (main) of one repository")]
+)]
+fn each_way_a_trust_policy_lets_in_too_much_is_one_problem(
+    #[case] changes: &[(&str, serde_json::Value)],
+    #[case] expected: &[(&str, &str)],
+) {
+    assert_eq!(trust_problems(changes), owned(expected));
+}
+
+/// R42: each way a permissions policy reaches past least privilege or out of its environment
+/// is one problem at its place. Statement 0 is the tables', 1 their indexes' (read only), 2 the
+/// templates bucket's (one resource, not an array).
+#[rstest]
+#[case::as_written(&[], &[])]
+#[case::every_action_of_a_service(
+    &[("/Statement/0/Action", json!(["dynamodb:DescribeTable", "dynamodb:*"]))],
+    &[("$.Statement[0].Action[1]", "dynamodb:* allows every action of the service")]
+)]
+#[case::every_action(&[("/Statement/2/Action", json!("*"))], &[("$.Statement[2].Action", "* allows every action")])]
+#[case::not_action(
+    &[("/Statement/1/Action", json!(null)), ("/Statement/1/NotAction", json!("iam:*"))],
+    &[("$.Statement[1].NotAction", "Allow with NotAction allows every other action of every service")]
+)]
+#[case::not_resource(
+    &[("/Statement/1/Resource", json!(null)), ("/Statement/1/NotResource", json!("arn:aws:iam::536580886816:role/*"))],
+    &[("$.Statement[1].NotResource", "Allow with NotResource allows every other resource")]
+)]
+#[case::any_resource_for_reading(&[("/Statement/1/Resource", json!("*"))], &[])]
+#[case::any_resource_for_reads_by_pattern(
+    &[("/Statement/1/Action", json!(["dynamodb:Describe*", "dynamodb:Get*", "dynamodb:List*", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "s3:HeadObject"])),
+      ("/Statement/1/Resource", json!("*"))],
+    &[]
+)]
+#[case::any_resource_for_a_change(
+    &[("/Statement/1/Action", json!(["dynamodb:DescribeTable", "dynamodb:DeleteTable", "dynamodb:Put*"])), ("/Statement/1/Resource", json!(["*"]))],
+    &[("$.Statement[1].Resource[0]", "Resource \"*\" for dynamodb:DeleteTable, dynamodb:Put*, which change resources")]
+)]
+#[case::another_account(
+    &[("/Statement/1/Resource", json!(["arn:aws:dynamodb:af-south-1:111111111111:table/tenants"]))],
+    &[("$.Statement[1].Resource[0]", "arn:aws:dynamodb:af-south-1:111111111111:table/tenants: account \"111111111111\" is not DEV's account 536580886816")]
+)]
+#[case::another_region(
+    &[("/Statement/1/Resource", json!("arn:aws:dynamodb:eu-west-1:536580886816:table/tenants"))],
+    &[("$.Statement[1].Resource", "arn:aws:dynamodb:eu-west-1:536580886816:table/tenants: region eu-west-1 is not DEV's region af-south-1")]
+)]
+#[case::any_region(&[("/Statement/1/Resource", json!("arn:aws:dynamodb:*:536580886816:table/tenants"))], &[])]
+#[case::a_region_pattern(&[("/Statement/1/Resource", json!("arn:aws:dynamodb:af-*:536580886816:table/tenants"))], &[])]
+#[case::a_region_pattern_elsewhere(
+    &[("/Statement/1/Resource", json!("arn:aws:dynamodb:eu-*:536580886816:table/tenants"))],
+    &[("$.Statement[1].Resource", "arn:aws:dynamodb:eu-*:536580886816:table/tenants: region eu-* is not DEV's region af-south-1")]
+)]
+#[case::iam_has_no_region(&[("/Statement/1/Resource", json!("arn:aws:iam::536580886816:role/deployer"))], &[])]
+#[case::a_regionless_arn_of_another_service(
+    &[("/Statement/1/Resource", json!("arn:aws:dynamodb::536580886816:table/tenants"))],
+    &[("$.Statement[1].Resource", "arn:aws:dynamodb::536580886816:table/tenants: region (none) is not DEV's region af-south-1")]
+)]
+#[case::not_an_arn(&[("/Statement/1/Resource", json!("table/tenants"))], &[("$.Statement[1].Resource", "table/tenants is not an ARN")])]
+#[case::six_parts_but_not_an_arn(
+    &[("/Statement/1/Resource", json!("urn:aws:dynamodb:af-south-1:536580886816:table/tenants"))],
+    &[("$.Statement[1].Resource", "urn:aws:dynamodb:af-south-1:536580886816:table/tenants is not an ARN")]
+)]
+#[case::a_bucket_wildcard(
+    &[("/Statement/2/Resource", json!("arn:aws:s3:::bbws-templates-*"))],
+    &[("$.Statement[2].Resource", "arn:aws:s3:::bbws-templates-*: the bucket name has a wildcard, so it reaches other environments' buckets")]
+)]
+#[case::another_environments_bucket(
+    &[("/Statement/2/Resource", json!("arn:aws:s3:::bbws-templates-prod"))],
+    &[("$.Statement[2].Resource", "arn:aws:s3:::bbws-templates-prod: bbws-templates-prod is not one of DEV's buckets (bbws-templates-dev, bbws-terraform-state-dev)")]
+)]
+#[case::the_state_bucket(&[("/Statement/2/Resource", json!("arn:aws:s3:::bbws-terraform-state-dev"))], &[])]
+#[case::a_deny_is_not_a_grant(&[("/Statement/2/Effect", json!("Deny")), ("/Statement/2/Action", json!("*")), ("/Statement/2/Resource", json!("*"))], &[])]
+fn each_way_a_permissions_policy_grants_too_much_is_one_problem(
+    #[case] changes: &[(&str, serde_json::Value)],
+    #[case] expected: &[(&str, &str)],
+) {
+    let doc = changed_policy("permissions-policy.json", PolicyKind::Permissions, changes);
+    let dev = iam::environment_resources(&fixture("repo"), Environment::Dev).expect("the sample environment");
+    assert_eq!(paths_and_messages(iam::check_least_privilege(&doc, &dev)), owned(expected));
 }
 
 #[rstest]

@@ -269,6 +269,7 @@ fn outside(pattern: &str, env: &EnvironmentResources) -> Option<String> {
     // IAM is global: its ARNs have no region.
     let global = service == "iam" && region.is_empty();
     if !global && region != env.region && region != "*" && !wildcard_match(region, &env.region, false) {
+        let region = if region.is_empty() { "(none)" } else { region };
         return Some(format!("{pattern}: region {region} is not {}'s region {}", env.environment, env.region));
     }
     None
