@@ -1028,3 +1028,373 @@ mod stage_1_report {
         assert_eq!(without.body(), "{}");
     }
 }
+
+mod scan {
+    //! `stagegate scan` (R05) on the sample repo with one change: each rule's finding, its
+    //! resource and line, and the suppressions that silence it. The sample's own findings are
+    //! its three tables' SG-DDB-002 (AWS-owned keys, LOW).
+
+    use std::path::Path;
+
+    use rstest::rstest;
+    use stagegate::checks::scan::{self, ScanReport};
+
+    use super::fixture;
+
+    /// `(rule, resource, file:line, message)` of a finding.
+    type Row = (String, String, String, String);
+
+    fn sample() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        stagegate::foundation::repo::copy_tree(&fixture("repo"), dir.path()).unwrap();
+        dir
+    }
+
+    /// Replaces `from` (which must be there) with `to` in one file of the repo.
+    fn edit(dir: &Path, rel: &str, from: &str, to: &str) {
+        let path = dir.join(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{rel} has no {from:?}");
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    fn report(dir: &Path) -> ScanReport {
+        scan::scan(dir).expect("the repo opens")
+    }
+
+    fn rows<'a>(findings: impl Iterator<Item = &'a scan::Finding>) -> Vec<Row> {
+        findings
+            .filter(|f| f.rule.id != "SG-DDB-002")
+            .map(|f| (f.rule.id.to_owned(), f.resource.clone(), format!("{}:{}", f.file, f.line), f.message.clone()))
+            .collect()
+    }
+
+    fn expected(rows: &[(&str, &str, &str, &str)]) -> Vec<Row> {
+        rows.iter().map(|(a, b, c, d)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned(), (*d).to_owned())).collect()
+    }
+
+    const DEV: &str = "environments/dev.tfvars";
+
+    /// Each override of an environment file that weakens a secure default is one finding on the
+    /// line of the value; the sample's own settings give none. dev.tfvars has 17 lines, so what
+    /// is appended starts on line 18.
+    #[rstest]
+    #[case::block_public_acls(
+        "templates_bucket_public_access_block = {\n  block_public_acls = false\n  block_public_policy = true\n}\n",
+        &[("SG-S3-001", "s3/bbws-templates-dev", "environments/dev.tfvars:19", "bbws-templates-dev: block_public_acls = false")]
+    )]
+    #[case::block_public_policy(
+        "templates_bucket_public_access_block = {\n  block_public_policy = false\n}\n",
+        &[("SG-S3-002", "s3/bbws-templates-dev", "environments/dev.tfvars:19", "bbws-templates-dev: block_public_policy = false")]
+    )]
+    #[case::ignore_public_acls(
+        "templates_bucket_public_access_block = {\n  block_public_acls = true\n  ignore_public_acls = false\n}\n",
+        &[("SG-S3-003", "s3/bbws-templates-dev", "environments/dev.tfvars:20", "bbws-templates-dev: ignore_public_acls = false")]
+    )]
+    #[case::restrict_public_buckets_as_a_quoted_key(
+        "templates_bucket_public_access_block = {\n  \"restrict_public_buckets\" = false\n}\n",
+        &[("SG-S3-004", "s3/bbws-templates-dev", "environments/dev.tfvars:19", "bbws-templates-dev: restrict_public_buckets = false")]
+    )]
+    #[case::every_flag_on("templates_bucket_public_access_block = {\n  block_public_acls = true\n  block_public_policy = true\n  ignore_public_acls = true\n  restrict_public_buckets = true\n}\n", &[])]
+    #[case::not_an_object("templates_bucket_public_access_block = false\n", &[])]
+    #[case::no_encryption(
+        "templates_bucket_encryption = \"none\"\n",
+        &[("SG-S3-005", "s3/bbws-templates-dev", "environments/dev.tfvars:18", "bbws-templates-dev: default encryption \"none\"")]
+    )]
+    #[case::encryption_not_a_string(
+        "templates_bucket_encryption = false\n",
+        &[("SG-S3-005", "s3/bbws-templates-dev", "environments/dev.tfvars:18", "bbws-templates-dev: default encryption \"\"")]
+    )]
+    #[case::aes256("templates_bucket_encryption = \"AES256\"\n", &[])]
+    #[case::kms("templates_bucket_encryption = \"aws:kms\"\n", &[])]
+    #[case::kms_dsse("templates_bucket_encryption = \"aws:kms:dsse\"\n", &[])]
+    #[case::versioning_off(
+        "\ntemplates_bucket_versioning = false\n",
+        &[("SG-S3-006", "s3/bbws-templates-dev", "environments/dev.tfvars:19", "bbws-templates-dev: versioning disabled")]
+    )]
+    #[case::versioning_on("templates_bucket_versioning = true\n", &[])]
+    fn an_environment_override_that_weakens_a_default_is_one_finding(
+        #[case] appended: &str,
+        #[case] found: &[(&str, &str, &str, &str)],
+    ) {
+        let dir = sample();
+        let path = dir.path().join(DEV);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 17);
+        std::fs::write(&path, format!("{text}{appended}")).unwrap();
+        assert_eq!(rows(report(dir.path()).findings.iter()), expected(found));
+    }
+
+    #[test]
+    fn point_in_time_recovery_off_for_an_environment_is_one_finding_for_its_tables() {
+        let dir = sample();
+        edit(
+            dir.path(),
+            "environments/sit.tfvars",
+            "enable_point_in_time_recovery = true",
+            "enable_point_in_time_recovery = false",
+        );
+        let found = rows(report(dir.path()).findings.iter());
+        assert_eq!(
+            found,
+            expected(&[(
+                "SG-DDB-001",
+                "dynamodb/* (sit)",
+                "environments/sit.tfvars:7",
+                "SIT turns point-in-time recovery off for every table"
+            )])
+        );
+    }
+
+    /// The bucket a finding names is the environment file's, or the default name without one.
+    #[rstest]
+    #[case::renamed(
+        "templates_bucket_name = \"bbws-templates-dev\"",
+        "templates_bucket_name = \"tpl-dev\"",
+        "s3/tpl-dev"
+    )]
+    #[case::unnamed("templates_bucket_name = \"bbws-templates-dev\"", "", "s3/bbws-templates-dev")]
+    fn a_bucket_finding_names_the_environments_bucket(#[case] from: &str, #[case] to: &str, #[case] resource: &str) {
+        let dir = sample();
+        edit(dir.path(), DEV, from, &format!("{to}\ntemplates_bucket_versioning = false"));
+        let found = rows(report(dir.path()).findings.iter());
+        let buckets: Vec<&str> = found.iter().filter(|r| r.0.starts_with("SG-S3")).map(|r| r.1.as_str()).collect();
+        assert_eq!(buckets, [resource]);
+    }
+
+    /// A table's point-in-time recovery is the table definition's `Stagegate` setting; its key
+    /// is a customer-managed one only when SSE names a KMS key that is not AWS's own.
+    #[rstest]
+    #[case::pitr_off("\"PointInTimeRecovery\": true", "\"PointInTimeRecovery\": false", &["SG-DDB-001", "SG-DDB-002"])]
+    #[case::pitr_not_a_bool("\"PointInTimeRecovery\": true", "\"PointInTimeRecovery\": \"true\"", &["SG-DDB-001", "SG-DDB-002"])]
+    #[case::a_customer_key("\"SSEType\": \"KMS\"", "\"SSEType\": \"KMS\", \"KMSMasterKeyId\": \"arn:aws:kms:af-south-1:536580886816:key/1\"", &[])]
+    #[case::the_aws_managed_alias("\"SSEType\": \"KMS\"", "\"SSEType\": \"KMS\", \"KMSMasterKeyId\": \"alias/aws/dynamodb\"", &["SG-DDB-002"])]
+    #[case::an_empty_key("\"SSEType\": \"KMS\"", "\"SSEType\": \"KMS\", \"KMSMasterKeyId\": \"\"", &["SG-DDB-002"])]
+    #[case::a_key_but_not_kms("\"SSEType\": \"KMS\"", "\"SSEType\": \"AES256\", \"KMSMasterKeyId\": \"arn:aws:kms:af-south-1:536580886816:key/1\"", &["SG-DDB-002"])]
+    #[case::a_key_but_disabled("\"Enabled\": true,\n    \"SSEType\": \"KMS\"", "\"Enabled\": false, \"SSEType\": \"KMS\", \"KMSMasterKeyId\": \"arn:aws:kms:af-south-1:536580886816:key/1\"", &["SG-DDB-002"])]
+    fn a_tables_findings_follow_its_definition(#[case] from: &str, #[case] to: &str, #[case] rules: &[&str]) {
+        let dir = sample();
+        edit(dir.path(), "schemas/tenants/table.json", from, to);
+        let rules_found: Vec<&str> = report(dir.path())
+            .findings
+            .iter()
+            .filter(|f| f.resource == "dynamodb/tenants")
+            .map(|f| f.rule.id)
+            .collect();
+        assert_eq!(rules_found, rules);
+    }
+
+    #[test]
+    fn a_tables_pitr_finding_is_on_its_setting_and_names_the_table() {
+        let dir = sample();
+        edit(
+            dir.path(),
+            "schemas/tenants/table.json",
+            "\"PointInTimeRecovery\": true",
+            "\"PointInTimeRecovery\": false",
+        );
+        assert_eq!(
+            rows(report(dir.path()).findings.iter()),
+            expected(&[(
+                "SG-DDB-001",
+                "dynamodb/tenants",
+                "schemas/tenants/table.json:86",
+                "table tenants does not enable point-in-time recovery"
+            )])
+        );
+        let tenants = report(dir.path())
+            .findings
+            .into_iter()
+            .find(|f| f.rule.id == "SG-DDB-002" && f.resource == "dynamodb/tenants");
+        assert_eq!(tenants.map(|f| f.line), Some(63), "SSESpecification's line");
+    }
+
+    /// pipeline.yml's state overrides: SG-STATE-001 and -002 on their own line.
+    #[rstest]
+    #[case::unencrypted(
+        "  encryption: none\n",
+        &[("SG-STATE-001", "s3/bbws-terraform-state-{env}", "pipeline.yml:13", "state bucket encryption \"none\"")]
+    )]
+    #[case::kms("  encryption: aws:kms\n", &[])]
+    #[case::versioning_off(
+        "  versioning: false\n",
+        &[("SG-STATE-002", "s3/bbws-terraform-state-{env}", "pipeline.yml:13", "state bucket versioning disabled")]
+    )]
+    #[case::versioning_on("  versioning: true\n", &[])]
+    fn a_state_override_that_weakens_a_default_is_one_finding(
+        #[case] added: &str,
+        #[case] found: &[(&str, &str, &str, &str)],
+    ) {
+        let dir = sample();
+        edit(
+            dir.path(),
+            "pipeline.yml",
+            "  lock_table: terraform-state-lock-{env}\n",
+            &format!("  lock_table: terraform-state-lock-{{env}}\n{added}"),
+        );
+        assert_eq!(rows(report(dir.path()).findings.iter()), expected(found));
+    }
+
+    /// An inline suppression with a reason silences its rule in its own file only; one without
+    /// a reason is a finding of its own and silences nothing.
+    #[rstest]
+    #[case::hash("# stagegate:ignore SG-S3-005 the bucket is encrypted by a bucket policy", true)]
+    #[case::slashes("// stagegate:ignore SG-S3-005 the bucket is encrypted by a bucket policy", true)]
+    #[case::another_rule("# stagegate:ignore SG-S3-006 versioning is managed elsewhere", false)]
+    #[case::no_reason("# stagegate:ignore SG-S3-005", false)]
+    fn an_inline_suppression_needs_a_reason(#[case] comment: &str, #[case] silences: bool) {
+        let dir = sample();
+        let path = dir.path().join(DEV);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{text}  {comment}\ntemplates_bucket_encryption = \"none\"\n")).unwrap();
+        let r = report(dir.path());
+        let s3 = r.findings.iter().find(|f| f.rule.id == "SG-S3-005").expect("the finding");
+        assert_eq!(s3.suppressed.is_some(), silences, "{r}");
+        assert_eq!(r.exit_code(), if silences { 0 } else { 1 }, "{r}");
+        if let Some(s) = &s3.suppressed {
+            assert_eq!(
+                (s.reason.as_str(), s.at.as_str(), s.inline),
+                ("the bucket is encrypted by a bucket policy", "environments/dev.tfvars:18", true)
+            );
+        }
+        let unreasoned = rows(r.findings.iter().filter(|f| f.rule.id == "SG-SUP-001"));
+        if comment.ends_with("SG-S3-005") {
+            assert_eq!(
+                unreasoned,
+                expected(&[(
+                    "SG-SUP-001",
+                    "suppression of SG-S3-005",
+                    "environments/dev.tfvars:18",
+                    "SG-S3-005 is suppressed without a reason"
+                )])
+            );
+        } else {
+            assert_eq!(unreasoned, Vec::<Row>::new());
+        }
+    }
+
+    #[test]
+    fn an_inline_suppression_does_not_reach_another_environment_file() {
+        let dir = sample();
+        for env in ["dev", "sit"] {
+            let path = dir.path().join(format!("environments/{env}.tfvars"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, format!("{text}templates_bucket_encryption = \"none\"\n")).unwrap();
+        }
+        edit(
+            dir.path(),
+            DEV,
+            "environment    = \"dev\"",
+            "# stagegate:ignore SG-S3-005 dev only\nenvironment    = \"dev\"",
+        );
+        let r = report(dir.path());
+        let by_file: Vec<(&str, bool)> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule.id == "SG-S3-005")
+            .map(|f| (f.file.as_str(), f.suppressed.is_some()))
+            .collect();
+        assert_eq!(by_file, [("environments/dev.tfvars", true), ("environments/sit.tfvars", false)]);
+    }
+
+    /// scan-suppressions.yml: an entry silences its rule on its resource, or everywhere without
+    /// one; an entry without a reason, or a file that is not YAML, is SG-SUP-001.
+    #[rstest]
+    #[case::one_resource(
+        "suppressions:\n  - rule: SG-DDB-002\n    resource: dynamodb/tenants\n    reason: tenants holds no personal data\n",
+        &["dynamodb/tenants"], &[]
+    )]
+    #[case::every_resource(
+        "suppressions:\n  - rule: SG-DDB-002\n    reason: AWS-owned keys are accepted\n",
+        &["dynamodb/campaigns", "dynamodb/products", "dynamodb/tenants"], &[]
+    )]
+    #[case::another_rule("suppressions:\n  - rule: SG-DDB-001\n    reason: not these\n", &[], &[])]
+    #[case::no_reason(
+        "# accepted risks\nsuppressions:\n  - rule: SG-DDB-001\n    reason: ok\n  - rule: SG-DDB-002\n    reason: \"  \"\n",
+        &[], &[("SG-SUP-001", "suppression of SG-DDB-002", "scan-suppressions.yml:5", "SG-DDB-002 is suppressed without a reason")]
+    )]
+    #[case::not_yaml(
+        "suppressions: [\n", &[],
+        &[("SG-SUP-001", "suppressions", "scan-suppressions.yml:1", "scan-suppressions.yml is not YAML, so none of its suppressions has a reason")]
+    )]
+    fn a_file_suppression_needs_a_reason(
+        #[case] file: &str,
+        #[case] silenced: &[&str],
+        #[case] found: &[(&str, &str, &str, &str)],
+    ) {
+        let dir = sample();
+        std::fs::write(dir.path().join("scan-suppressions.yml"), file).unwrap();
+        let r = report(dir.path());
+        let suppressed: Vec<&str> =
+            r.findings.iter().filter(|f| f.suppressed.is_some()).map(|f| f.resource.as_str()).collect();
+        assert_eq!(suppressed, silenced);
+        assert_eq!(rows(r.findings.iter()), expected(found));
+        if let Some(f) = r.findings.iter().find(|f| f.suppressed.is_some()) {
+            let s = f.suppressed.as_ref().unwrap();
+            assert_eq!((s.at.as_str(), s.inline), ("scan-suppressions.yml:2", false));
+        }
+    }
+
+    /// Only an unsuppressed HIGH or CRITICAL finding fails the scan; the report says so in
+    /// every format.
+    #[test]
+    fn the_report_counts_what_fails() {
+        let dir = sample();
+        let r = report(dir.path());
+        assert_eq!(r.exit_code(), 0);
+        assert_eq!(r.to_json()["failed"], false);
+        let text = r.to_string();
+        assert!(text.ends_with(": 3 findings (0 HIGH or CRITICAL), 0 suppressed\n"), "{text}");
+        assert!(text.starts_with("schemas/campaigns/table.json:71: LOW SG-DDB-002: table campaigns is encrypted with an AWS-owned or AWS-managed key [dynamodb/campaigns] (AVD-AWS-0025 / CKV_AWS_119)\n    fix: set SSESpecification"), "{text}");
+
+        std::fs::write(
+            dir.path().join("scan-suppressions.yml"),
+            "suppressions:\n  - rule: SG-DDB-002\n    resource: dynamodb/tenants\n    reason: no personal data\n",
+        )
+        .unwrap();
+        edit(
+            dir.path(),
+            DEV,
+            "enable_point_in_time_recovery = true",
+            "enable_point_in_time_recovery = true\ntemplates_bucket_versioning = false\ntemplates_bucket_encryption = \"none\"",
+        );
+        let r = report(dir.path());
+        assert_eq!(r.exit_code(), 1);
+        assert_eq!(r.to_json()["failed"], true);
+        let text = r.to_string();
+        assert!(text.ends_with(": 4 findings (1 HIGH or CRITICAL), 1 suppressed\n"), "{text}");
+        assert!(text.contains("schemas/tenants/table.json:63: suppressed LOW SG-DDB-002: table tenants is encrypted with an AWS-owned or AWS-managed key [dynamodb/tenants] — no personal data (scan-suppressions.yml:2)\n"), "{text}");
+        assert!(!text.contains("(scan-suppressions.yml:2)\n    fix:"), "a suppressed finding has no fix line: {text}");
+        let sarif = r.to_sarif();
+        let results = sarif["runs"][0]["results"].as_array().expect("results");
+        let s3 = results.iter().find(|x| x["ruleId"] == "SG-S3-005").expect("the HIGH finding");
+        assert_eq!(s3["message"]["text"], "bbws-templates-dev: default encryption \"none\" [s3/bbws-templates-dev]");
+
+        std::fs::write(dir.path().join("scan-suppressions.yml"), "suppressions: []\n").unwrap();
+        edit(dir.path(), DEV, "templates_bucket_encryption = \"none\"", "");
+        edit(dir.path(), DEV, "templates_bucket_versioning = false", "");
+        edit(
+            dir.path(),
+            "schemas/tenants/table.json",
+            "\"SSEType\": \"KMS\"",
+            "\"SSEType\": \"KMS\", \"KMSMasterKeyId\": \"arn:aws:kms:af-south-1:536580886816:key/1\"",
+        );
+        edit(
+            dir.path(),
+            "schemas/products/table.json",
+            "\"SSEType\": \"KMS\"",
+            "\"SSEType\": \"KMS\", \"KMSMasterKeyId\": \"arn:aws:kms:af-south-1:536580886816:key/1\"",
+        );
+        let text = report(dir.path()).to_string();
+        assert!(text.ends_with(": 1 finding (0 HIGH or CRITICAL), 0 suppressed\n"), "{text}");
+    }
+
+    /// An unknown rule ID is reported as the catalogue's last rule, never a panic.
+    #[test]
+    fn every_rule_id_names_its_own_rule() {
+        for r in scan::RULES.iter() {
+            assert_eq!(scan::rule(r.id).id, r.id);
+        }
+        assert_eq!(scan::rule("SG-NOPE-001").id, "SG-SUP-001");
+    }
+}
