@@ -152,6 +152,13 @@ fn invalid_policies_are_refused(#[case] doc: serde_json::Value, #[case] says: &s
 #[case("s3:DeleteObjects", &["s3:DeleteObject"])]
 #[case("s3:PutBucketLifecycleConfiguration", &["s3:PutLifecycleConfiguration"])]
 #[case("s3:DeleteBucketLifecycle", &["s3:PutLifecycleConfiguration"])]
+#[case("s3:GetPublicAccessBlock", &["s3:GetBucketPublicAccessBlock"])]
+#[case("s3:GetBucketEncryption", &["s3:GetEncryptionConfiguration"])]
+#[case("s3:GetBucketLifecycleConfiguration", &["s3:GetLifecycleConfiguration"])]
+#[case("s3:DeleteBucketTagging", &["s3:PutBucketTagging"])]
+#[case("S3:HeadBucket", &["s3:ListBucket"])]
+#[case("DynamoDB:CreateTable", &["dynamodb:CreateTable"])]
+#[case("GetCallerIdentity", &["GetCallerIdentity"])]
 #[case("sts:GetCallerIdentity", &[])]
 fn operations_map_to_the_iam_actions_that_authorise_them(#[case] operation: &str, #[case] actions: &[&str]) {
     assert_eq!(iam_actions(operation), actions);

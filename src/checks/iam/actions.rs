@@ -8,7 +8,8 @@ use serde::Serialize;
 /// the exceptions below, and `sts:GetCallerIdentity` needs no permission at all.
 pub fn iam_actions(operation: &str) -> Vec<String> {
     let Some((service, name)) = operation.split_once(':') else { return vec![operation.to_owned()] };
-    let renamed: &[&str] = match (service.to_ascii_lowercase().as_str(), name) {
+    let service = service.to_ascii_lowercase();
+    let renamed: &[&str] = match (service.as_str(), name) {
         ("sts", "GetCallerIdentity") => &[],
         ("s3", "HeadBucket" | "ListObjects" | "ListObjectsV2") => &["ListBucket"],
         ("s3", "ListObjectVersions") => &["ListBucketVersions"],
@@ -23,7 +24,7 @@ pub fn iam_actions(operation: &str) -> Vec<String> {
         ("s3", "PutBucketLifecycleConfiguration" | "DeleteBucketLifecycle") => &["PutLifecycleConfiguration"],
         ("s3", "GetBucketLifecycleConfiguration") => &["GetLifecycleConfiguration"],
         ("s3", "DeleteBucketTagging") => &["PutBucketTagging"],
-        _ => return vec![format!("{}:{name}", service.to_ascii_lowercase())],
+        _ => return vec![format!("{service}:{name}")],
     };
     renamed.iter().map(|n| format!("{service}:{n}")).collect()
 }
