@@ -14,7 +14,7 @@ use stagegate::release::drift::drifted;
 use stagegate::release::gate::{Approval, GateRequest};
 use stagegate::release::ledger::{DeploymentRecord, Outcome, RecordKind, TestResults};
 use stagegate::release::watch::preapproval::{
-    PreApprovalError, PreApprover, RollbackPreApproval, decide, pre_approvers,
+    PRE_APPROVAL_PREFIX, PreApprovalError, PreApprover, RollbackPreApproval, decide, pre_approvers,
 };
 
 /// 14:30 SAST on Thursday 3 December 2026, inside CHG0001234's window (14:00-16:00 SAST).
@@ -315,4 +315,14 @@ fn a_watch_report_says_what_it_watched_and_found() {
     assert!(text.contains("FAILING at 2026-12-03T12:35:00Z (look 3): alarm errors: ALARM\n"), "{text}");
     assert!(text.contains("no automated rollback: no pre-approval\n"), "{text}");
     assert!(text.contains("MTTR ") && text.contains("(detection to passing tests after the rollback)"), "{text}");
+}
+
+/// Each deployment's pre-approval has an object of its own under the environment's prefix, so
+/// two watched deployments never share one.
+#[test]
+fn a_pre_approval_is_kept_per_environment_and_deployment() {
+    let key = RollbackPreApproval::key;
+    assert_eq!(key(Environment::Prod, "deploy-prod-1"), format!("{PRE_APPROVAL_PREFIX}prod/deploy-prod-1.json"));
+    assert_ne!(key(Environment::Prod, "deploy-prod-1"), key(Environment::Prod, "deploy-prod-2"));
+    assert_ne!(key(Environment::Prod, "deploy-1"), key(Environment::Sit, "deploy-1"));
 }

@@ -98,7 +98,8 @@ impl RollbackPreApproval {
         }
     }
 
-    fn key(env: Environment, deployment: &str) -> String {
+    /// The object a deployment's pre-approval is kept in: one per environment and deployment.
+    pub fn key(env: Environment, deployment: &str) -> String {
         format!("{PRE_APPROVAL_PREFIX}{}/{deployment}.json", env.name())
     }
 }
