@@ -83,10 +83,8 @@ fn an_environment_file_may_set_the_retention(#[case] days: u32) {
 #[test]
 fn a_retention_of_zero_days_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let copy =
-        std::process::Command::new("cp").arg("-r").arg(Repo::sample_path()).arg(dir.path().join("repo")).status();
-    assert!(copy.expect("cp runs").success());
     let root = dir.path().join("repo");
+    stagegate::foundation::repo::copy_tree(&Repo::sample_path(), &root).expect("a copy of the sample");
     let path = root.join("environments/sit.tfvars");
     let text = std::fs::read_to_string(&path).expect("the SIT file");
     std::fs::write(&path, format!("{text}\nbackup_retention_days = 0\n")).expect("write");
@@ -119,6 +117,51 @@ fn the_plan_check_wants_the_planned_rule(#[case] live_days: Option<u32>, #[case]
     let (subject, ok, detail) = backup::checks(PLAN, &want, got.as_ref()).expect("a check");
     assert_eq!((subject.as_str(), ok), ("backup plan bbws-dynamodb-sit", passes), "{detail}");
     assert!(detail.contains(says), "{detail}");
+}
+
+/// The vault check wants the vault; a plan or selection that is missing fails as missing; a
+/// kind that is not a backup resource has no backup check.
+#[rstest]
+#[case::a_vault(VAULT, true, Some(("backup vault bbws-dynamodb-sit", true, "exists")))]
+#[case::no_vault(VAULT, false, Some(("backup vault bbws-dynamodb-sit", false, "missing")))]
+#[case::no_plan(PLAN, false, Some(("backup plan bbws-dynamodb-sit", false, "missing")))]
+#[case::a_plan(PLAN, true, Some(("backup plan bbws-dynamodb-sit", true, "daily at 01:00 Africa/Johannesburg, kept 35 days")))]
+#[case::no_selection(SELECTION, false, Some(("backup selection bbws-dynamodb-sit", false, "missing")))]
+#[case::a_selection(SELECTION, true, Some(("backup selection bbws-dynamodb-sit", true, "covers every table (3)")))]
+#[case::not_a_backup_resource("aws_dynamodb_table", true, None)]
+fn each_backup_resource_has_its_check(
+    #[case] kind: &str,
+    #[case] live: bool,
+    #[case] expected: Option<(&str, bool, &str)>,
+) {
+    let r = resources(Environment::Sit, &vars(Environment::Sit));
+    let want = r.iter().find(|r| r.kind == kind).map_or_else(|| of(&r, VAULT).clone(), |r| r.attributes.clone());
+    let got = live.then(|| want.clone());
+    let check = backup::checks(kind, &want, got.as_ref());
+    assert_eq!(check.as_ref().map(|(s, ok, d)| (s.as_str(), *ok, d.as_str())), expected);
+}
+
+#[test]
+fn the_backup_resources_are_the_three_kinds_in_order() {
+    assert_eq!(backup::KINDS, [VAULT, PLAN, SELECTION]);
+    for kind in backup::KINDS {
+        assert!(backup::is_backup(kind), "{kind}");
+    }
+    assert!(!backup::is_backup("aws_dynamodb_table"));
+}
+
+/// The vault carries the environment's tags; an environment file may name the role AWS Backup
+/// assumes; the selection belongs to the plan of the same name.
+#[test]
+fn the_vault_and_selection_take_the_environment_files_settings() {
+    let mut v = vars(Environment::Prod);
+    v.backup_iam_role_arn = Some("arn:aws:iam::093646564004:role/backup".into());
+    let r = resources(Environment::Prod, &v);
+    assert_eq!(of(&r, VAULT)["name"], json!("bbws-dynamodb-prod"));
+    assert_eq!(of(&r, VAULT)["tags"], json!(v.tags));
+    assert_eq!(of(&r, SELECTION)["iam_role_arn"], json!("arn:aws:iam::093646564004:role/backup"));
+    assert_eq!(of(&r, SELECTION)["plan_name"], json!("bbws-dynamodb-prod"));
+    assert_eq!(of(&r, PLAN)["name"], json!("bbws-dynamodb-prod"));
 }
 
 proptest! {
