@@ -501,6 +501,37 @@ fn the_lld_permissions_miss_what_an_apply_needs() {
     assert!(iam::check_sufficiency(&sample, &resources, &calls).sufficient());
 }
 
+/// One verdict per IAM action: the operations it authorised, how many calls (a count of 0 is
+/// one call), and where it was allowed or refused; a call without a resource is tried on each
+/// of the environment's resources of its kind.
+#[test]
+fn a_verdict_adds_up_the_calls_of_its_action() {
+    let dev = iam::environment_resources(&fixture("repo"), Environment::Dev).expect("DEV");
+    let counted = |action: &str, resource: Option<&str>, count: usize| RecordedCall { count, ..call(action, resource) };
+    let calls = [
+        counted("s3:HeadBucket", Some(TEMPLATES), 3),
+        counted("s3:ListObjectsV2", Some(TEMPLATES), 2),
+        counted("s3:ListObjects", Some(TEMPLATES), 0),
+        counted("s3:DeleteBucket", None, 1),
+    ];
+    let sample = iam::load_policy(&fixture("repo"), Environment::Dev, PolicyKind::Permissions).expect("sample");
+    let verdict = iam::check_sufficiency(&sample, &dev, &calls);
+    assert_eq!(verdict.environment, "DEV");
+    let list = verdict.verdicts.iter().find(|v| v.action == "s3:ListBucket").expect("ListBucket");
+    assert_eq!(
+        list.operations.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["s3:HeadBucket", "s3:ListObjects", "s3:ListObjectsV2"]
+    );
+    assert_eq!(
+        (list.calls, list.allowed_on.as_slice(), list.denied_on.len(), list.resource_assumed),
+        (6, [TEMPLATES.to_owned()].as_slice(), 0, false)
+    );
+    let delete = verdict.verdicts.iter().find(|v| v.action == "s3:DeleteBucket").expect("DeleteBucket");
+    assert_eq!(delete.denied_on, ["arn:aws:s3:::bbws-templates-dev", "arn:aws:s3:::bbws-terraform-state-dev"]);
+    assert!(delete.allowed_on.is_empty() && delete.resource_assumed && !delete.allowed());
+    assert_eq!(verdict.missing().map(|v| v.action.as_str()).collect::<Vec<_>>(), ["s3:DeleteBucket"]);
+}
+
 #[test]
 fn a_call_on_another_environments_resource_is_not_allowed() {
     let resources = iam::environment_resources(&fixture("repo"), Environment::Prod).expect("PROD");

@@ -81,25 +81,6 @@ pub struct Statement {
     pub condition: Option<Conditions>,
 }
 
-impl Statement {
-    /// The action patterns, whether written as `Action` or `NotAction`.
-    pub fn actions(&self) -> &[String] {
-        self.action.as_ref().or(self.not_action.as_ref()).map_or(&[], OneOrMany::as_slice)
-    }
-
-    /// The resource patterns, whether written as `Resource` or `NotResource`.
-    pub fn resources(&self) -> &[String] {
-        self.resource.as_ref().or(self.not_resource.as_ref()).map_or(&[], OneOrMany::as_slice)
-    }
-
-    /// The values a condition key must take under `operator`, as strings.
-    pub fn condition_values(&self, operator: &str, key: &str) -> Option<Vec<String>> {
-        let keys = self.condition.as_ref()?.get(operator)?;
-        let values = keys.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?.1;
-        Some(values.as_slice().iter().map(scalar).collect())
-    }
-}
-
 /// A condition value as IAM compares it: strings as written, booleans and numbers as text.
 pub fn scalar(v: &Value) -> String {
     match v {
