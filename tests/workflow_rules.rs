@@ -871,7 +871,7 @@ mod derived_values {
         assert_eq!((f.rule.id, f.line, f.job.as_deref()), ("SG-WF-010", 12, Some("build")));
         assert_eq!(
             f.message,
-            "`${{ env.pr_title }}` is pasted into the shell script of step \"step 1\" before it runs, and it carries `github.event.pull_request.title`: a crafted value runs as code"
+            "`${{ env.pr_title }}` is pasted into the shell script of step 1 before it runs, and it carries `github.event.pull_request.title`: a crafted value runs as code"
         );
         assert_eq!(
             f.fix,
@@ -885,11 +885,25 @@ mod derived_values {
             "      - env:\n          pr_title: {TITLE}\n        uses: actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea\n        with:\n          script: console.log(\"${{{{ env.pr_title }}}}\")\n"
         )));
         assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(found[0].message.contains("is pasted into the script of step"), "{}", found[0].message);
+        assert!(found[0].message.contains("is pasted into the script of step 1 before"), "{}", found[0].message);
         assert_eq!(
             found[0].fix,
             "pass it through env: (`PR_TITLE: ${{ env.pr_title }}`) and read process.env.PR_TITLE instead"
         );
+    }
+
+    /// A message names a step by its name, else by its action, else by its place.
+    #[rstest::rstest]
+    #[case::named("      - name: Say hello\n        run: echo ${{ github.head_ref }}\n", "step \"Say hello\"")]
+    #[case::by_its_action(
+        "      - uses: actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea\n        with:\n          script: console.log(\"${{ github.head_ref }}\")\n",
+        "step \"actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea\""
+    )]
+    #[case::second("      - run: echo hi\n      - run: echo ${{ github.head_ref }}\n", "step 2")]
+    fn a_message_names_the_step(#[case] steps: &str, #[case] named: &str) {
+        let found = lint(&one_job(steps));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(found[0].message.contains(&format!(" of {named} before it runs")), "{}", found[0].message);
     }
 
     #[rstest::rstest]
@@ -903,7 +917,7 @@ mod derived_values {
         assert_eq!(
             found[0].message,
             format!(
-                "`${{{{ {context} }}}}` is pasted into the shell script of step \"step 1\" before it runs: a crafted {what} runs as code"
+                "`${{{{ {context} }}}}` is pasted into the shell script of step 1 before it runs: a crafted {what} runs as code"
             )
         );
     }

@@ -326,7 +326,7 @@ fn job(lint: &mut Lint, id: &str, job: &Yaml) {
             .get("name")
             .and_then(Yaml::as_str)
             .or_else(|| step.get("uses").and_then(Yaml::as_str))
-            .map_or_else(|| format!("step {}", i + 1), str::to_owned);
+            .map_or_else(|| format!("step {}", i + 1), |name| format!("step {name:?}"));
         if let Some(condition) = step.get("if").and_then(Yaml::as_str) {
             truthy(lint, id, &child(&sp, key("if")), condition);
         }

@@ -130,6 +130,7 @@ pub(super) fn script(
     lint: &mut Lint,
     job: &str,
     step_index: usize,
+    // How a message names the step: `step "Deploy"`, or `step 2` when it has no name.
     step: &str,
     path: &[Segment],
     script: &str,
@@ -154,7 +155,7 @@ pub(super) fn script(
                 "SG-WF-010",
                 at,
                 format!(
-                    "`{}` is pasted into {} of step \"{step}\" before it runs: a crafted {} runs as code",
+                    "`{}` is pasted into {} of {step} before it runs: a crafted {} runs as code",
                     i.text,
                     what(javascript),
                     describe(&r)
@@ -178,7 +179,7 @@ pub(super) fn script(
                     "SG-WF-010",
                     at,
                     format!(
-                        "`{}` is pasted into {} of step \"{step}\" before it runs, and it carries `{source}`: a crafted value runs as code",
+                        "`{}` is pasted into {} of {step} before it runs, and it carries `{source}`: a crafted value runs as code",
                         i.text,
                         what(javascript)
                     ),
@@ -187,7 +188,7 @@ pub(super) fn script(
                 None if !matches!(d, Derived::Env(_)) => found.push((
                     "SG-WF-019",
                     at,
-                    format!("`{}` is pasted into {} of step \"{step}\"; whatever that output holds runs as code", i.text, what(javascript)),
+                    format!("`{}` is pasted into {} of {step}; whatever that output holds runs as code", i.text, what(javascript)),
                     fix,
                 )),
                 None => {}
