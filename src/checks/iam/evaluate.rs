@@ -5,34 +5,14 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use wildmatch::WildMatch;
 
 use super::document::{Effect, PolicyDocument, Statement, scalar};
 
 /// `*` matches any run of characters (including none), `?` exactly one.
 pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    let fold = |s: &str| -> Vec<char> {
-        if ignore_case { s.chars().flat_map(char::to_lowercase).collect() } else { s.chars().collect() }
-    };
-    let (p, t) = (fold(pattern), fold(text));
-    let (mut pi, mut ti) = (0, 0);
-    // The last `*` seen and the text position it currently stands for, to backtrack to.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    let pattern = if ignore_case { WildMatch::new_case_insensitive(pattern) } else { WildMatch::new(pattern) };
+    pattern.matches(text)
 }
 
 /// Whether an action pattern (`s3:PutBucket*`) covers an action (`s3:PutBucketVersioning`).
