@@ -111,6 +111,27 @@ fn not_action_and_not_resource_apply_to_everything_else() {
 #[case("Bool", json!("false"), Some("true"), false)]
 #[case("Null", json!("true"), None, true)]
 #[case("Null", json!("true"), Some("x"), false)]
+#[case("Null", json!("false"), Some("x"), true)]
+#[case("Null", json!("false"), None, false)]
+#[case("StringNotEqualsIgnoreCase", json!("sigstore"), Some("SIGSTORE"), false)]
+#[case("StringNotEqualsIgnoreCase", json!("sigstore"), Some("other"), true)]
+#[case("StringNotLike", json!("repo:org/*"), Some("repo:org/x"), false)]
+#[case("StringNotLike", json!("repo:org/*"), None, true)]
+#[case("StringLikeIfExists", json!("repo:org/*"), None, true)]
+#[case("StringLike", json!("repo:org/*"), None, false)]
+#[case("ArnEquals", json!("arn:aws:iam::1:role/a"), Some("arn:aws:iam::1:role/a"), true)]
+#[case("ArnEquals", json!("arn:aws:iam::1:role/a"), Some("arn:aws:iam::1:role/b"), false)]
+#[case("ArnLike", json!("arn:aws:iam::1:role/*"), Some("arn:aws:iam::1:role/b"), true)]
+#[case("ArnLike", json!("arn:aws:iam::1:role/*"), Some("arn:aws:iam::2:role/b"), false)]
+#[case("ArnNotEquals", json!("arn:aws:iam::1:role/a"), Some("arn:aws:iam::1:role/a"), false)]
+#[case("ArnNotEquals", json!("arn:aws:iam::1:role/a"), Some("arn:aws:iam::1:role/b"), true)]
+#[case("ArnNotLike", json!("arn:aws:iam::1:role/*"), Some("arn:aws:iam::1:role/b"), false)]
+#[case("ArnNotLike", json!("arn:aws:iam::1:role/*"), Some("arn:aws:iam::2:role/b"), true)]
+#[case("ForAllValues:StringEquals", json!("a"), Some("a"), true)]
+#[case("ForAllValues:StringEquals", json!("a"), Some("b"), false)]
+#[case("Bool", json!(true), Some("TRUE"), true)]
+#[case("Bool", json!(true), None, false)]
+#[case("BoolIfExists", json!(true), None, true)]
 fn condition_operators(
     #[case] operator: &str,
     #[case] wanted: serde_json::Value,
@@ -134,6 +155,7 @@ fn condition_operators(
 #[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "a:b", "Resource": "*", "Condition": {"StringSorta": {"k": "v"}}}]}), "operator")]
 #[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Actions": "a:b", "Resource": "*"}]}), "Actions")]
 #[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "a:b", "Resource": "*"}]}), "Maybe")]
+#[case(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "a:b", "Resource": "*", "Condition": {"NullIfExists": {"k": "true"}}}]}), "NullIfExists")]
 fn invalid_policies_are_refused(#[case] doc: serde_json::Value, #[case] says: &str) {
     let err: PolicyError = PolicyDocument::parse(&doc.to_string(), PolicyKind::Permissions).unwrap_err();
     assert!(err.to_string().contains(says), "{err}");

@@ -885,7 +885,11 @@ mod derived_values {
             "      - env:\n          pr_title: {TITLE}\n        uses: actions/github-script@60a0d83039c74a4aee543508d2ffcb1c3799cdea\n        with:\n          script: console.log(\"${{{{ env.pr_title }}}}\")\n"
         )));
         assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(found[0].message.contains("is pasted into the script of step \"actions/github-script@"), "{}", found[0].message);
+        assert!(
+            found[0].message.contains("is pasted into the script of step \"actions/github-script@"),
+            "{}",
+            found[0].message
+        );
         assert_eq!(
             found[0].fix,
             "pass it through env: (`PR_TITLE: ${{ env.pr_title }}`) and read process.env.PR_TITLE instead"

@@ -53,8 +53,10 @@ impl Operator {
         // A request here carries one value per key, so the set operators reduce to their test.
         let name = name.strip_prefix("ForAnyValue:").or_else(|| name.strip_prefix("ForAllValues:")).unwrap_or(name);
         let (base, if_exists) = match name.strip_suffix("IfExists") {
-            Some(b) if name != "Null" => (b, true),
-            _ => (name, false),
+            // IAM has no NullIfExists: Null is itself the test of whether the key exists.
+            Some("Null") => return None,
+            Some(b) => (b, true),
+            None => (name, false),
         };
         let test = match base {
             "StringEquals" => Test::StringEquals,
