@@ -147,6 +147,36 @@ fn condition_operators(
     assert_eq!(evaluate(&[&doc], &req).allowed(), allowed);
 }
 
+/// Who a trust statement lets in: the principal it names, everyone for `*`, everyone but the
+/// named for `NotPrincipal`; a request by nobody matches no principal.
+#[rstest]
+#[case::the_named(json!({"Principal": {"Federated": "arn:p"}}), Some("arn:p"), true)]
+#[case::another(json!({"Principal": {"Federated": "arn:p"}}), Some("arn:q"), false)]
+#[case::another_kind(json!({"Principal": {"AWS": "arn:p"}}), Some("arn:p"), false)]
+#[case::a_star_of_the_kind(json!({"Principal": {"Federated": "*"}}), Some("arn:q"), true)]
+#[case::everyone(json!({"Principal": "*"}), Some("arn:q"), true)]
+#[case::nobody(json!({"Principal": "*"}), None, false)]
+#[case::all_but_the_named(json!({"NotPrincipal": {"Federated": "arn:p"}}), Some("arn:q"), true)]
+#[case::not_the_named(json!({"NotPrincipal": {"Federated": "arn:p"}}), Some("arn:p"), false)]
+fn a_trust_statement_lets_in_its_principals(
+    #[case] who: serde_json::Value,
+    #[case] by: Option<&str>,
+    #[case] allowed: bool,
+) {
+    let mut statement = json!({"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity"});
+    statement.as_object_mut().unwrap().extend(who.as_object().unwrap().clone());
+    let doc = PolicyDocument::parse(
+        &json!({"Version": "2012-10-17", "Statement": [statement]}).to_string(),
+        PolicyKind::Trust,
+    )
+    .expect("a trust policy");
+    let mut req = Request::new("sts:AssumeRoleWithWebIdentity", "");
+    if let Some(p) = by {
+        req = req.by("Federated", p);
+    }
+    assert_eq!(evaluate(&[&doc], &req).allowed(), allowed);
+}
+
 #[rstest]
 #[case(json!({"Statement": []}), "Version")]
 #[case(json!({"Version": "2008-10-17", "Statement": []}), "Version")]
