@@ -1389,6 +1389,22 @@ mod scan {
         assert!(text.ends_with(": 1 finding (0 HIGH or CRITICAL), 0 suppressed\n"), "{text}");
     }
 
+    /// A finding whose line is unknown names its file alone.
+    #[test]
+    fn a_finding_without_a_line_names_its_file_alone() {
+        let finding = |line| scan::Finding {
+            rule: scan::rule("SG-STATE-001"),
+            resource: "s3/bbws-terraform-state-{env}".into(),
+            file: "pipeline.yml".into(),
+            line,
+            message: "state bucket encryption \"none\"".into(),
+            suppressed: None,
+        };
+        let text = |line| ScanReport { repo: "repo".into(), findings: vec![finding(line)] }.to_string();
+        assert!(text(0).starts_with("pipeline.yml: CRITICAL SG-STATE-001: "), "{}", text(0));
+        assert!(text(1).starts_with("pipeline.yml:1: CRITICAL SG-STATE-001: "), "{}", text(1));
+    }
+
     /// An unknown rule ID is reported as the catalogue's last rule, never a panic.
     #[test]
     fn every_rule_id_names_its_own_rule() {
