@@ -1389,6 +1389,58 @@ mod scan {
         assert!(text.ends_with(": 1 finding (0 HIGH or CRITICAL), 0 suppressed\n"), "{text}");
     }
 
+    /// SG-IAM-001 and SG-IAM-002: each problem of a deployer role's policy is a finding on the
+    /// role, at the line of the value it is about; a policy that cannot be read or parsed is one
+    /// finding at its file; a repo without `iam/` has no deployer findings at all.
+    #[rstest]
+    #[case::a_subject_of_another_branch(
+        "iam/dev/trust-policy.json", "refs/heads/main", "refs/heads/develop",
+        &[("SG-IAM-001", "role/bbws-terraform-deployer-dev $.Statement[0].Condition.StringEquals[\"token.actions.githubusercontent.com:sub\"]",
+           "iam/dev/trust-policy.json:13",
+           "subject \"repo:org/2_1_bbws_dynamodb_schemas:ref:refs/heads/develop\" is not a deployment branch (main) of one repository")]
+    )]
+    #[case::every_dynamodb_action(
+        "iam/prod/permissions-policy.json", "\"dynamodb:CreateTable\"", "\"dynamodb:*\"",
+        &[("SG-IAM-002", "role/bbws-terraform-deployer-prod $.Statement[0].Action[0]", "iam/prod/permissions-policy.json:8",
+           "dynamodb:* allows every action of the service")]
+    )]
+    #[case::a_trust_policy_that_is_not_json(
+        "iam/sit/trust-policy.json", "\"Version\"", "Version",
+        &[("SG-IAM-001", "role/bbws-terraform-deployer-sit", "iam/sit/trust-policy.json:1", "")]
+    )]
+    fn a_deployer_policy_problem_is_a_finding_on_its_role(
+        #[case] file: &str,
+        #[case] from: &str,
+        #[case] to: &str,
+        #[case] found: &[(&str, &str, &str, &str)],
+    ) {
+        let dir = sample();
+        edit(dir.path(), file, from, to);
+        let mut iam: Vec<Row> = rows(report(dir.path()).findings.iter());
+        if found[0].3.is_empty() {
+            // A policy that does not parse: the parser's own words, whatever they are.
+            iam.iter_mut().for_each(|r| r.3.clear());
+        }
+        assert_eq!(iam, expected(found));
+    }
+
+    #[test]
+    fn a_missing_policy_is_a_finding_and_a_repo_without_iam_has_none() {
+        let dir = sample();
+        std::fs::remove_file(dir.path().join("iam/sit/permissions-policy.json")).unwrap();
+        let found = rows(report(dir.path()).findings.iter());
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (rule, resource, at, message) = &found[0];
+        assert_eq!(
+            (rule.as_str(), resource.as_str(), at.as_str()),
+            ("SG-IAM-002", "role/bbws-terraform-deployer-sit", "iam/sit/permissions-policy.json:1")
+        );
+        assert!(message.starts_with("cannot read the policy: "), "{message}");
+
+        std::fs::remove_dir_all(dir.path().join("iam")).unwrap();
+        assert_eq!(rows(report(dir.path()).findings.iter()), Vec::<Row>::new());
+    }
+
     /// A finding whose line is unknown names its file alone.
     #[test]
     fn a_finding_without_a_line_names_its_file_alone() {
