@@ -9,9 +9,10 @@ use serde_json::Value;
 
 use crate::aws::AwsClients;
 use crate::aws::describe_sdk;
+use crate::emulator::Capability;
 use crate::resources::backup::live::{LivePlan, find_plan, read_selection};
 use crate::resources::backup::{
-    PLAN, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resources_of, selections_supported,
+    PLAN, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resources_of,
 };
 use crate::resources::vocabulary::{Action, ResourceChange};
 
@@ -102,7 +103,7 @@ pub async fn apply(clients: &AwsClients, r: &ResourceChange, ops: &mut crate::re
             let plan = live_plan(clients, name).await?;
             let role = r.after.get("iam_role_arn").and_then(Value::as_str).unwrap_or_default();
             let resources = resources_of(&r.after);
-            if !selections_supported(clients) {
+            if !clients.flavor.has(Capability::BackupSelections) {
                 let tables: Vec<&str> =
                     resources.iter().filter_map(|a| a.rsplit_once(":table/").map(|(_, t)| t)).collect();
                 backup

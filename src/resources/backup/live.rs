@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use crate::aws::AwsClients;
 use crate::aws::describe_sdk;
+use crate::emulator::Capability;
 use crate::resources::backup::{
-    PLAN, RULE_NAME, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resource, selections_supported,
+    PLAN, RULE_NAME, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resource,
     table_arn,
 };
 use crate::resources::vocabulary::{LiveError, Resource, live_err};
@@ -99,7 +100,7 @@ pub async fn read(clients: &AwsClients, kind: &str, name: &str) -> Result<Option
         })),
         SELECTION => {
             let Some(plan) = find_plan(clients, name).await? else { return Ok(None) };
-            let found = if selections_supported(clients) {
+            let found = if clients.flavor.has(Capability::BackupSelections) {
                 read_selection(clients, &plan.id, name).await?.map(|(_, role, resources)| (role, resources))
             } else {
                 recorded_selection(&plan)

@@ -5,8 +5,9 @@
 //!
 //! moto 5.2.5 implements vaults, plans and tags but not the selection operations
 //! (CreateBackupSelection, ListBackupSelections, GetBackupSelection answer 500). On moto the
-//! selection is therefore recorded as tags on the plan naming the tables it covers; every other
-//! backend, real AWS included, uses the selection operations.
+//! selection is therefore recorded as tags on the plan naming the tables it covers; every
+//! backend with the `BackupSelections` capability (`emulator::capability`), real AWS included,
+//! uses the selection operations.
 
 mod apply;
 mod live;
@@ -16,8 +17,6 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::Environment;
-use crate::aws::AwsClients;
-use crate::emulator::Flavor;
 use crate::foundation::config::EnvironmentFile;
 use crate::resources::vocabulary::Resource;
 
@@ -58,11 +57,6 @@ pub fn table_arn(region: &str, account: &str, table: &str) -> String {
 /// The role AWS Backup assumes, unless the environment file names one (`backup_iam_role_arn`).
 pub fn default_role_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole")
-}
-
-/// Whether the backend implements the backup selection operations.
-pub fn selections_supported(clients: &AwsClients) -> bool {
-    clients.flavor != Flavor::Moto
 }
 
 fn resource(kind: &'static str, name: &str, attributes: BTreeMap<String, Value>) -> Resource {
