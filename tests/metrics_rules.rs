@@ -7,7 +7,7 @@ use rstest::rstest;
 use stagegate::Environment;
 use stagegate::checks::template::html::HtmlDocument;
 use stagegate::observe::dashboard::{Dashboard, escape};
-use stagegate::observe::metrics::{Metric, Value, Verdict, Window, compute};
+use stagegate::observe::metrics::{Metric, Value, Verdict, Window, compute, human};
 use stagegate::release::ledger::{CheckKind, CheckRecord, DeploymentRecord, Outcome, RecordKind, TestResults};
 
 const NOW: &str = "2026-12-03T12:00:00Z";
@@ -138,10 +138,12 @@ fn merge_to_prod_runs_from_the_commit_to_the_first_green_prod_deployment(#[case]
     first.committed = Some(done - SignedDuration::from_hours(hours));
     let mut again = first.clone();
     again.started = done + SignedDuration::from_mins(30);
+    // The same commit's SIT deployment ended before either: it is not the commit reaching PROD.
     let mut sit = first.clone();
     sit.environment = Environment::Sit;
-    sit.committed = Some(done - SignedDuration::from_hours(100));
-    let m = compute(&[first, again, sit], &[], window());
+    sit.started = done - SignedDuration::from_hours(3);
+    // Listed later first: the earliest PROD deployment counts, wherever it stands.
+    let m = compute(&[sit, again, first], &[], window());
     let k = m.kpi(Metric::MergeToProd);
     assert_eq!(k.value, Some(Value::Duration { ms: hours * 3_600_000 }), "{k:?}");
     assert_eq!(k.verdict, verdict);
@@ -173,18 +175,19 @@ fn time_to_rollback_runs_from_detection_to_the_end_of_the_rollback(#[case] minut
 #[case::one_failed(&[true, false, true], Verdict::Missed)]
 fn check_pass_rates_must_be_100_percent(#[case] runs: &[bool], #[case] verdict: Verdict) {
     let t = now() - SignedDuration::from_hours(5);
-    let checks: Vec<_> = runs
-        .iter()
-        .flat_map(|&passed| {
-            [
-                CheckRecord::new(CheckKind::Validation, None, t, passed, usize::from(!passed)),
-                CheckRecord::new(CheckKind::SecurityScan, None, t, passed, usize::from(!passed)),
-            ]
-        })
-        .collect();
+    let of = |kind, runs: &[bool]| -> Vec<CheckRecord> {
+        runs.iter().map(|&passed| CheckRecord::new(kind, None, t, passed, usize::from(!passed))).collect()
+    };
+    // Each KPI reads its own kind of check: the other kind's runs all pass.
+    let checks = [of(CheckKind::Validation, runs), of(CheckKind::SecurityScan, &[true])].concat();
     let m = compute(&[], &checks, window());
     assert_eq!(m.kpi(Metric::ValidationPassRate).verdict, verdict);
+    assert_eq!(m.kpi(Metric::SecurityScanPassRate).verdict, Verdict::Met);
+    let checks = [of(CheckKind::SecurityScan, runs), of(CheckKind::Validation, &[true, true])].concat();
+    let m = compute(&[], &checks, window());
     assert_eq!(m.kpi(Metric::SecurityScanPassRate).verdict, verdict);
+    let k = m.kpi(Metric::ValidationPassRate);
+    assert_eq!((k.verdict, k.basis.as_str()), (Verdict::Met, "2 of 2 validations passed"));
     assert_eq!(m.kpi(Metric::DeploymentSuccessRate).verdict, Verdict::NoData);
 }
 
@@ -299,4 +302,53 @@ proptest! {
         let doc = HtmlDocument::parse(&Dashboard::new(&records, &[], window()).html());
         prop_assert!(doc.errors.is_empty(), "{:?}", doc.errors);
     }
+}
+
+/// A duration as the dashboard shows it, from seconds to days.
+#[rstest]
+#[case::nothing(0, "0.0s")]
+#[case::negative(-5_000, "0.0s")]
+#[case::seconds(1_500, "1.5s")]
+#[case::a_minute(60_000, "1m")]
+#[case::minutes_and_seconds(383_000, "6m 23s")]
+#[case::an_hour(3_600_000, "1h")]
+#[case::hours_and_minutes(7_500_000, "2h 05m")]
+#[case::hours_minutes_and_seconds(7_530_000, "2h 05m")]
+#[case::a_day(86_400_000, "1d")]
+#[case::days_and_hours(97_200_000, "1d 3h")]
+#[case::a_day_and_minutes(86_700_000, "1d 0h")]
+fn durations_read_as_the_dashboard_shows_them(#[case] ms: i64, #[case] shown: &str) {
+    assert_eq!(human(SignedDuration::from_millis(ms)), shown);
+    if ms >= 0 {
+        assert_eq!(Value::Duration { ms }.to_string(), shown);
+    }
+}
+
+/// Each KPI is named and held to its target as LLD 7.10.1 writes them.
+#[rstest]
+#[case(Metric::DeploymentSuccessRate, "Deployment Success Rate", "> 95%")]
+#[case(Metric::AverageDeploymentTime, "Average Deployment Time", "< 10m")]
+#[case(Metric::RollbackRate, "Rollback Rate", "< 5%")]
+#[case(Metric::MergeToProd, "Mean Time to Deploy (merge to PROD)", "< 1d")]
+#[case(Metric::TimeToRollback, "Mean Time to Rollback", "< 15m")]
+#[case(Metric::ValidationPassRate, "Validation Pass Rate", "100%")]
+#[case(Metric::SecurityScanPassRate, "Security Scan Pass Rate", "100%")]
+fn each_kpi_has_the_lld_name_and_target(#[case] metric: Metric, #[case] name: &str, #[case] target: &str) {
+    assert_eq!((metric.name(), metric.target().as_str()), (name, target));
+    let k = compute(&[], &[], window());
+    let kpi = k.kpi(metric);
+    assert_eq!((kpi.name, kpi.target.as_str()), (name, target));
+}
+
+#[test]
+fn verdicts_and_percentages_read_as_shown() {
+    assert_eq!([Verdict::Met, Verdict::Missed, Verdict::NoData].map(Verdict::label), ["met", "MISSED", "no data"]);
+    assert_eq!(Value::Percent(95.25).to_string(), "95.2%");
+    let m = compute(
+        &[deploy(Environment::Dev, 1, true), deploy(Environment::Dev, 2, true), deploy(Environment::Sit, 1, false)],
+        &[],
+        window(),
+    );
+    let rate = m.success_rate().expect("deployments in the window");
+    assert!((rate - 200.0 / 3.0).abs() < 1e-9, "{rate}");
 }

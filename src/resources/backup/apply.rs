@@ -11,9 +11,7 @@ use crate::aws::AwsClients;
 use crate::aws::describe_sdk;
 use crate::emulator::Capability;
 use crate::resources::backup::live::{LivePlan, find_plan, read_selection};
-use crate::resources::backup::{
-    PLAN, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resources_of,
-};
+use crate::resources::backup::{PLAN, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resources_of};
 use crate::resources::vocabulary::{Action, ResourceChange};
 
 fn tags_of(attrs: &BTreeMap<String, Value>) -> HashMap<String, String> {

@@ -9,8 +9,7 @@ use crate::aws::AwsClients;
 use crate::aws::describe_sdk;
 use crate::emulator::Capability;
 use crate::resources::backup::{
-    PLAN, RULE_NAME, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resource,
-    table_arn,
+    PLAN, RULE_NAME, SELECTION, SELECTION_ROLE_TAG, SELECTION_TABLES_TAG, VAULT, resource, table_arn,
 };
 use crate::resources::vocabulary::{LiveError, Resource, live_err};
 
