@@ -106,7 +106,9 @@ fn the_slowest_environment_average_decides_the_deploy_time(#[case] prod_minutes:
     assert_eq!(m.environments[0].average_deploy_ms, Some(3 * 60_000));
     assert_eq!(m.environments[1].average_deploy_ms, None);
     assert_eq!(m.environments[2].average_deploy_ms, Some(prod_minutes * 60_000));
-    assert_eq!(m.kpi(Metric::AverageDeploymentTime).verdict, verdict);
+    let k = m.kpi(Metric::AverageDeploymentTime);
+    assert_eq!(k.verdict, verdict);
+    assert_eq!(k.basis, format!("slowest environment PROD; DEV 3m, PROD {prod_minutes}m"));
 }
 
 #[rstest]
