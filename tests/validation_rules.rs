@@ -1466,3 +1466,161 @@ mod scan {
         assert_eq!(scan::rule("SG-NOPE-001").id, "SG-SUP-001");
     }
 }
+
+/// R07-R09 on one template at a time: where the document-level checks draw their lines, the
+/// messages a finding prints, and the markup context of a placeholder.
+mod template {
+    use rstest::rstest;
+    use serde_json::{Value, json};
+    use stagegate::checks::template::{self, MarkupContext, markup_contexts, rule};
+
+    /// A complete, clean document around `body`, which starts on line 8.
+    fn page(body: &str) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>T</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        )
+    }
+
+    /// `(rule, location, message)` of every finding on `templates/t.html` holding `html`, with
+    /// `sample` as its sample data.
+    fn findings(html: &str, sample: &Value) -> Vec<(String, String, String)> {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let templates = dir.path().join("templates");
+        std::fs::create_dir(&templates).unwrap();
+        std::fs::write(templates.join("t.html"), html).unwrap();
+        std::fs::write(templates.join("t.sample.json"), serde_json::to_string_pretty(sample).unwrap()).unwrap();
+        template::check(dir.path(), "templates/t.html")
+            .into_iter()
+            .map(|d| (d.rule.to_owned(), d.location(), d.message))
+            .collect()
+    }
+
+    fn of_rule(all: &[(String, String, String)], id: &str) -> Vec<(String, String)> {
+        all.iter().filter(|(r, _, _)| r == id).map(|(_, l, m)| (l.clone(), m.clone())).collect()
+    }
+
+    #[test]
+    fn the_page_itself_is_clean() {
+        assert_eq!(findings(&page("<p>{{name}}</p>"), &json!({"name": "Ann"})), Vec::new());
+    }
+
+    /// At most 20 parse errors are listed; from the 21st on they are counted.
+    #[rstest]
+    #[case(20, None)]
+    #[case(21, Some("1 more parse errors"))]
+    #[case(23, Some("3 more parse errors"))]
+    fn parse_errors_past_twenty_are_counted(#[case] n: usize, #[case] more: Option<&str>) {
+        let body = vec!["</nope>"; n].join("\n");
+        let errors = of_rule(&findings(&page(&body), &json!({})), rule::PARSE_ERROR);
+        let listed: Vec<_> = errors.iter().filter(|(l, _)| l != "templates/t.html").collect();
+        let counted: Vec<_> = errors.iter().filter(|(l, _)| l == "templates/t.html").map(|(_, m)| m.as_str()).collect();
+        assert_eq!(listed.len(), n.min(20), "{errors:?}");
+        assert_eq!(listed[0].0, "templates/t.html:8");
+        assert_eq!(counted, more.into_iter().collect::<Vec<_>>());
+    }
+
+    /// A DOCTYPE other than `html`, or one that leaves the parser in quirks mode, is refused;
+    /// its name is compared without regard to case.
+    #[rstest]
+    #[case::html("<!DOCTYPE html>", None)]
+    #[case::upper_case("<!DOCTYPE HTML>", None)]
+    #[case::other_name("<!DOCTYPE xhtml>", Some("templates/t.html:1"))]
+    #[case::html_4_transitional(
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01 Transitional//EN\">",
+        Some("templates/t.html:1")
+    )]
+    #[case::none("", Some("templates/t.html:1:1"))]
+    fn a_doctype_that_means_quirks_mode_is_refused(#[case] doctype: &str, #[case] at: Option<&str>) {
+        let html = page("<p>x</p>").replacen("<!DOCTYPE html>", doctype, 1);
+        let found = of_rule(&findings(&html, &json!({})), rule::DOCTYPE);
+        assert_eq!(found.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), at.into_iter().collect::<Vec<_>>());
+    }
+
+    /// `on` followed by at least one letter is an event handler; `on` alone is not.
+    #[rstest]
+    #[case("<p on=\"x\">x</p>", 0)]
+    #[case("<p onclick=\"x\">x</p>", 1)]
+    #[case("<p one=\"x\" lang=\"en\">x</p>", 1)]
+    fn event_handler_attributes_start_with_on(#[case] body: &str, #[case] n: usize) {
+        let found = of_rule(&findings(&page(body), &json!({})), rule::EVENT_HANDLER);
+        assert_eq!(found.len(), n, "{found:?}");
+    }
+
+    /// Half a placeholder in an attribute name is still a placeholder where markup belongs.
+    #[test]
+    fn either_half_of_a_placeholder_in_an_attribute_name_is_refused() {
+        let found = of_rule(&findings(&page("<p x{{ y}}>x</p>"), &json!({"y": "1"})), rule::PLACEHOLDER_IN_TAG);
+        let names: Vec<_> = found.iter().map(|(_, m)| m.rsplit(": ").next().unwrap_or_default()).collect();
+        assert_eq!(names, ["x{{", "y}}"]);
+    }
+
+    #[test]
+    fn changing_the_delimiters_is_refused_and_stops_the_unused_check() {
+        let all = findings(&page("{{=<% %>=}}\n<p><%name%></p>"), &json!({"name": "Ann"}));
+        assert_eq!(
+            of_rule(&all, rule::DELIMITERS),
+            [("templates/t.html:8:1".to_owned(), "changing the Mustache delimiters is not supported".to_owned())]
+        );
+        assert_eq!(of_rule(&all, rule::UNUSED), Vec::new());
+    }
+
+    /// The message of an unclosed or mismatched section writes the section's opening tag.
+    #[rstest]
+    #[case("{{#items}}", "the section {{#items}} is never closed")]
+    #[case("{{^items}}", "the section {{^items}} is never closed")]
+    fn a_section_is_named_by_its_opening_tag(#[case] open: &str, #[case] message: &str) {
+        let all = findings(&page(&format!("<p>{open}x</p>")), &json!({"items": [{"a": "1"}]}));
+        assert_eq!(of_rule(&all, rule::SECTION_UNCLOSED), [("templates/t.html:8:4".to_owned(), message.to_owned())]);
+    }
+
+    #[test]
+    fn a_mismatched_close_names_the_open_section() {
+        let all = findings(&page("<p>{{^a}}{{#b}}x{{/a}}{{/b}}</p>"), &json!({"a": [{"x": "1"}], "b": [{"y": "1"}]}));
+        let mismatch = of_rule(&all, rule::SECTION_MISMATCH);
+        assert_eq!(mismatch[0].1, "{{/a}} does not match the innermost open section, {{#b}} of line 8");
+    }
+
+    /// `{{` left in the output is reported with the output line it is on.
+    #[test]
+    fn braces_left_by_rendering_are_reported_on_their_output_line() {
+        let all = findings(&page("<p>{{name}}</p>"), &json!({"name": "{{x}}"}));
+        assert_eq!(of_rule(&all, rule::UNRENDERED)[0].1, "`{{` survives rendering on line 8 of the output");
+    }
+
+    /// A close at the top level closes nothing: the sample's own keys stay in scope.
+    #[test]
+    fn a_stray_close_keeps_the_top_level_scope() {
+        let all = findings(&page("<p>{{/stray}}{{name}}</p>"), &json!({"name": "Ann"}));
+        assert_eq!(of_rule(&all, rule::SECTION_UNOPENED).len(), 1, "{all:?}");
+        assert_eq!(of_rule(&all, rule::UNDECLARED), Vec::new());
+    }
+
+    /// A section's keys are in scope inside it only.
+    #[test]
+    fn a_closed_section_takes_its_keys_with_it() {
+        let all = findings(&page("<p>{{#order}}{{id}}{{/order}}{{id}}</p>"), &json!({"order": {"id": "1"}}));
+        assert_eq!(
+            of_rule(&all, rule::UNDECLARED),
+            [("templates/t.html:8:30".to_owned(), "{{id}} is not declared in templates/t.sample.json".to_owned())]
+        );
+    }
+
+    use MarkupContext::{DoubleQuoted, SingleQuoted, Text, Unquoted};
+
+    /// The context at each offset is the one before the character there is read.
+    #[rstest]
+    #[case::before_a_tag("x<a b>", &[0, 1, 3], &[Text, Text, Unquoted])]
+    #[case::after_a_tag("<a b>x", &[4, 5], &[Unquoted, Text])]
+    #[case::quoted("<a b=\"c\" d='e'>", &[5, 6, 7, 8, 12], &[Unquoted, DoubleQuoted, DoubleQuoted, Unquoted, SingleQuoted])]
+    #[case::a_less_than_sign_in_text("a < b x", &[6], &[Text])]
+    #[case::a_closing_tag("</a b=\"c\">", &[7], &[Text])]
+    #[case::past_the_end("ab", &[1, 10], &[Text, Text])]
+    #[case::past_the_end_of_an_open_tag("<a b", &[3, 10], &[Unquoted, Unquoted])]
+    fn the_markup_context_of_an_offset(
+        #[case] text: &str,
+        #[case] offsets: &[usize],
+        #[case] expected: &[MarkupContext],
+    ) {
+        assert_eq!(markup_contexts(text, offsets), expected);
+    }
+}

@@ -32,12 +32,7 @@ pub fn markup_contexts(text: &str, offsets: &[usize]) -> Vec<MarkupContext> {
             if o > here {
                 break;
             }
-            out.push(match (in_tag, quote) {
-                (false, _) => MarkupContext::Text,
-                (true, Some('"')) => MarkupContext::DoubleQuoted,
-                (true, Some(_)) => MarkupContext::SingleQuoted,
-                (true, None) => MarkupContext::Unquoted,
-            });
+            out.push(context(in_tag, quote));
             next.next();
         }
         let Some((_, c)) = chars.next() else { break };
@@ -50,10 +45,20 @@ pub fn markup_contexts(text: &str, offsets: &[usize]) -> Vec<MarkupContext> {
         }
     }
     // Offsets past the end see the state at the end.
+    let end = context(in_tag, quote);
     while out.len() < offsets.len() {
-        out.push(MarkupContext::Text);
+        out.push(end);
     }
     out
+}
+
+fn context(in_tag: bool, quote: Option<char>) -> MarkupContext {
+    match (in_tag, quote) {
+        (false, _) => MarkupContext::Text,
+        (true, Some('"')) => MarkupContext::DoubleQuoted,
+        (true, Some(_)) => MarkupContext::SingleQuoted,
+        (true, None) => MarkupContext::Unquoted,
+    }
 }
 
 /// R07: ramhorns escapes `"` but not `'`, so only a double-quoted attribute value keeps data
