@@ -1045,6 +1045,6 @@ mod change_tickets {
         );
         std::fs::write(dir.path().join("change-tickets.yml"), text).unwrap();
         let error = FileTickets::load(dir.path()).unwrap_err().to_string();
-        assert!(error.ends_with("change-tickets.yml:8:0: CHG0000002: window ends before or as it starts"), "{error}");
+        assert!(error.ends_with("change-tickets.yml:8:9: CHG0000002: window ends before or as it starts"), "{error}");
     }
 }

@@ -132,13 +132,13 @@ impl FileTickets {
         let file: TicketsFile =
             crate::foundation::yaml::from_str(&text).map_err(|e| invalid(e.line, e.column, e.reason))?;
         for t in &file.tickets {
-            // The ticket's own line: where its id is written.
-            let line = text.lines().position(|l| l.contains(t.id.as_str())).map_or(0, |i| i + 1);
+            // The ticket's own place: where its id is written.
+            let (line, column) = crate::foundation::yaml::position_of(&text, &t.id);
             if !TICKET_ID.is_match(&t.id) {
-                return Err(invalid(line, 0, format!("ticket id {:?} is not CHG followed by 7 digits", t.id)));
+                return Err(invalid(line, column, format!("ticket id {:?} is not CHG followed by 7 digits", t.id)));
             }
             if t.window.end <= t.window.start {
-                return Err(invalid(line, 0, format!("{}: window ends before or as it starts", t.id)));
+                return Err(invalid(line, column, format!("{}: window ends before or as it starts", t.id)));
             }
         }
         Ok(FileTickets { tickets: file.tickets })

@@ -27,3 +27,12 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 pub fn line_starting(text: &str, prefix: &str) -> usize {
     text.lines().position(|l| l.starts_with(prefix)).map_or(0, |i| i + 1)
 }
+
+/// The 1-based line and column of the first place `needle` is written in `text` ((0, 0) when
+/// it is not).
+pub fn position_of(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|at| (i + 1, l[..at].chars().count() + 1)))
+        .unwrap_or((0, 0))
+}
