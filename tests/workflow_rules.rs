@@ -838,6 +838,44 @@ fn one_unparsable_file_is_reported_and_the_others_are_still_linted() {
     assert!(report.findings.iter().any(|f| f.rule.id == "SG-WF-008"));
     assert!(!report.matrix && report.findings.iter().all(|f| !f.rule.matrix));
     assert_eq!(report.exit_code(), 1);
+    let n = report.active().count();
+    assert_eq!(
+        report.to_string().lines().last().unwrap(),
+        format!(
+            "{}: 1 workflow, {n} finding{}, 1 unreadable (no workflow matrix declared in pipeline.yml: generic rules only)",
+            dir.path().display(),
+            if n == 1 { "" } else { "s" }
+        ),
+        "no suppressed count when nothing is suppressed"
+    );
+}
+
+#[test]
+fn the_summary_counts_workflows_findings_and_suppressions() {
+    let repo = fixture("workflows-fixed");
+    let report = lint(&repo).unwrap();
+    assert_eq!(
+        report.to_string().lines().last().unwrap(),
+        format!("{}: 7 workflows, 0 findings, 2 suppressed", repo.display()),
+        "the matrix is declared there: no note that only generic rules ran"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wf).unwrap();
+    let suppressed = "# stagegate:ignore SG-WF-016 reviewed: the default token is read-only here\n";
+    std::fs::write(wf.join("ci.yml"), format!("name: W\non: push\njobs:\n  {suppressed}  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n")).unwrap();
+    let report = lint(dir.path()).unwrap();
+    let n = report.active().count();
+    assert!(n > 0 && report.findings.len() == n + 1, "{report}");
+    assert_eq!(
+        report.to_string().lines().last().unwrap(),
+        format!(
+            "{}: 1 workflow, {n} finding{}, 1 suppressed (no workflow matrix declared in pipeline.yml: generic rules only)",
+            dir.path().display(),
+            if n == 1 { "" } else { "s" }
+        ),
+    );
 }
 
 mod derived_values {
