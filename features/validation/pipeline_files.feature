@@ -27,7 +27,7 @@ Feature: Stage 1 checks every file the pipeline reads
       | what                                     | file                           | edit                                                  | rule                | location                           |
       | an unknown key in pipeline.yml           | pipeline.yml                   | ends with the line "aproval_timeout: 24h"             | R64/pipeline        | pipeline.yml:148:1                 |
       | a PROD account that is not PROD's        | pipeline.yml                   | has "093646564004" replaced by "093646564005"         | R64/pipeline        | pipeline.yml:67:1                  |
-      | a malformed change ticket id             | change-tickets.yml             | has "id: CHG0001234" replaced by "id: CHG12"          | R64/change-tickets  | change-tickets.yml:6               |
+      | a malformed change ticket id             | change-tickets.yml             | has "id: CHG0001234" replaced by "id: CHG12"          | R64/change-tickets  | change-tickets.yml:6:9             |
       | an unknown key in a change ticket        | change-tickets.yml             | has "    state: approved" replaced by "    stat: approved" | R64/change-tickets  | change-tickets.yml:8:5      |
       | an unknown key in a usage file           | cost/usage-dev.yml             | ends with the line "resource_usages: {}"              | R64/cost            | cost/usage-dev.yml:22:1            |
       | a usage file naming no resource          | cost/usage-sit.yml             | has "aws_dynamodb_table.tenants" replaced by "aws_dynamodb_table.tenant" | R64/cost | cost/usage-sit.yml |
