@@ -183,6 +183,50 @@ fn text_inside_a_block_scalar_is_found_on_its_own_line() {
     assert_eq!(map.find(&run, "always()", 0), None, "the if: after the script is not part of it");
 }
 
+#[rstest]
+#[case::plain("runs-on: ubuntu-latest", Some(("runs-on", "ubuntu-latest")))]
+#[case::double_quoted("\"on\": push", Some(("on", "push")))]
+#[case::single_quoted("'a: b': x", Some(("a: b", "x")))]
+#[case::quoted_without_value("'k':", Some(("k", "")))]
+#[case::quoted_value_without_space("\"k\":v", None)]
+#[case::quoted_without_colon("\"k\" v", None)]
+#[case::unclosed_quote("\"k: v", None)]
+#[case::url_value("uses: https://x.y/z", Some(("uses", "https://x.y/z")))]
+#[case::no_key("echo a:b", None)]
+#[case::flow("{a: b}", None)]
+#[case::commented_colon("x #a: b", None)]
+fn a_key_is_split_from_its_value(#[case] text: &str, #[case] expected: Option<(&str, &str)>) {
+    assert_eq!(stagegate::checks::workflows::lines::split_key(text), expected.map(|(k, v)| (k.to_owned(), v)));
+}
+
+/// After `key:` with nothing, a comment, an anchor or a tag, the following deeper lines are
+/// children; after any other value they continue that value's scalar.
+#[rstest]
+#[case::nothing("")]
+#[case::a_comment(" # the defaults")]
+#[case::an_anchor(" &defaults")]
+#[case::an_anchor_and_a_comment(" &defaults # shared")]
+#[case::a_tag(" !!map")]
+fn children_follow_a_key_that_holds_no_scalar(#[case] value: &str) {
+    let text = format!("on: push\ndefaults:{value}\n  run:\n    shell: bash\njobs: {{}}\n");
+    let map = SourceMap::new(&text);
+    assert_eq!(map.position(&path(&["defaults", "run", "shell"])), Position { line: 4, column: 5 });
+    assert_eq!(map.position(&path(&["jobs"])), Position { line: 5, column: 1 });
+}
+
+#[rstest]
+#[case::words("echo a")]
+#[case::one_word("echo")]
+#[case::an_anchored_scalar("&x echo")]
+fn a_scalar_continued_on_deeper_lines_holds_no_keys(#[case] value: &str) {
+    let text = format!("jobs:\n  a:\n    run: {value}\n      then: not a key\n    if: true\n");
+    let map = SourceMap::new(&text);
+    let run = path(&["jobs", "a", "run"]);
+    assert_eq!(map.position(&path(&["jobs", "a", "run", "then"])), Position { line: 3, column: 5 });
+    assert_eq!(map.find(&run, "not a key", 0), Some(Position { line: 4, column: 13 }));
+    assert_eq!(map.position(&path(&["jobs", "a", "if"])), Position { line: 5, column: 5 });
+}
+
 /// A one-job workflow; with no permissions given it reads only contents.
 fn workflow(on: &str, permissions: &str, steps: &str) -> String {
     let permissions = if permissions.is_empty() { "permissions:\n  contents: read\n" } else { permissions };
