@@ -1519,6 +1519,27 @@ mod template {
         assert_eq!(counted, more.into_iter().collect::<Vec<_>>());
     }
 
+    /// The parser reports each error exactly: a control character in the text, and a tag where
+    /// the insertion mode allows none, named with that mode. Scripts do not run in mail, so
+    /// `<noscript>` content is markup like any other.
+    #[rstest]
+    #[case::control_character(page("x\u{7}y"), "templates/t.html:8", "Bad character \u{7}")]
+    #[case::markup_in_a_noscript_of_the_head(
+        page("<p>x</p>").replace("<title>T</title>", "<title>T</title><noscript><p>x</p></noscript>"),
+        "templates/t.html:5",
+        "Unexpected token <p> in insertion mode InHeadNoscript"
+    )]
+    fn parse_errors_are_exact(#[case] html: String, #[case] at: &str, #[case] message: &str) {
+        let errors = of_rule(&findings(&html, &json!({})), rule::PARSE_ERROR);
+        assert_eq!(errors.first(), Some(&(at.to_owned(), message.to_owned())), "{errors:?}");
+    }
+
+    #[test]
+    fn an_end_tag_is_no_start_tag() {
+        let found = of_rule(&findings(&page("<script>x</script>"), &json!({})), rule::SCRIPT);
+        assert_eq!(found, [("templates/t.html:8".to_owned(), "<script> in an email template".to_owned())]);
+    }
+
     /// A DOCTYPE other than `html`, or one that leaves the parser in quirks mode, is refused;
     /// its name is compared without regard to case.
     #[rstest]

@@ -227,6 +227,24 @@ fn a_scalar_continued_on_deeper_lines_holds_no_keys(#[case] value: &str) {
     assert_eq!(map.position(&path(&["jobs", "a", "if"])), Position { line: 5, column: 5 });
 }
 
+/// Literals as GitHub writes them: `''` is a quote inside a string; a number may be negative or
+/// carry a signed exponent.
+#[rstest]
+#[case::escaped_quote("format('it''s {0}', github.ref) == 'it''s'", None)]
+#[case::escaped_quote_at_the_end("'a''' == github.ref", None)]
+#[case::negative_number("-9.2 < 0", None)]
+#[case::signed_exponent("1e-3 == 0.001 && 2E+2 == 200", None)]
+#[case::unclosed("'it''s", Some("a string literal is not closed"))]
+#[case::one_quote_escaped_and_unclosed("'it''", Some("a string literal is not closed"))]
+fn literals_are_read_as_github_writes_them(#[case] expression: &str, #[case] problem: Option<&str>) {
+    use stagegate::checks::workflows::syntax::{Problem, check_expression};
+    let expected: Vec<Problem> = problem
+        .map(|m| Problem::Context { needle: expression.to_owned(), message: m.to_owned() })
+        .into_iter()
+        .collect();
+    assert_eq!(check_expression(expression), expected);
+}
+
 /// A one-job workflow; with no permissions given it reads only contents.
 fn workflow(on: &str, permissions: &str, steps: &str) -> String {
     let permissions = if permissions.is_empty() { "permissions:\n  contents: read\n" } else { permissions };
