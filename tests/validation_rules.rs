@@ -1534,6 +1534,16 @@ mod template {
         assert_eq!(errors.first(), Some(&(at.to_owned(), message.to_owned())), "{errors:?}");
     }
 
+    /// `<![CDATA[` opens a CDATA section only in foreign content (SVG, MathML); in HTML it is a
+    /// bogus comment, and an error.
+    #[rstest]
+    #[case::in_html("<p><![CDATA[x]]></p>", true)]
+    #[case::in_svg("<svg><![CDATA[x]]></svg>", false)]
+    fn cdata_is_markup_only_in_foreign_content(#[case] body: &str, #[case] error: bool) {
+        let errors = of_rule(&findings(&page(body), &json!({})), rule::PARSE_ERROR);
+        assert_eq!(!errors.is_empty(), error, "{errors:?}");
+    }
+
     #[test]
     fn an_end_tag_is_no_start_tag() {
         let found = of_rule(&findings(&page("<script>x</script>"), &json!({})), rule::SCRIPT);
