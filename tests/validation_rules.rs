@@ -1525,7 +1525,7 @@ mod template {
     #[rstest]
     #[case::control_character(page("x\u{7}y"), "templates/t.html:8", "Bad character \u{7}")]
     #[case::markup_in_a_noscript_of_the_head(
-        page("<p>x</p>").replace("<title>T</title>", "<title>T</title><noscript><p>x</p></noscript>"),
+        page("<p>x</p>").replace("<title>T</title>", "<title>T</title><noscript><p class=\"a\">x</p></noscript>"),
         "templates/t.html:5",
         "Unexpected token <p> in insertion mode InHeadNoscript"
     )]
@@ -1542,6 +1542,21 @@ mod template {
     fn cdata_is_markup_only_in_foreign_content(#[case] body: &str, #[case] error: bool) {
         let errors = of_rule(&findings(&page(body), &json!({})), rule::PARSE_ERROR);
         assert_eq!(!errors.is_empty(), error, "{errors:?}");
+    }
+
+    /// Misnested formatting elements go through the adoption agency, which tells elements
+    /// apart: one error where the nesting breaks, none after it.
+    #[rstest]
+    #[case::inline_in_inline("<p><b><i>x</b>y</i></p>", &["Formatting element not current node"])]
+    #[case::inline_around_a_block("<b><p>x</b>y</p>", &["Formatting element not current node"])]
+    #[case::a_link_in_a_link(
+        "<a href=\"#\"><p><a>x</a></p>",
+        &["Unexpected token <a> in insertion mode InBody", "Formatting element not current node"]
+    )]
+    fn misnested_formatting_is_one_error(#[case] body: &str, #[case] expected: &[&str]) {
+        let errors = of_rule(&findings(&page(body), &json!({})), rule::PARSE_ERROR);
+        let expected: Vec<_> = expected.iter().map(|m| ("templates/t.html:8".to_owned(), (*m).to_owned())).collect();
+        assert_eq!(errors, expected);
     }
 
     #[test]
