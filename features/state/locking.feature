@@ -57,3 +57,11 @@ Feature: Terraform's S3-backend locking protocol
     Then nobody holds the DEV lock of component "tenants"
     When "bob@ci" locks the DEV component "tenants"
     Then "bob@ci" holds the DEV lock of component "tenants"
+
+  @R30
+  Scenario: a lock table keyed otherwise than Terraform's is DynamoDB's refusal, not a held lock
+    A table someone made by hand with the key "LockId" refuses every put. That is DynamoDB
+    saying no, not a rival holding the lock, and not a backend that was never bootstrapped.
+    Given the DEV lock table has been replaced by one keyed by "LockId"
+    When "alice@ci" locks the DEV component "tenants"
+    Then the lock is refused with DynamoDB's answer to PutItem on the DEV lock table

@@ -450,3 +450,33 @@ async fn table_invisible(w: &mut World, table: String, from: Env) {
     let store = StateStore::new(w.clients(from.0).await, target);
     assert!(!store.inspect().await.expect("inspect").lock_table_exists);
 }
+
+#[given(expr = "the {env} lock table has been replaced by one keyed by {string}")]
+async fn lock_table_rekeyed(w: &mut World, env: Env, key: String) {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let table = env.0.lock_table();
+    let c = w.clients(env.0).await;
+    c.dynamodb.delete_table().table_name(&table).send().await.expect("DeleteTable");
+    c.dynamodb
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder().attribute_name(&key).attribute_type(ScalarAttributeType::S).build().unwrap(),
+        )
+        .key_schema(KeySchemaElement::builder().attribute_name(&key).key_type(KeyType::Hash).build().unwrap())
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable");
+}
+
+#[then(expr = "the lock is refused with DynamoDB's answer to PutItem on the {env} lock table")]
+async fn lock_refused_by_dynamodb(w: &mut World, env: Env) {
+    let refusal = w.state.refusal.take().expect("the lock was refused");
+    let message = refusal.to_string();
+    assert!(
+        matches!(&refusal, StateError::Aws { operation: "PutItem", resource, .. } if *resource == env.0.lock_table()),
+        "{message}"
+    );
+    assert_eq!(refusal.exit_code(), stagegate::foundation::exit::INFRASTRUCTURE, "{message}");
+}
