@@ -451,13 +451,20 @@ async fn table_invisible(w: &mut World, table: String, from: Env) {
     assert!(!store.inspect().await.expect("inspect").lock_table_exists);
 }
 
+#[given(expr = "the {env} lock table has been deleted")]
+async fn lock_table_deleted(w: &mut World, env: Env) {
+    let c = w.clients(env.0).await;
+    c.dynamodb.delete_table().table_name(env.0.lock_table()).send().await.expect("DeleteTable");
+}
+
 #[given(expr = "the {env} lock table has been replaced by one keyed by {string}")]
 async fn lock_table_rekeyed(w: &mut World, env: Env, key: String) {
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    lock_table_deleted(w, env).await;
     let table = env.0.lock_table();
-    let c = w.clients(env.0).await;
-    c.dynamodb.delete_table().table_name(&table).send().await.expect("DeleteTable");
-    c.dynamodb
+    w.clients(env.0)
+        .await
+        .dynamodb
         .create_table()
         .table_name(&table)
         .attribute_definitions(
@@ -479,4 +486,15 @@ async fn lock_refused_by_dynamodb(w: &mut World, env: Env) {
         "{message}"
     );
     assert_eq!(refusal.exit_code(), stagegate::foundation::exit::INFRASTRUCTURE, "{message}");
+}
+
+#[then(expr = "the lock is refused because the {env} state backend does not exist, telling to bootstrap it")]
+async fn lock_refused_no_backend(w: &mut World, env: Env) {
+    let refusal = w.state.refusal.take().expect("the lock was refused");
+    let message = refusal.to_string();
+    assert!(matches!(refusal, StateError::NoBackend { .. }), "{message}");
+    let table = env.0.lock_table();
+    for needle in [table.as_str(), &format!("stagegate state bootstrap --env {}", env.0.name())] {
+        assert!(message.contains(needle), "{needle:?} missing from: {message}");
+    }
 }
