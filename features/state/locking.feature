@@ -71,3 +71,10 @@ Feature: Terraform's S3-backend locking protocol
     Given the DEV lock table has been deleted
     When "alice@ci" locks the DEV component "tenants"
     Then the lock is refused because the DEV state backend does not exist, telling to bootstrap it
+
+  @R30
+  Scenario: with a lock timeout, a rival waits for the holder to release and then takes the lock
+    Terraform's -lock-timeout: the refusal is retried until the timeout, not given at once.
+    Given "alice@ci" holds the DEV lock of component "tenants"
+    When "bob@ci" locks the DEV component "tenants" waiting up to 60 seconds, while "alice@ci" releases it after 1 second
+    Then "bob@ci" holds the DEV lock of component "tenants"

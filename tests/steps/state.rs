@@ -498,3 +498,32 @@ async fn lock_refused_no_backend(w: &mut World, env: Env) {
         assert!(message.contains(needle), "{needle:?} missing from: {message}");
     }
 }
+
+#[when(
+    expr = "{string} locks the {env} component {string} waiting up to {int} seconds, while {string} releases it after {int} second(s)"
+)]
+async fn lock_waiting_for_release(
+    w: &mut World,
+    who: String,
+    env: Env,
+    name: String,
+    wait: u64,
+    holder: String,
+    after: u64,
+) {
+    let id = w.state.locks.remove(&holder).expect("that holder's lock").id;
+    let (waiter, releaser) = (w.store(env.0).await, w.store(env.0).await);
+    let c = component(&name);
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_secs(after)).await;
+        releaser.unlock(&c, &id).await.expect("the holder releases its lock");
+    };
+    let wait = waiter.lock_waiting(&c, OPERATION_APPLY, &who, "", std::time::Duration::from_secs(wait));
+    let (taken, ()) = tokio::join!(wait, release);
+    match taken {
+        Ok(lock) => {
+            w.state.locks.insert(who, lock);
+        }
+        Err(e) => w.state.refusal = Some(e),
+    }
+}
