@@ -1559,6 +1559,32 @@ mod template {
         assert_eq!(errors, expected);
     }
 
+    /// A placeholder's finding quotes the tag as written, at its line and column.
+    #[rstest]
+    #[case::triple_braces("<p>{{{name}}}</p>", rule::UNESCAPED, "8:4", "{{{name}}} writes name without HTML escaping")]
+    #[case::ampersand("<p>{{&name}}</p>", rule::UNESCAPED, "8:4", "{{&name}} writes name without HTML escaping")]
+    #[case::single_quoted_value(
+        "<a title='{{name}}'>x</a>",
+        rule::UNQUOTED_PLACEHOLDER,
+        "8:11",
+        "{{name}} sits in a tag outside a double-quoted attribute value, where data could add attributes"
+    )]
+    #[case::bad_name(
+        "<p>{{na me}}</p>",
+        rule::BAD_NAME,
+        "8:4",
+        "{{na me}} is not a variable: names are letters, digits, `_`, `-` and dots"
+    )]
+    fn a_placeholder_finding_quotes_the_tag(
+        #[case] body: &str,
+        #[case] id: &str,
+        #[case] at: &str,
+        #[case] message: &str,
+    ) {
+        let found = of_rule(&findings(&page(body), &json!({"name": "Ann"})), id);
+        assert_eq!(found, [(format!("templates/t.html:{at}"), message.to_owned())]);
+    }
+
     #[test]
     fn an_end_tag_is_no_start_tag() {
         let found = of_rule(&findings(&page("<script>x</script>"), &json!({})), rule::SCRIPT);
