@@ -1575,6 +1575,12 @@ mod template {
         "8:4",
         "{{na me}} is not a variable: names are letters, digits, `_`, `-` and dots"
     )]
+    #[case::trailing_equals_sign_outside_a_delimiter_tag(
+        "<p>{{name=}}</p>",
+        rule::BAD_NAME,
+        "8:4",
+        "{{name=}} is not a variable: names are letters, digits, `_`, `-` and dots"
+    )]
     fn a_placeholder_finding_quotes_the_tag(
         #[case] body: &str,
         #[case] id: &str,
