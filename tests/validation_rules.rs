@@ -1591,6 +1591,29 @@ mod template {
         assert_eq!(found, [(format!("templates/t.html:{at}"), message.to_owned())]);
     }
 
+    /// A section shows for what Mustache calls truthy: true, a non-empty string or list, any
+    /// object, any number; an inverted section shows for the rest.
+    #[rstest]
+    #[case::true_(json!(true), "yes")]
+    #[case::false_(json!(false), "no")]
+    #[case::null(json!(null), "no")]
+    #[case::text(json!("a"), "yes")]
+    #[case::empty_text(json!(""), "no")]
+    #[case::list(json!([1]), "yes")]
+    #[case::empty_list(json!([]), "no")]
+    #[case::object(json!({}), "yes")]
+    #[case::number(json!(0), "yes")]
+    fn sections_show_for_truthy_values(#[case] flag: Value, #[case] shown: &str) {
+        let out = template::render::render("{{#flag}}yes{{/flag}}{{^flag}}no{{/flag}}", &json!({ "flag": flag }));
+        assert_eq!(out, Ok(shown.to_owned()));
+    }
+
+    #[test]
+    fn a_section_closed_by_its_own_name_is_no_finding() {
+        let html = page("{{#items}}<p>{{a}}</p>{{/items}}");
+        assert_eq!(findings(&html, &json!({"items": [{"a": "1"}]})), Vec::new());
+    }
+
     #[test]
     fn an_end_tag_is_no_start_tag() {
         let found = of_rule(&findings(&page("<script>x</script>"), &json!({})), rule::SCRIPT);

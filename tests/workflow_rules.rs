@@ -245,6 +245,13 @@ fn literals_are_read_as_github_writes_them(#[case] expression: &str, #[case] pro
     assert_eq!(check_expression(expression), expected);
 }
 
+/// `.*` filters an object's values: `github.event.commits.*.message` is one expression.
+#[test]
+fn an_object_filter_is_a_property_step() {
+    use stagegate::checks::workflows::syntax::check_expression;
+    assert_eq!(check_expression("contains(github.event.commits.*.message, 'x') && github.ref"), vec![]);
+}
+
 /// A one-job workflow; with no permissions given it reads only contents.
 fn workflow(on: &str, permissions: &str, steps: &str) -> String {
     let permissions = if permissions.is_empty() { "permissions:\n  contents: read\n" } else { permissions };
