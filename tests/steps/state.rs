@@ -477,12 +477,30 @@ async fn lock_table_rekeyed(w: &mut World, env: Env, key: String) {
         .expect("CreateTable");
 }
 
+#[then(expr = "reading the {env} lock of {string} is refused with DynamoDB's answer to {word} on the {env} lock table")]
+async fn lock_read_refused_by_dynamodb(w: &mut World, env: Env, name: String, operation: String, _table_env: Env) {
+    w.state.refusal = w.store(env.0).await.current_lock(&component(&name)).await.err();
+    refused_by_dynamodb(w, env, &operation);
+}
+
+#[then(
+    expr = "reading the {env} lock of {string} is refused because the {env} state backend does not exist, telling to bootstrap it"
+)]
+async fn lock_read_refused_no_backend(w: &mut World, env: Env, name: String, _table_env: Env) {
+    w.state.refusal = w.store(env.0).await.current_lock(&component(&name)).await.err();
+    lock_refused_no_backend(w, env).await;
+}
+
 #[then(expr = "the lock is refused with DynamoDB's answer to PutItem on the {env} lock table")]
 async fn lock_refused_by_dynamodb(w: &mut World, env: Env) {
+    refused_by_dynamodb(w, env, "PutItem");
+}
+
+fn refused_by_dynamodb(w: &mut World, env: Env, operation: &str) {
     let refusal = w.state.refusal.take().expect("the lock was refused");
     let message = refusal.to_string();
     assert!(
-        matches!(&refusal, StateError::Aws { operation: "PutItem", resource, .. } if *resource == env.0.lock_table()),
+        matches!(&refusal, StateError::Aws { operation: o, resource, .. } if *o == operation && *resource == env.0.lock_table()),
         "{message}"
     );
     assert_eq!(refusal.exit_code(), stagegate::foundation::exit::INFRASTRUCTURE, "{message}");
