@@ -1608,6 +1608,14 @@ mod template {
         assert_eq!(out, Ok(shown.to_owned()));
     }
 
+    #[rstest]
+    #[case::escaped("{{flag}}")]
+    #[case::unescaped("{{{flag}}}")]
+    fn a_boolean_renders_as_its_word(#[case] tag: &str) {
+        assert_eq!(template::render::render(tag, &json!({"flag": true})), Ok("true".to_owned()));
+        assert_eq!(template::render::render(tag, &json!({"flag": false})), Ok("false".to_owned()));
+    }
+
     #[test]
     fn a_section_closed_by_its_own_name_is_no_finding() {
         let html = page("{{#items}}<p>{{a}}</p>{{/items}}");

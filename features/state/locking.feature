@@ -49,6 +49,7 @@ Feature: Terraform's S3-backend locking protocol
     When the DEV lock of "tenants" is force-unlocked with the ID "6f1d0c1e-0000-4000-8000-000000000000"
     Then the force-unlock is refused, naming the lock ID that is held
     And "alice@ci" holds the DEV lock of component "tenants"
+    And the only DEV lock listed is the one "alice@ci" holds
 
   @R31
   Scenario: force-unlock with the holder's lock ID releases the lock

@@ -545,3 +545,10 @@ async fn lock_waiting_for_release(
         Err(e) => w.state.refusal = Some(e),
     }
 }
+
+#[then(expr = "the only {env} lock listed is the one {string} holds")]
+async fn only_lock_listed(w: &mut World, env: Env, who: String) {
+    let listed = w.store(env.0).await.locks().await.expect("the locks are listed");
+    let held = w.state.locks.get(&who).expect("that holder's lock");
+    assert_eq!(listed.iter().map(|l| (&l.who, &l.id)).collect::<Vec<_>>(), [(&held.who, &held.id)]);
+}
