@@ -1616,6 +1616,20 @@ mod template {
         assert_eq!(template::render::render(tag, &json!({"flag": false})), Ok("false".to_owned()));
     }
 
+    /// A list section repeats for each item, a map section opens the map, an inverted one shows
+    /// only for what is not truthy.
+    #[rstest]
+    #[case::list("{{#items}}[{{a}}]{{/items}}", json!({"items": [{"a": 1}, {"a": 2}]}), "[1][2]")]
+    #[case::map("{{#m}}{{a}}{{/m}}", json!({"m": {"a": "x"}}), "x")]
+    #[case::text("{{#t}}<{{t}}>{{/t}}", json!({"t": "x"}), "<x>")]
+    #[case::nested_list("{{#m}}{{#items}}{{a}}{{/items}}{{/m}}", json!({"m": {"items": [{"a": "a"}, {"a": "b"}]}}), "ab")]
+    #[case::inverted_empty_list("{{^items}}none{{/items}}", json!({"items": []}), "none")]
+    #[case::inverted_list("{{^items}}none{{/items}}", json!({"items": [1]}), "")]
+    #[case::inverted_map("{{^m}}none{{/m}}", json!({"m": {}}), "")]
+    fn sections_render_as_mustache_says(#[case] source: &str, #[case] data: Value, #[case] out: &str) {
+        assert_eq!(template::render::render(source, &data), Ok(out.to_owned()));
+    }
+
     #[test]
     fn a_section_closed_by_its_own_name_is_no_finding() {
         let html = page("{{#items}}<p>{{a}}</p>{{/items}}");

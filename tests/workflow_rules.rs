@@ -252,6 +252,20 @@ fn an_object_filter_is_a_property_step() {
     assert_eq!(check_expression("contains(github.event.commits.*.message, 'x') && github.ref"), vec![]);
 }
 
+/// The contexts whose properties GitHub documents refuse any other property.
+#[rstest]
+#[case::github("github.refname", "`github` has no property `refname`")]
+#[case::runner("runner.cpu", "`runner` has no property `cpu`")]
+#[case::strategy("strategy.retries", "`strategy` has no property `retries`")]
+#[case::job("job.name", "`job` has no property `name`")]
+fn an_undocumented_property_is_named(#[case] expression: &str, #[case] message: &str) {
+    use stagegate::checks::workflows::syntax::{Problem, check_expression};
+    assert_eq!(
+        check_expression(expression),
+        [Problem::Context { needle: expression.to_owned(), message: message.to_owned() }]
+    );
+}
+
 /// A one-job workflow; with no permissions given it reads only contents.
 fn workflow(on: &str, permissions: &str, steps: &str) -> String {
     let permissions = if permissions.is_empty() { "permissions:\n  contents: read\n" } else { permissions };
