@@ -1630,6 +1630,15 @@ mod template {
         assert_eq!(template::render::render(source, &data), Ok(out.to_owned()));
     }
 
+    /// A close naming a section further out closes the ones inside it too: one mismatch, and
+    /// nothing is left unclosed.
+    #[test]
+    fn a_close_of_an_outer_section_closes_the_inner_ones() {
+        let all = findings(&page("{{#a}}{{#b}}x{{/a}}"), &json!({"a": [{"b": true}]}));
+        assert_eq!(of_rule(&all, rule::SECTION_MISMATCH).len(), 1, "{all:?}");
+        assert_eq!(of_rule(&all, rule::SECTION_UNCLOSED), Vec::new(), "{all:?}");
+    }
+
     #[test]
     fn a_section_closed_by_its_own_name_is_no_finding() {
         let html = page("{{#items}}<p>{{a}}</p>{{/items}}");
