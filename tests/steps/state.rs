@@ -85,6 +85,18 @@ pub async fn write_once(store: &StateStore, c: &Component) -> Result<(), StateEr
     written.map(|_| ())
 }
 
+impl StateScene {
+    /// Keeps a lock taken by `who`, or the refusal.
+    fn record(&mut self, who: String, result: Result<LockInfo, StateError>) {
+        match result {
+            Ok(lock) => {
+                self.locks.insert(who, lock);
+            }
+            Err(e) => self.refusal = Some(e),
+        }
+    }
+}
+
 #[given(expr = "the {env} state backend is bootstrapped")]
 #[when(expr = "the {env} state backend is bootstrapped")]
 async fn bootstrapped(w: &mut World, env: Env) {
@@ -220,12 +232,8 @@ async fn takes_lock(w: &mut World, who: String, env: Env, name: String) {
 
 #[when(expr = "{string} locks the {env} component {string}")]
 async fn tries_lock(w: &mut World, who: String, env: Env, name: String) {
-    match w.store(env.0).await.lock(&component(&name), OPERATION_APPLY, &who, "").await {
-        Ok(lock) => {
-            w.state.locks.insert(who, lock);
-        }
-        Err(e) => w.state.refusal = Some(e),
-    }
+    let result = w.store(env.0).await.lock(&component(&name), OPERATION_APPLY, &who, "").await;
+    w.state.record(who, result);
 }
 
 #[then(expr = "{string} holds the {env} lock of component {string}")]
@@ -246,12 +254,7 @@ async fn race(w: &mut World, a: String, b: String, env: Env, name: String) {
     let c = component(&name);
     let (ra, rb) = tokio::join!(sa.lock(&c, OPERATION_APPLY, &a, ""), sb.lock(&c, OPERATION_APPLY, &b, ""));
     for (who, result) in [(a, ra), (b, rb)] {
-        match result {
-            Ok(lock) => {
-                w.state.locks.insert(who, lock);
-            }
-            Err(e) => w.state.refusal = Some(e),
-        }
+        w.state.record(who, result);
     }
 }
 
@@ -538,12 +541,7 @@ async fn lock_waiting_for_release(
     };
     let wait = waiter.lock_waiting(&c, OPERATION_APPLY, &who, "", std::time::Duration::from_secs(wait));
     let (taken, ()) = tokio::join!(wait, release);
-    match taken {
-        Ok(lock) => {
-            w.state.locks.insert(who, lock);
-        }
-        Err(e) => w.state.refusal = Some(e),
-    }
+    w.state.record(who, taken);
 }
 
 #[then(expr = "the only {env} lock listed is the one {string} holds")]
