@@ -66,14 +66,14 @@ Feature: Terraform's S3-backend locking protocol
     Given the DEV lock table has been replaced by one keyed by "LockId"
     When "alice@ci" locks the DEV component "tenants"
     Then the lock is refused with DynamoDB's answer to PutItem on the DEV lock table
-    And reading the DEV lock of "tenants" is refused with DynamoDB's answer to GetItem on the DEV lock table
+    And reading the DEV lock of "tenants" is refused with DynamoDB's answer to GetItem on that lock table
 
   @R30
   Scenario: a lock table that is gone is a backend to bootstrap again, not DynamoDB's error
     Given the DEV lock table has been deleted
     When "alice@ci" locks the DEV component "tenants"
     Then the lock is refused because the DEV state backend does not exist, telling to bootstrap it
-    And reading the DEV lock of "tenants" is refused because the DEV state backend does not exist, telling to bootstrap it
+    And reading the DEV lock of "tenants" is refused because that state backend does not exist, telling to bootstrap it
 
   @R30
   Scenario: with a lock timeout, a rival waits for the holder to release and then takes the lock

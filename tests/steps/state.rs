@@ -480,16 +480,16 @@ async fn lock_table_rekeyed(w: &mut World, env: Env, key: String) {
         .expect("CreateTable");
 }
 
-#[then(expr = "reading the {env} lock of {string} is refused with DynamoDB's answer to {word} on the {env} lock table")]
-async fn lock_read_refused_by_dynamodb(w: &mut World, env: Env, name: String, operation: String, _table_env: Env) {
+#[then(expr = "reading the {env} lock of {string} is refused with DynamoDB's answer to {word} on that lock table")]
+async fn lock_read_refused_by_dynamodb(w: &mut World, env: Env, name: String, operation: String) {
     w.state.refusal = w.store(env.0).await.current_lock(&component(&name)).await.err();
     refused_by_dynamodb(w, env, &operation);
 }
 
 #[then(
-    expr = "reading the {env} lock of {string} is refused because the {env} state backend does not exist, telling to bootstrap it"
+    expr = "reading the {env} lock of {string} is refused because that state backend does not exist, telling to bootstrap it"
 )]
-async fn lock_read_refused_no_backend(w: &mut World, env: Env, name: String, _table_env: Env) {
+async fn lock_read_refused_no_backend(w: &mut World, env: Env, name: String) {
     w.state.refusal = w.store(env.0).await.current_lock(&component(&name)).await.err();
     lock_refused_no_backend(w, env).await;
 }
