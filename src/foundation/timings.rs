@@ -1,6 +1,7 @@
 //! The repo's `timings/aws.yml` (R59): AWS times recorded by `--record-timings`, one sample per
 //! operation an apply performed on AWS. Read by Stage 1 and by the drill's projection
-//! ([`crate::practice::calibration`]), written by the recorder there.
+//! (`practice::calibration`), written by the recorder there. foundation imports nothing above it,
+//! not even in a doc link.
 
 use std::path::{Path, PathBuf};
 
