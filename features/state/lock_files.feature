@@ -68,6 +68,18 @@ Feature: Sharing the state bucket with Terraform 1.10+ and OpenTofu: lock files 
     And the DEV lock item of "tenants" is "old-terraform@laptop"'s lock
 
   @R53
+  Scenario: with both, a lock file and a lock item of two different holders on one state are two locks
+    Given pipeline.yml locks the state with "both"
+    And the DEV state backend is bootstrapped
+    And Terraform with only the lock table, as "old-terraform@laptop", holds the DEV lock of component "tenants"
+    And Terraform with only the lock file, as "new-terraform@laptop", holds the DEV lock of component "tenants"
+    When the lock monitor runs at "2026-11-26T11:22:30.123456789Z"
+    Then the monitor lists these locks:
+      | env | path                                                                         | held by              | operation          | age     | over limit |
+      | DEV | bbws-terraform-state-dev/2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate | old-terraform@laptop | OperationTypeApply | 12m 30s | no         |
+      | DEV | bbws-terraform-state-dev/2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate | new-terraform@laptop | OperationTypeApply | 7m 30s  | no         |
+
+  @R53
   Scenario: with lock files only, bootstrap makes no lock table and writes keep no digest
     Given pipeline.yml locks the state with "s3"
     When the DEV state backend is bootstrapped

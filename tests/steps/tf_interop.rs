@@ -212,6 +212,14 @@ async fn table_only_holder(w: &mut World, who: String, env: Env, name: String) {
     w.state.locking = mode;
 }
 
+#[given(expr = "Terraform with only the lock file, as {string}, holds the {env} lock of component {string}")]
+async fn file_only_holder(w: &mut World, who: String, env: Env, name: String) {
+    let mode = w.state.locking;
+    w.state.locking = StateLocking::S3;
+    terraform_holds(w, who, env, name, "2026-11-26T11:15:00.123456789Z".into()).await;
+    w.state.locking = mode;
+}
+
 #[when(expr = "stagegate applies the checkout to {env}")]
 async fn cli_apply(w: &mut World, env: Env) {
     let env = env.0.name().to_owned();
