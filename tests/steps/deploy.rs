@@ -362,6 +362,17 @@ async fn loosen_pab(w: &mut World, bucket: String, env: Env) {
         .expect("loosen");
 }
 
+#[when(expr = "the tags of the bucket {string} are removed behind stagegate's back in {env}")]
+async fn untag_bucket(w: &mut World, bucket: String, env: Env) {
+    w.clients(env.0).await.s3.delete_bucket_tagging().bucket(bucket).send().await.expect("untag the bucket");
+}
+
+#[when(expr = "the public access block of {string} is deleted behind stagegate's back in {env}")]
+async fn delete_pab(w: &mut World, bucket: String, env: Env) {
+    let c = w.clients(env.0).await;
+    c.s3.delete_public_access_block().bucket(bucket).send().await.expect("delete the public access block");
+}
+
 #[when(expr = "the template {string} is deleted from {string} behind stagegate's back in {env}")]
 async fn delete_template(w: &mut World, key: String, bucket: String, env: Env) {
     let c = w.clients(env.0).await;
