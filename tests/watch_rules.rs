@@ -295,6 +295,7 @@ fn a_watch_report_says_what_it_watched_and_found() {
     let started: Timestamp = DEPLOYED.parse().unwrap();
     let mut report = WatchReport::new(&record("d-1"), started, SignedDuration::from_mins(15));
     report.looks = 3;
+    report.last_look = started + SignedDuration::from_mins(15);
     report.warnings = vec!["warning: latency above target".into()];
     assert!(report.healthy() && !report.rolled_back());
     let text = report.to_string();
@@ -303,7 +304,12 @@ fn a_watch_report_says_what_it_watched_and_found() {
         "{text}"
     );
     assert!(text.contains("warning: latency above target\n"), "{text}");
-    assert!(text.ends_with("healthy: 3 looks, no critical alarm, post-deploy tests passing\n"), "{text}");
+    assert!(
+        text.ends_with(
+            "healthy: 3 looks, the last at 2026-12-03T12:45:00Z, no critical alarm, post-deploy tests passing\n"
+        ),
+        "{text}"
+    );
 
     let detected = started + SignedDuration::from_mins(5);
     report.failure =

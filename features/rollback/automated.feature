@@ -80,3 +80,18 @@ Feature: Automated rollback after a deployment, under a written pre-approval rul
     Given the new commit has been promoted to PROD, its rollback pre-approved by "tech-lead", "product-owner" and "devops-lead"
     When PROD is watched for 24 hours from 10 minutes after the deployment, looking every 60 minutes
     Then the watch found PROD healthy after 25 looks, and changed nothing
+
+  @R55 @needs-backup
+  Scenario: a window that is no whole number of polls ends with a look at its end
+    Given the new commit has been promoted to PROD, its rollback pre-approved by "tech-lead", "product-owner" and "devops-lead"
+    When PROD is watched for 90 minutes from 10 minutes after the deployment, looking every 60 minutes
+    Then the watch found PROD healthy after 3 looks, and changed nothing
+    And its last look was 100 minutes after the deployment, at the window's end
+
+  @R55 @needs-backup
+  Scenario: a warning alarm in ALARM is reported once, and fails nothing
+    Given the new commit has been promoted to PROD, its rollback pre-approved by "tech-lead", "product-owner" and "devops-lead"
+    When the alarm "bbws-prod-templates-4xx" is set to ALARM by hand in PROD
+    And PROD is watched for 3 hours from 10 minutes after the deployment, looking every 60 minutes
+    Then the watch found PROD healthy after 4 looks, and changed nothing
+    And the watch's only warning is "warning alarm bbws-prod-templates-4xx is in ALARM: Threshold Crossed: raised by hand"

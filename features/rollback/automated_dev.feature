@@ -38,6 +38,23 @@ Feature: Automated rollback in DEV, on every backend
     And the dashboard counts 0 automated rollbacks with its MTTR and 1 not rolled back
 
   @R55
+  Scenario: an earlier deployment whose tag was deleted is no rollback target
+    The last known good deployment is one whose tests passed and whose tag is still in the repo.
+
+    Given the new commit has been deployed to DEV, its rollback pre-approved by "lead-developer"
+    And the tag of DEV's first deployment has been deleted from the repo
+    When the alarm "bbws-dev-dynamodb-throttled-requests" is set to ALARM by hand in DEV
+    And DEV is watched for 24 hours from 10 minutes after the deployment, looking every 60 minutes
+    Then the watch did not roll back, saying "DEV has no earlier deployment whose tests passed and whose tag is in the repo"
+    And the products table in DEV still has the index "by-sku"
+
+  @R55
+  Scenario: a watch asked to look every 0 minutes is refused as bad input
+    Given the new commit has been deployed to DEV, its rollback pre-approved by "lead-developer"
+    When DEV is watched for 180 minutes from 10 minutes after the deployment, looking every 0 minutes
+    Then the watch could not look, exit 2, naming "must be positive"
+
+  @R55
   Scenario: an alarm pipeline.yml names that does not exist stops the watch: it could not look
     Given the new commit has been deployed to DEV, its rollback pre-approved by "lead-developer"
     And the alarm "bbws-dev-dynamodb-throttled-requests" has been deleted from DEV's account
@@ -58,7 +75,7 @@ Feature: Automated rollback in DEV, on every backend
     Given the new commit has been deployed to DEV, its rollback pre-approved by "lead-developer"
     And what DEV holds is noted: its states, ledger, tags and the products table's indexes
     When "stagegate watch --env dev --for 3h --poll 60m --at 2026-12-03T14:40:00+02:00" is run in the checkout
-    Then the command exited 0, saying "healthy: 4 looks, no critical alarm, post-deploy tests passing"
+    Then the command exited 0, saying "healthy: 4 looks, the last at 2026-12-03T15:40:00Z, no critical alarm, post-deploy tests passing"
     And nothing changed in DEV: the same states, ledger and tags, and the products table's indexes
 
   @R55

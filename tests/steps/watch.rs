@@ -257,6 +257,21 @@ async fn watched_every(w: &mut World, env: Env, hours: i64, minutes: i64, every:
     w.run_watch(env.0, start, SignedDuration::from_hours(hours), Some(SignedDuration::from_mins(every))).await;
 }
 
+#[when(
+    regex = r"^(DEV|SIT|PROD) is watched for (\d+) minutes from (\d+) minutes after the deployment, looking every (\d+) minutes$"
+)]
+async fn watched_minutes(w: &mut World, env: Env, window: i64, minutes: i64, every: i64) {
+    let start = INSIDE_EVERY_WINDOW.parse::<Timestamp>().expect("an instant") + SignedDuration::from_mins(minutes);
+    w.run_watch(env.0, start, SignedDuration::from_mins(window), Some(SignedDuration::from_mins(every))).await;
+}
+
+#[given(expr = "the tag of {env}'s first deployment has been deleted from the repo")]
+async fn first_tag_deleted(w: &mut World, env: Env) {
+    let first = w.release.deployments.iter().find(|d| d.record.as_ref().is_some_and(|r| r.environment == env.0));
+    let tag = first.and_then(|d| d.tag.clone()).expect("a first deployment tag");
+    git(&w.checkout_dir(), &["tag", "--delete", &tag]);
+}
+
 #[then(regex = r#"^the watch found "([^"]+)" failing at its first look$"#)]
 async fn found_failing(w: &mut World, signal: String) {
     let r = w.watch_report();
@@ -342,6 +357,26 @@ async fn healthy(w: &mut World, env: Env, looks: u32) {
     assert_eq!(r.looks, looks, "{r}");
     let now = w.snapshot(env.0).await;
     assert_eq!(Some(&now), w.watch.before.as_ref());
+}
+
+#[then(expr = "its last look was {int} minutes after the deployment, at the window's end")]
+async fn last_look(w: &mut World, minutes: i64) {
+    let r = w.watch_report();
+    let want = INSIDE_EVERY_WINDOW.parse::<Timestamp>().expect("an instant") + SignedDuration::from_mins(minutes);
+    assert_eq!(r.last_look, want, "{r}");
+}
+
+#[then(expr = "the watch's only warning is {string}")]
+async fn only_warning(w: &mut World, warning: String) {
+    let r = w.watch_report();
+    assert_eq!(r.warnings, vec![warning], "{r}");
+}
+
+#[then(expr = "the watch did not roll back, saying {string}")]
+async fn not_rolled_back(w: &mut World, why: String) {
+    let r = w.watch_report();
+    assert!(r.failure.is_some() && r.rollback.is_none() && r.target.is_none(), "{r}");
+    assert!(r.action.contains(&why), "{r}");
 }
 
 #[then(regex = r#"^"(#[a-z-]+)" received a "([^"]+)" message saying "([^"]+)"$"#)]

@@ -134,6 +134,7 @@ pub async fn watch(d: &Deployment<'_>, env: Environment, options: &WatchOptions)
     loop {
         let now = ticker.now();
         report.looks += 1;
+        report.last_look = now;
         let look =
             look(&clients, &cloudwatch, &policy.alarms, watched, desired.as_ref(), tree.as_ref(), tier, now).await?;
         for w in look.warnings {
@@ -229,7 +230,10 @@ async fn respond(
     let pre = preapproval::find(store, watched).await?;
     let slack = d.notifier.is_some_and(|n| n.configured(env));
     let action = match &target {
-        None => format!("not rolled back: {} has no earlier deployment whose tests passed", env.label()),
+        None => format!(
+            "not rolled back: {} has no earlier deployment whose tests passed and whose tag is in the repo",
+            env.label()
+        ),
         Some(tag) => {
             let commit = crate::foundation::git::tag_commit(d.repo.root(), tag)
                 .map_err(|e| crate::release::rollback::RollbackError::UnknownTag { tag: tag.clone(), source: e })?;

@@ -37,6 +37,8 @@ pub struct WatchReport {
     pub started: Timestamp,
     pub window_ms: u64,
     pub looks: u32,
+    /// When the last look was made: the window's end for a healthy watch.
+    pub last_look: Timestamp,
     pub warnings: Vec<String>,
     pub failure: Option<Failure>,
     /// R55's decision on an automated rollback, when there was something to roll back to.
@@ -60,6 +62,7 @@ impl WatchReport {
             started,
             window_ms: u64::try_from(window.as_millis()).unwrap_or(0),
             looks: 0,
+            last_look: started,
             warnings: Vec::new(),
             failure: None,
             decision: None,
@@ -97,7 +100,11 @@ impl fmt::Display for WatchReport {
             writeln!(f, "{w}")?;
         }
         let Some(failure) = &self.failure else {
-            return writeln!(f, "healthy: {} looks, no critical alarm, post-deploy tests passing", self.looks);
+            return writeln!(
+                f,
+                "healthy: {} looks, the last at {}, no critical alarm, post-deploy tests passing",
+                self.looks, self.last_look
+            );
         };
         writeln!(f, "FAILING at {} (look {}): {}: {}", failure.detected, self.looks, failure.signal, failure.detail)?;
         if let Some(v) = &self.decision {
