@@ -54,6 +54,25 @@ Feature: Backup plans where the environment requires them
     When the SIT environment is verified
     Then check R40 "backup plan bbws-dynamodb-sit" passes saying "kept 90 days"
 
+  Scenario: a tag dropped from the environment file is taken off the SIT vault and plan in place
+    Given the working copy has been applied to SIT
+    And the SIT environment file of the working copy drops the tag "CostCenter"
+    When the working copy is applied to SIT while recording AWS operations
+    Then the recorded operations include:
+      | operation            |
+      | backup:UntagResource |
+      | backup:TagResource   |
+    And a new plan for SIT changes nothing
+
+  Scenario: a longer retention updates the SIT plan in place where the backend can, and is refused before anything changes where it cannot
+    AWS changes a plan's rule with UpdateBackupPlan, which moto 5.2.5 does not implement: there
+    the apply is refused before it changes anything, naming what it lacks.
+
+    Given the working copy has been applied to SIT
+    And the SIT environment file of the working copy sets "backup_retention_days" to 90
+    When the working copy is applied to SIT
+    Then where the backend updates backup plans, SIT's plan now keeps backups 90 days and a new plan changes nothing; elsewhere the apply was refused before anything changed
+
   Scenario: a backup plan deleted behind stagegate's back fails verify and is planned again
     Given the working copy has been applied to PROD
     When the backup plan "bbws-dynamodb-prod" is deleted behind stagegate's back in PROD

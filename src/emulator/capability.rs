@@ -16,6 +16,9 @@ pub enum Capability {
     /// AWS Backup's selection operations (moto 5.2.5 answers them with 500; stagegate records
     /// the selection as tags on the plan there instead).
     BackupSelections,
+    /// AWS Backup's UpdateBackupPlan, which changes a plan's rule (its retention, say): moto
+    /// 5.2.5 does not implement it.
+    BackupPlanUpdates,
     /// S3 buckets listed per account (moto lists every account's buckets in each).
     S3AccountIsolation,
     /// R58: DynamoDB global tables, version 2019.11.21 (UpdateTable `ReplicaUpdates`, `Replicas`
@@ -32,9 +35,10 @@ pub enum Capability {
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Backup,
         Capability::BackupSelections,
+        Capability::BackupPlanUpdates,
         Capability::S3AccountIsolation,
         Capability::DynamoDbGlobalTables,
         Capability::S3ObjectReplication,
@@ -46,6 +50,7 @@ impl Capability {
         match self {
             Capability::Backup => "AWS Backup",
             Capability::BackupSelections => "AWS Backup selections",
+            Capability::BackupPlanUpdates => "AWS Backup plan updates (UpdateBackupPlan)",
             Capability::S3AccountIsolation => "S3 isolated per account",
             Capability::DynamoDbGlobalTables => "DynamoDB global tables (replicas)",
             Capability::S3ObjectReplication => "S3 replication of objects",
@@ -58,6 +63,7 @@ impl Capability {
         match self {
             Capability::Backup => "needs-backup",
             Capability::BackupSelections => "needs-backup-selections",
+            Capability::BackupPlanUpdates => "needs-backup-plan-updates",
             Capability::S3AccountIsolation => "needs-s3-account-isolation",
             Capability::DynamoDbGlobalTables => "needs-dynamodb-global-tables",
             Capability::S3ObjectReplication => "needs-s3-object-replication",
@@ -83,6 +89,7 @@ impl Flavor {
         match self {
             Flavor::Moto => &[
                 Capability::BackupSelections,
+                Capability::BackupPlanUpdates,
                 Capability::S3AccountIsolation,
                 Capability::DynamoDbGlobalTables,
                 Capability::S3ObjectReplication,
@@ -94,6 +101,7 @@ impl Flavor {
             Flavor::LocalStack => &[
                 Capability::Backup,
                 Capability::BackupSelections,
+                Capability::BackupPlanUpdates,
                 Capability::S3ObjectReplication,
                 Capability::DynamoDbItemReplication,
             ],
@@ -130,7 +138,9 @@ fn instead(capability: Capability) -> &'static str {
         Capability::S3AccountIsolation | Capability::DynamoDbGlobalTables => {
             "use --backend localstack or --backend aws"
         }
-        Capability::S3ObjectReplication | Capability::DynamoDbItemReplication => "use --backend aws",
+        Capability::BackupPlanUpdates | Capability::S3ObjectReplication | Capability::DynamoDbItemReplication => {
+            "use --backend aws"
+        }
     }
 }
 

@@ -112,7 +112,10 @@ pub async fn apply(
         });
     }
     let kinds = plan.components.iter().flat_map(|c| &c.resources).map(|r| r.kind.as_str());
-    crate::resources::require_capabilities(store.clients().flavor, kinds, &format!("applying {}", plan.environment))?;
+    let what = format!("applying {}", plan.environment);
+    crate::resources::require_capabilities(store.clients().flavor, kinds, &what)?;
+    let changes = plan.components.iter().flat_map(|c| &c.resources);
+    crate::resources::require_change_capabilities(store.clients().flavor, changes, &what)?;
     if plan.is_expired(now) {
         return Err(ApplyError::Expired { created: plan.created, expires: plan.expires });
     }

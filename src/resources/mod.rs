@@ -131,6 +131,16 @@ pub fn require_capabilities<'k>(
     kinds.into_iter().filter_map(needs).try_for_each(|c| flavor.require(c, what))
 }
 
+/// Refuses applying `changes` when one of them needs an operation the backend lacks (a backup
+/// plan's rule changed in place); checked before anything is changed.
+pub fn require_change_capabilities<'c>(
+    flavor: crate::emulator::Flavor,
+    changes: impl IntoIterator<Item = &'c ResourceChange>,
+    what: &str,
+) -> Result<(), crate::emulator::Unsupported> {
+    changes.into_iter().filter_map(backup::change_needs).try_for_each(|c| flavor.require(c, what))
+}
+
 /// The live counterpart of one resource; `None` when it does not exist or its type is unknown.
 pub async fn read(clients: &AwsClients, r: &Resource) -> Result<Option<Resource>, LiveError> {
     match Kind::of(r.kind) {

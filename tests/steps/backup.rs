@@ -1,7 +1,8 @@
 //! Steps for the backup plans of the tables (features/verify/backup_plans.feature).
 
 use cucumber::{given, then, when};
-use stagegate::resources::backup::{KINDS, plan_name};
+use stagegate::emulator::Capability;
+use stagegate::resources::backup::{DEFAULT_RETENTION_DAYS, KINDS, plan_name};
 
 use super::{Env, World, component};
 
@@ -10,6 +11,15 @@ async fn tfvars_number(w: &mut World, env: Env, variable: String, value: u32) {
     let path = w.workdir().join("environments").join(format!("{}.tfvars", env.0.name()));
     let text = std::fs::read_to_string(&path).expect("the environment file");
     std::fs::write(&path, format!("{text}\n{variable} = {value}\n")).expect("write");
+}
+
+#[given(expr = "the {env} environment file of the working copy drops the tag {string}")]
+async fn tfvars_drop_tag(w: &mut World, env: Env, tag: String) {
+    let path = w.workdir().join("environments").join(format!("{}.tfvars", env.0.name()));
+    let text = std::fs::read_to_string(&path).expect("the environment file");
+    let kept: Vec<&str> = text.lines().filter(|l| l.split('=').next().map(str::trim) != Some(tag.as_str())).collect();
+    assert_eq!(kept.len() + 1, text.lines().count(), "the environment file sets the tag {tag} once");
+    std::fs::write(&path, kept.join("\n") + "\n").expect("write");
 }
 
 #[then(expr = "check {word} {string} passes saying {string}")]
@@ -55,4 +65,41 @@ async fn no_plan(w: &mut World, env: Env) {
     let plans = backup.list_backup_plans().send().await.expect("list plans");
     let named = plans.backup_plans_list().iter().any(|p| p.backup_plan_name() == Some(plan_name(env.0).as_str()));
     assert!(!named && plans.backup_plans_list().is_empty(), "{plans:?}");
+}
+
+impl World {
+    /// How many days the live backup plan of `env` keeps backups, read with AWS Backup's own
+    /// GetBackupPlan.
+    async fn live_retention_days(&mut self, env: stagegate::Environment) -> Option<i64> {
+        let backup = self.clients(env).await.backup;
+        let plans = backup.list_backup_plans().send().await.expect("list plans");
+        let name = plan_name(env);
+        let plan = plans.backup_plans_list().iter().find(|p| p.backup_plan_name() == Some(name.as_str()))?;
+        let id = plan.backup_plan_id().expect("an id");
+        let got = backup.get_backup_plan().backup_plan_id(id).send().await.expect("get plan");
+        got.backup_plan()?.rules().first()?.lifecycle()?.delete_after_days()
+    }
+}
+
+#[then(
+    regex = r"^where the backend updates backup plans, (DEV|SIT|PROD)'s plan now keeps backups (\d+) days and a new plan changes nothing; elsewhere the apply was refused before anything changed$"
+)]
+async fn retention_updated_or_refused(w: &mut World, env: Env, days: i64) {
+    let flavor = w.clients(env.0).await.flavor;
+    if flavor.has(Capability::BackupPlanUpdates) {
+        let report = w.report();
+        assert!(report.succeeded(), "{report:?}");
+        assert_eq!(w.live_retention_days(env.0).await, Some(days));
+        let plan = w.plan(env.0, jiff::Timestamp::now()).await.expect("a plan");
+        assert!(!plan.has_changes(), "{plan}");
+    } else {
+        let outcome = w.release.outcome.as_ref().expect("an apply ran");
+        let refusal = outcome.as_ref().expect_err("the apply was refused");
+        assert!(
+            refusal.contains("needs AWS Backup plan updates (UpdateBackupPlan)")
+                && refusal.contains("nothing was changed"),
+            "{refusal}"
+        );
+        assert_eq!(w.live_retention_days(env.0).await, Some(i64::from(DEFAULT_RETENTION_DAYS)));
+    }
 }

@@ -36,7 +36,7 @@ impl World {
         std::fs::write(&path, serde_json::to_string_pretty(&def).expect("JSON")).expect("write");
     }
 
-    async fn plan(&mut self, env: Environment, at: jiff::Timestamp) -> Result<Plan, String> {
+    pub(super) async fn plan(&mut self, env: Environment, at: jiff::Timestamp) -> Result<Plan, String> {
         let clients = self.clients(env).await;
         let desired = DesiredEnvironment::load(&self.working_copy(), env).map_err(|e| e.to_string())?;
         plan_environment(&clients, &desired, Some(COMMIT.into()), at).await.map_err(|e| e.to_string())
@@ -70,7 +70,7 @@ impl World {
         self.release.outcome = Some(result.map_err(|e| e.to_string()));
     }
 
-    fn report(&self) -> &stagegate::engine::apply::ApplyReport {
+    pub(super) fn report(&self) -> &stagegate::engine::apply::ApplyReport {
         match self.release.outcome.as_ref().expect("an apply ran") {
             Ok(r) => r,
             Err(e) => panic!("the apply was refused: {e}"),
@@ -117,7 +117,7 @@ async fn applied(w: &mut World, env: Env) {
 async fn applied_recording(w: &mut World, env: Env) {
     let recorder = ActionRecorder::default();
     w.apply_plan(env.0, None, now(), Some(recorder.clone())).await;
-    w.report();
+    assert!(w.report().succeeded(), "the apply failed: {:?}", w.report());
     w.stage1.recorded = super::security::RecordedApply::of(env.0, &recorder);
 }
 

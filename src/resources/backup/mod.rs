@@ -44,6 +44,14 @@ pub fn is_backup(kind: &str) -> bool {
     KINDS.contains(&kind)
 }
 
+/// What the backend must emulate to make this change beyond reading the resource: a change
+/// of a live plan's rule is UpdateBackupPlan.
+pub fn change_needs(r: &crate::resources::ResourceChange) -> Option<crate::emulator::Capability> {
+    let rule_changes = r.changes.iter().any(|c| c.name == "rule");
+    (r.kind == PLAN && r.action == crate::resources::Action::Update && rule_changes)
+        .then_some(crate::emulator::Capability::BackupPlanUpdates)
+}
+
 /// `bbws-dynamodb-{env}`: the vault, the plan and the selection share it.
 pub fn plan_name(env: Environment) -> String {
     format!("bbws-dynamodb-{}", env.name())
