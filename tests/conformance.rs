@@ -14,6 +14,8 @@
 //! `junit.xml`, `report.json`, and `slowest.txt` (every scenario's time, slowest first; the ten
 //! slowest are printed at the end).
 //!
+//! `STAGEGATE_FAIL_FAST=1` stops at the first failed scenario (those already started finish).
+//!
 //! `STAGEGATE_BACKEND=localstack` runs it on LocalStack instead of moto. A scenario tagged
 //! `@needs-backup` (or another capability's tag) is not run on a backend that lacks it: the
 //! summary lists it under "not run on BACKEND: needs ..." with the count, and it is neither
@@ -272,8 +274,12 @@ async fn run(args: TestArgs, tags: Option<TagOperation>) -> ExitCode {
     let capacity = harness.capacity();
     steps::install(harness.clone());
 
-    let result = World::cucumber()
-        .max_concurrent_scenarios(capacity)
+    let cucumber = World::cucumber().max_concurrent_scenarios(capacity);
+    // A mutation run needs only the first failure: the scenarios already started finish, no
+    // other starts, and the run fails.
+    let fail_fast = std::env::var_os("STAGEGATE_FAIL_FAST").is_some_and(|v| v == "1");
+    let cucumber = if fail_fast { cucumber.fail_fast() } else { cucumber };
+    let result = cucumber
         .with_writer(
             writer::Basic::raw(io::stdout(), Coloring::Auto, Verbosity::Default)
                 .tee::<World, _>(DefaultCli(writer::JUnit::for_tee(junit, Verbosity::Default)))
