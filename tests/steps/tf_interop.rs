@@ -204,19 +204,19 @@ async fn other_tool_holds(w: &mut World, env: Env, name: String, who: String, st
     w.state.locks.insert(who, info);
 }
 
-#[given(expr = "Terraform with only the lock table, as {string}, holds the {env} lock of component {string}")]
-async fn table_only_holder(w: &mut World, who: String, env: Env, name: String) {
+/// Terraform configured with one kind of lock takes that one alone: the lock table since
+/// 11:10, the lock file since 11:15.
+#[given(
+    regex = r#"^Terraform with only the lock (table|file), as "([^"]+)", holds the (DEV|SIT|PROD) lock of component "([^"]+)"$"#
+)]
+async fn one_kind_holder(w: &mut World, kind: String, who: String, env: Env, name: String) {
+    let (locking, since) = match kind.as_str() {
+        "table" => (StateLocking::Dynamodb, "2026-11-26T11:10:00.123456789Z"),
+        _ => (StateLocking::S3, "2026-11-26T11:15:00.123456789Z"),
+    };
     let mode = w.state.locking;
-    w.state.locking = StateLocking::Dynamodb;
-    terraform_holds(w, who, env, name, "2026-11-26T11:10:00.123456789Z".into()).await;
-    w.state.locking = mode;
-}
-
-#[given(expr = "Terraform with only the lock file, as {string}, holds the {env} lock of component {string}")]
-async fn file_only_holder(w: &mut World, who: String, env: Env, name: String) {
-    let mode = w.state.locking;
-    w.state.locking = StateLocking::S3;
-    terraform_holds(w, who, env, name, "2026-11-26T11:15:00.123456789Z".into()).await;
+    w.state.locking = locking;
+    terraform_holds(w, who, env, name, since.into()).await;
     w.state.locking = mode;
 }
 
