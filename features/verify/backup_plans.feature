@@ -39,6 +39,7 @@ Feature: Backup plans where the environment requires them
     Then every check passes
     And check R40 "backup plan bbws-dynamodb-<name>" passes saying "daily at 01:00 Africa/Johannesburg, kept 35 days"
     And check R40 "backup selection bbws-dynamodb-<name>" passes saying "covers every table (3)"
+    And AWS Backup holds <env>'s selection of the tables campaigns, products and tenants, read with its own API
     And the <env> state of component "backup" records aws_backup_vault, aws_backup_plan and aws_backup_selection "bbws-dynamodb-<name>"
     And a new plan for <env> changes nothing
 

@@ -103,3 +103,38 @@ async fn retention_updated_or_refused(w: &mut World, env: Env, days: i64) {
         assert_eq!(w.live_retention_days(env.0).await, Some(i64::from(DEFAULT_RETENTION_DAYS)));
     }
 }
+
+/// The tables a plan's selection covers, read with AWS Backup's own API rather than stagegate's
+/// reading code: GetBackupSelection where the backend has selections, else the plan's
+/// `stagegate:backup-selection` tag (ListTags), the documented record of them there.
+#[then(regex = r"^AWS Backup holds (DEV|SIT|PROD)'s selection of the tables (.+), read with its own API$")]
+async fn selection_in_backup(w: &mut World, env: Env, tables: String) {
+    let want: Vec<String> = tables.replace(" and ", ", ").split(", ").map(str::to_owned).collect();
+    let clients = w.clients(env.0).await;
+    let backup = &clients.backup;
+    let plans = backup.list_backup_plans().send().await.expect("list plans");
+    let name = plan_name(env.0);
+    let plan =
+        plans.backup_plans_list().iter().find(|p| p.backup_plan_name() == Some(name.as_str())).expect("the plan");
+    let mut got: Vec<String> = if clients.flavor.has(Capability::BackupSelections) {
+        let id = plan.backup_plan_id().expect("an id");
+        let listed = backup.list_backup_selections().backup_plan_id(id).send().await.expect("list selections");
+        let [selection] = listed.backup_selections_list() else { panic!("one selection: {listed:?}") };
+        let got = backup
+            .get_backup_selection()
+            .backup_plan_id(id)
+            .selection_id(selection.selection_id().expect("an id"))
+            .send()
+            .await
+            .expect("get selection");
+        let resources = got.backup_selection().expect("a selection").resources();
+        resources.iter().map(|arn| arn.rsplit_once(":table/").expect("a table ARN").1.to_owned()).collect()
+    } else {
+        let arn = plan.backup_plan_arn().expect("an ARN");
+        let tags = backup.list_tags().resource_arn(arn).send().await.expect("list tags");
+        let recorded = tags.tags().and_then(|t| t.get("stagegate:backup-selection")).expect("the selection's tag");
+        recorded.split_whitespace().map(str::to_owned).collect()
+    };
+    got.sort();
+    assert_eq!(got, want);
+}
