@@ -49,6 +49,14 @@ Feature: Backup plans where the environment requires them
       | SIT  | sit  |
       | PROD | prod |
 
+  Scenario: another team's backup plan in the account is not taken for the environment's
+    Given another team's backup plan "team-x-nightly" exists in SIT's account
+    And the working copy has been applied to SIT
+    When the SIT environment is verified
+    Then every check passes
+    And check R40 "backup plan bbws-dynamodb-sit" passes saying "daily at 01:00 Africa/Johannesburg, kept 35 days"
+    And a new plan for SIT changes nothing
+
   Scenario: an environment file may keep backups longer
     Given the SIT environment file of the working copy sets "backup_retention_days" to 90
     And the working copy has been applied to SIT

@@ -22,6 +22,20 @@ async fn tfvars_drop_tag(w: &mut World, env: Env, tag: String) {
     std::fs::write(&path, kept.join("\n") + "\n").expect("write");
 }
 
+#[given(expr = "another team's backup plan {string} exists in {env}'s account")]
+async fn other_plan(w: &mut World, name: String, env: Env) {
+    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput};
+    let rule = BackupRuleInput::builder()
+        .rule_name("nightly")
+        .target_backup_vault_name("team-x")
+        .schedule_expression("cron(0 3 * * ? *)")
+        .build()
+        .expect("a rule");
+    let plan = BackupPlanInput::builder().backup_plan_name(name).rules(rule).build().expect("a plan");
+    let backup = w.clients(env.0).await.backup;
+    backup.create_backup_plan().backup_plan(plan).send().await.expect("CreateBackupPlan");
+}
+
 #[then(expr = "check {word} {string} passes saying {string}")]
 async fn check_passes(w: &mut World, requirement: String, subject: String, says: String) {
     let report = w.verified();
