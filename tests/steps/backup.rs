@@ -81,14 +81,22 @@ async fn no_plan(w: &mut World, env: Env) {
     assert!(!named && plans.backup_plans_list().is_empty(), "{plans:?}");
 }
 
+/// The environment's backup plan as ListBackupPlans shows it, if there is one.
+async fn live_plan(
+    backup: &aws_sdk_backup::Client,
+    env: stagegate::Environment,
+) -> Option<aws_sdk_backup::types::BackupPlansListMember> {
+    let plans = backup.list_backup_plans().send().await.expect("list plans");
+    let name = plan_name(env);
+    plans.backup_plans_list().iter().find(|p| p.backup_plan_name() == Some(name.as_str())).cloned()
+}
+
 impl World {
     /// How many days the live backup plan of `env` keeps backups, read with AWS Backup's own
     /// GetBackupPlan.
     async fn live_retention_days(&mut self, env: stagegate::Environment) -> Option<i64> {
         let backup = self.clients(env).await.backup;
-        let plans = backup.list_backup_plans().send().await.expect("list plans");
-        let name = plan_name(env);
-        let plan = plans.backup_plans_list().iter().find(|p| p.backup_plan_name() == Some(name.as_str()))?;
+        let plan = live_plan(&backup, env).await?;
         let id = plan.backup_plan_id().expect("an id");
         let got = backup.get_backup_plan().backup_plan_id(id).send().await.expect("get plan");
         got.backup_plan()?.rules().first()?.lifecycle()?.delete_after_days()
@@ -126,10 +134,7 @@ async fn selection_in_backup(w: &mut World, env: Env, tables: String) {
     let want: Vec<String> = tables.replace(" and ", ", ").split(", ").map(str::to_owned).collect();
     let clients = w.clients(env.0).await;
     let backup = &clients.backup;
-    let plans = backup.list_backup_plans().send().await.expect("list plans");
-    let name = plan_name(env.0);
-    let plan =
-        plans.backup_plans_list().iter().find(|p| p.backup_plan_name() == Some(name.as_str())).expect("the plan");
+    let plan = live_plan(backup, env.0).await.expect("the plan");
     let mut got: Vec<String> = if clients.flavor.has(Capability::BackupSelections) {
         let id = plan.backup_plan_id().expect("an id");
         let listed = backup.list_backup_selections().backup_plan_id(id).send().await.expect("list selections");
