@@ -117,6 +117,12 @@ impl World {
         }
     }
 
+    /// The tag of the first deployment this scenario made to `env`.
+    fn first_tag(&self, env: Environment) -> String {
+        let first = self.release.deployments.iter().find(|d| d.record.as_ref().is_some_and(|r| r.environment == env));
+        first.and_then(|d| d.tag.clone()).expect("a first deployment tag")
+    }
+
     async fn cloudwatch(&mut self, env: Environment) -> aws_sdk_cloudwatch::Client {
         let endpoint = self.endpoint().await;
         stagegate::aws::cloudwatch::client(&endpoint, env.account_id(), stagegate::aws::DEFAULT_REGION).await
@@ -250,25 +256,17 @@ async fn watched(w: &mut World, env: Env, hours: i64, minutes: i64) {
 }
 
 #[when(
-    regex = r"^(DEV|SIT|PROD) is watched for (\d+) hours from (\d+) minutes after the deployment, looking every (\d+) minutes$"
+    regex = r"^(DEV|SIT|PROD) is watched for (\d+) (hours|minutes) from (\d+) minutes after the deployment, looking every (\d+) minutes$"
 )]
-async fn watched_every(w: &mut World, env: Env, hours: i64, minutes: i64, every: i64) {
+async fn watched_every(w: &mut World, env: Env, length: i64, unit: String, minutes: i64, every: i64) {
     let start = INSIDE_EVERY_WINDOW.parse::<Timestamp>().expect("an instant") + SignedDuration::from_mins(minutes);
-    w.run_watch(env.0, start, SignedDuration::from_hours(hours), Some(SignedDuration::from_mins(every))).await;
-}
-
-#[when(
-    regex = r"^(DEV|SIT|PROD) is watched for (\d+) minutes from (\d+) minutes after the deployment, looking every (\d+) minutes$"
-)]
-async fn watched_minutes(w: &mut World, env: Env, window: i64, minutes: i64, every: i64) {
-    let start = INSIDE_EVERY_WINDOW.parse::<Timestamp>().expect("an instant") + SignedDuration::from_mins(minutes);
-    w.run_watch(env.0, start, SignedDuration::from_mins(window), Some(SignedDuration::from_mins(every))).await;
+    let window = if unit == "hours" { SignedDuration::from_hours(length) } else { SignedDuration::from_mins(length) };
+    w.run_watch(env.0, start, window, Some(SignedDuration::from_mins(every))).await;
 }
 
 #[given(expr = "the tag of {env}'s first deployment has been deleted from the repo")]
 async fn first_tag_deleted(w: &mut World, env: Env) {
-    let first = w.release.deployments.iter().find(|d| d.record.as_ref().is_some_and(|r| r.environment == env.0));
-    let tag = first.and_then(|d| d.tag.clone()).expect("a first deployment tag");
+    let tag = w.first_tag(env.0);
     git(&w.checkout_dir(), &["tag", "--delete", &tag]);
 }
 
@@ -281,8 +279,7 @@ async fn found_failing(w: &mut World, signal: String) {
 
 #[then(expr = "the watch rolled {env} back to its first deployment tag without waiting for people")]
 async fn rolled_back(w: &mut World, env: Env) {
-    let first = w.release.deployments.iter().find(|d| d.record.as_ref().is_some_and(|r| r.environment == env.0));
-    let first_tag = first.and_then(|d| d.tag.clone()).expect("a first deployment tag");
+    let first_tag = w.first_tag(env.0);
     let r = w.watch_report();
     assert!(r.rolled_back(), "{r}");
     assert_eq!(r.target.as_deref(), Some(first_tag.as_str()), "{r}");
