@@ -1504,6 +1504,33 @@ mod template {
         assert_eq!(findings(&page("<p>{{name}}</p>"), &json!({"name": "Ann"})), Vec::new());
     }
 
+    /// R09 renders with a `<script>` in place of every value the template does not allow-list:
+    /// an unescaped placeholder then comes out as markup, whatever the sample data held, nested
+    /// in lists and objects too. An allow-listed one keeps its sample value.
+    #[rstest]
+    #[case::top_level("<p>{{{name}}}</p>", json!({"name": "Ann"}), true)]
+    #[case::a_number("<p>{{{count}}}</p>", json!({"count": 3}), true)]
+    #[case::in_a_list("<ul>{{#items}}<li>{{{title}}}</li>{{/items}}</ul>", json!({"items": [{"title": "a"}]}), true)]
+    #[case::allow_listed(
+        "<p>{{! allow-unescaped name: a vetted snippet }}{{{name}}}</p>",
+        json!({"name": "<b>Ann</b>"}),
+        false
+    )]
+    #[case::escaped("<p>{{name}}</p>", json!({"name": "Ann"}), false)]
+    fn an_unescaped_value_is_rendered_with_a_script_in_it(
+        #[case] body: &str,
+        #[case] sample: Value,
+        #[case] comes_out_as_markup: bool,
+    ) {
+        let found = of_rule(&findings(&page(body), &sample), rule::NOT_ESCAPED);
+        let expected: Vec<(String, String)> = if comes_out_as_markup {
+            vec![("templates/t.html".into(), "a <script> value in the data comes out as markup".into())]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(found, expected);
+    }
+
     /// At most 20 parse errors are listed; from the 21st on they are counted.
     #[rstest]
     #[case(20, None)]

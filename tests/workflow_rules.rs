@@ -266,6 +266,35 @@ fn an_undocumented_property_is_named(#[case] expression: &str, #[case] message: 
     );
 }
 
+/// `steps.<id>.` and `needs.<id>.` offer only the properties GitHub documents for them.
+#[rstest]
+#[case::a_step("steps.plan.exitcode", "`steps.plan` has no property `exitcode` (only outputs, conclusion, outcome)")]
+#[case::a_needed_job("needs.build.status", "`needs.build` has no property `status` (only outputs, result)")]
+fn a_step_or_needed_job_has_only_its_documented_properties(#[case] expression: &str, #[case] message: &str) {
+    use stagegate::checks::workflows::syntax::{Problem, check_expression};
+    assert_eq!(
+        check_expression(expression),
+        [Problem::Context { needle: expression.to_owned(), message: message.to_owned() }]
+    );
+    let documented = expression.rsplit_once('.').map(|(head, _)| format!("{head}.outputs")).unwrap();
+    assert_eq!(check_expression(&documented), vec![]);
+}
+
+/// Two complete values side by side are one expression missing its operator.
+#[rstest]
+#[case::two_contexts("github.ref github.sha")]
+#[case::a_call_then_a_literal("success() 'x'")]
+fn a_value_after_a_complete_expression_is_refused(#[case] expression: &str) {
+    use stagegate::checks::workflows::syntax::{Problem, check_expression};
+    assert_eq!(
+        check_expression(expression),
+        [Problem::Context {
+            needle: expression.to_owned(),
+            message: "the expression goes on after a complete value (an operator is missing)".to_owned(),
+        }]
+    );
+}
+
 /// A one-job workflow; with no permissions given it reads only contents.
 fn workflow(on: &str, permissions: &str, steps: &str) -> String {
     let permissions = if permissions.is_empty() { "permissions:\n  contents: read\n" } else { permissions };
