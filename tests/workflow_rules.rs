@@ -280,6 +280,31 @@ fn a_step_or_needed_job_has_only_its_documented_properties(#[case] expression: &
     assert_eq!(check_expression(&documented), vec![]);
 }
 
+/// An unknown step and an unneeded job are each named as what they are; a case function gets
+/// the fix that says why none is needed, any other unknown function the list of real ones.
+#[test]
+fn unknown_steps_needs_and_functions_are_explained_as_what_they_are() {
+    let text = "name: W\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n  b:\n    runs-on: x\n    steps:\n      - if: steps.dif.outcome == 'failure'\n        run: echo\n      - run: echo\n        env:\n          V: ${{ needs.a.outputs.v }}\n          U: ${{ upper(github.ref) }}\n          L: ${{ lower(github.ref) }}\n          T: ${{ trim(github.ref) }}\n";
+    let findings = lint_text("ci.yml", text).unwrap();
+    let of = |id: &str| -> Vec<(String, String)> {
+        findings.iter().filter(|f| f.rule.id == id).map(|f| (f.message.clone(), f.fix.clone())).collect()
+    };
+    let messages: Vec<String> = of("SG-WF-021").into_iter().map(|(m, _)| m).collect();
+    assert_eq!(
+        messages,
+        [
+            "`steps.dif.outcome == 'failure'`: no step of this job has `id: dif`, so `steps.dif` is always empty",
+            "`${{ needs.a.outputs.v }}`: the job does not list a in `needs:`, so `needs.a` is always empty",
+        ]
+    );
+    let fixes: Vec<String> = of("SG-WF-020").into_iter().map(|(_, f)| f).collect();
+    assert_eq!(fixes.len(), 3, "{fixes:#?}");
+    for case_function in &fixes[..2] {
+        assert!(case_function.starts_with("GitHub has no case functions"), "{case_function}");
+    }
+    assert!(fixes[2].starts_with("use one of contains"), "{}", fixes[2]);
+}
+
 /// Two complete values side by side are one expression missing its operator.
 #[rstest]
 #[case::two_contexts("github.ref github.sha")]
