@@ -103,9 +103,3 @@ impl TryFrom<String> for AlarmName {
         if ok { Ok(AlarmName(s)) } else { Err(format!("alarm name {s:?}: 1 to 255 printable characters")) }
     }
 }
-
-impl std::fmt::Display for AlarmName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
