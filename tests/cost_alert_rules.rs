@@ -84,6 +84,8 @@ fn without_a_cost_alert_there_is_no_rule() {
 #[case(Environment::Sit, 0.0, 60.0, &["tech-lead", "finance-lead"], Verdict::Fail)]
 // A cost reduction never needs the cost approver.
 #[case(Environment::Prod, 100.0, 0.0, &["tech-lead"], Verdict::Pass)]
+// PROD's three reviewers and the cost approver, none of them the deployer, make four of four.
+#[case(Environment::Prod, 0.0, 60.0, &["tech-lead", "product-owner", "devops-lead", "finance-lead"], Verdict::Pass)]
 // Someone who is neither a reviewer nor a cost approver does not count.
 #[case(Environment::Dev, 0.0, 60.0, &["lead-developer", "intern"], Verdict::Fail)]
 fn above_the_threshold_the_gate_needs_one_more_approval_one_of_them_a_cost_approval(

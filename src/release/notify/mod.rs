@@ -67,22 +67,6 @@ pub enum Event {
     DriftDetected { resources: Vec<String> },
 }
 
-impl Event {
-    /// The event's name as the LLD lists it.
-    pub fn title(&self) -> &'static str {
-        match self {
-            Event::DeploymentStarted { .. } => "Deployment Started",
-            Event::DeploymentCompleted { .. } => "Deployment Completed",
-            Event::DeploymentFailed { .. } => "Deployment Failed",
-            Event::ApprovalRequired { .. } => "Approval Required",
-            Event::RollbackExecuted { .. } => "Rollback Executed",
-            Event::LockHeld { .. } => "State Lock Timeout",
-            Event::HealthFailed { .. } => "Health Check Failed",
-            Event::DriftDetected { .. } => "Drift Detected",
-        }
-    }
-}
-
 /// An event in one environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notice {
