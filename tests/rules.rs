@@ -266,6 +266,40 @@ mod gates {
         }
     }
 
+    /// The first deployment in a second takes the base name, the next `-01` (F10).
+    #[test]
+    fn the_first_tag_of_a_second_is_the_base_name_and_the_next_is_numbered() {
+        let t: Timestamp = "2026-12-03T10:30:05Z".parse().unwrap();
+        assert_eq!(base_name(Environment::Sit, t), "deploy-sit-20261203-103005");
+        let mut existing = BTreeSet::new();
+        let first = next_name(Environment::Sit, t, &existing).unwrap();
+        assert_eq!(first, "deploy-sit-20261203-103005");
+        existing.insert(first);
+        assert_eq!(next_name(Environment::Sit, t, &existing).unwrap(), "deploy-sit-20261203-103005-01");
+    }
+
+    /// Tags are made in a real repository: annotated, on the commit, numbered within one
+    /// second, and listed for their environment only, oldest first.
+    #[test]
+    fn deployment_tags_are_annotated_git_tags_listed_per_environment() {
+        use stagegate::foundation::git;
+        use stagegate::release::tags::{deployment_tags, tag_deployment};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("README"), "x").unwrap();
+        git::init_with_everything(dir.path(), "first").unwrap();
+        let commit = git::current_commit(dir.path()).unwrap();
+        let t: Timestamp = "2026-12-03T10:30:05Z".parse().unwrap();
+        assert_eq!(deployment_tags(dir.path(), Environment::Prod).unwrap(), Vec::<String>::new());
+        let a = tag_deployment(dir.path(), Environment::Prod, &commit, t, "release-bot", "one").unwrap();
+        let b = tag_deployment(dir.path(), Environment::Prod, &commit, t, "release-bot", "two").unwrap();
+        let sit = tag_deployment(dir.path(), Environment::Sit, &commit, t, "release-bot", "sit").unwrap();
+        assert_eq!((a.as_str(), b.as_str()), ("deploy-prod-20261203-103005", "deploy-prod-20261203-103005-01"));
+        assert_eq!(deployment_tags(dir.path(), Environment::Prod).unwrap(), [a.clone(), b]);
+        assert_eq!(deployment_tags(dir.path(), Environment::Sit).unwrap(), [sit]);
+        assert_eq!(git::tag_commit(dir.path(), &a).unwrap(), commit);
+        assert_eq!(git::run(dir.path(), &["cat-file", "-t", &a]).unwrap().trim(), "tag");
+    }
+
     #[rstest]
     #[case("required_approvals: 1", "required_approvals: 0", "required_approvals: 0 is impossible")]
     #[case("end: \"17:00\"", "end: \"07:00\"", "end 07:00 is not after start 08:00")]
