@@ -66,10 +66,13 @@ Feature: State lock monitor
       | 1h 1m   | 1h    | 2026-11-26T11:01:00Z | raises an alert  |
 
   @R48
-  Scenario: digest items are not locks, and a lock item that is not Terraform's LockInfo is alerted
+  Scenario: digest items are not locks, and a lock item without Terraform's LockInfo is alerted
     Given the DEV state of every component of the sample repo has been written once
     And the DEV lock table holds an item "bbws-terraform-state-dev/stray/terraform.tfstate" whose Info is "{not json"
+    And the DEV lock table holds an item "bbws-terraform-state-dev/bare/terraform.tfstate" without Info
     When the lock monitor runs at "2026-11-26T11:45:00Z"
     Then the monitor lists no locks
-    And the monitor reports "bbws-terraform-state-dev/stray/terraform.tfstate" as not a lock
+    And the monitor reports these items, and no others, as not locks:
+      | bbws-terraform-state-dev/bare/terraform.tfstate  |
+      | bbws-terraform-state-dev/stray/terraform.tfstate |
     And the monitor raises an alert
