@@ -365,6 +365,22 @@ mod notifications {
         assert!(!format!("{hook:?}").contains("SECRET"));
     }
 
+    /// The error section of a failed deployment: Slack's markup characters escaped, so a
+    /// reason cannot mention or link; a section of exactly 3,000 characters is kept whole, one
+    /// longer is cut to 2,999 and an ellipsis.
+    #[rstest]
+    #[case::markup("<!here> & <https://x|y>".to_owned(), "*Error:*\n&lt;!here&gt; &amp; &lt;https://x|y&gt;".to_owned())]
+    #[case::at_the_limit("e".repeat(2991), format!("*Error:*\n{}", "e".repeat(2991)))]
+    #[case::over_the_limit("e".repeat(2992), format!("*Error:*\n{}…", "e".repeat(2990)))]
+    fn a_failure_reason_is_escaped_and_cut_at_slacks_limit(#[case] reason: String, #[case] section: String) {
+        let notice = Notice {
+            env: Environment::Dev,
+            event: Event::DeploymentFailed { deployer: "ann".into(), duration: SignedDuration::from_secs(1), reason },
+        };
+        let json = serde_json::to_value(message(&notice)).expect("serialises");
+        assert_eq!(json["blocks"][1]["text"]["text"].as_str(), Some(section.as_str()));
+    }
+
     fn event(kind: u8, text: String) -> Event {
         let d = SignedDuration::from_secs(61);
         match kind % 6 {
