@@ -381,6 +381,146 @@ mod notifications {
         assert_eq!(json["blocks"][1]["text"]["text"].as_str(), Some(section.as_str()));
     }
 
+    /// The text of every field and section of a message, in order.
+    fn texts(notice: &Notice) -> Vec<String> {
+        let json = serde_json::to_value(message(notice)).expect("serialises");
+        let mut out = Vec::new();
+        for block in json["blocks"].as_array().expect("blocks") {
+            for f in block["fields"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(block["elements"].as_array().into_iter().flatten())
+            {
+                out.push(f["text"].as_str().expect("text").to_owned());
+            }
+            if let Some(t) = block["text"]["text"].as_str() {
+                out.push(t.to_owned());
+            }
+        }
+        out
+    }
+
+    /// Each message shows what LLD 7.6.3's and 7.8.2's templates show: people as Slack handles
+    /// (`@ann`, an `@bob` left as it is), the commit to 12 characters, the resources as
+    /// escaped bullets, and the approvals given so far only when there are some.
+    #[test]
+    fn messages_show_the_templates_fields() {
+        let d = SignedDuration::from_secs(65);
+        let started = Notice {
+            env: Environment::Prod,
+            event: Event::DeploymentStarted {
+                deployer: "ann".into(),
+                commit: "0123456789abcdef".into(),
+                change_ticket: Some("CHG0001234".into()),
+            },
+        };
+        assert_eq!(
+            texts(&started),
+            ["*Environment:*\nprod", "*Deployed by:*\n@ann", "*Commit:*\n0123456789ab", "*Change ticket:*\nCHG0001234"]
+        );
+        let completed = |resources: Vec<String>| Notice {
+            env: Environment::Prod,
+            event: Event::DeploymentCompleted {
+                deployer: "@bob".into(),
+                duration: d,
+                resources,
+                tag: Some("deploy-prod-x".into()),
+            },
+        };
+        assert_eq!(
+            texts(&completed(vec!["1 <b> table".into(), "2 templates uploaded".into()])),
+            [
+                "*Environment:*\nprod",
+                "*Deployed by:*\n@bob",
+                "*Duration:*\n1m 5s",
+                "*Resources:*\n• 1 &lt;b&gt; table\n• 2 templates uploaded",
+                "Tagged `deploy-prod-x`",
+            ]
+        );
+        assert_eq!(texts(&completed(Vec::new()))[3], "*Resources:*\n• no changes");
+        let approval = |approved_by: Vec<String>| Notice {
+            env: Environment::Sit,
+            event: Event::ApprovalRequired {
+                requested_by: "ann".into(),
+                approvers_needed: 2,
+                approved_by,
+                run_url: None,
+            },
+        };
+        assert_eq!(
+            texts(&approval(Vec::new())),
+            ["*Approval Required*\n\nEnvironment: `sit`\nRequested by: @ann\nApprovers needed: 2"]
+        );
+        assert_eq!(
+            texts(&approval(vec!["tech-lead".into()])),
+            [
+                "*Approval Required*\n\nEnvironment: `sit`\nRequested by: @ann\nApprovers needed: 2\nApproved so far: @tech-lead"
+            ]
+        );
+    }
+
+    /// What a plan changes, counted per kind and verb in the template's words; a bucket and its
+    /// settings are one bucket, a backup vault, plan and selection one backup plan.
+    #[test]
+    fn a_plan_is_summarised_per_kind_and_change() {
+        use stagegate::engine::plan::{Action, ComponentPlan, Plan, ResourceChange};
+        let r = |kind: &str, name: &str, action: Action| ResourceChange {
+            address: format!("{kind}.{name}"),
+            kind: kind.into(),
+            name: name.into(),
+            action,
+            reason: None,
+            changes: Vec::new(),
+            after: Default::default(),
+            drift: false,
+        };
+        let at: jiff::Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+        let plan = Plan {
+            format: "stagegate-plan/1".into(),
+            environment: Environment::Dev,
+            account: Environment::Dev.account_id().into(),
+            commit: None,
+            created: at,
+            expires: at,
+            components: vec![ComponentPlan {
+                component: "c".into(),
+                state_key: "k".into(),
+                lineage: None,
+                serial: 0,
+                resources: vec![
+                    r("aws_dynamodb_table", "a", Action::Create),
+                    r("aws_dynamodb_table", "b", Action::Create),
+                    r("aws_dynamodb_table", "c", Action::Update),
+                    r("aws_dynamodb_table", "d", Action::Replace),
+                    r("aws_dynamodb_table", "e", Action::Delete),
+                    r("aws_dynamodb_table", "f", Action::NoOp),
+                    r("aws_s3_bucket", "t", Action::Create),
+                    r("aws_s3_bucket_versioning", "t", Action::Create),
+                    r("aws_s3_object", "x.html", Action::Create),
+                    r("aws_s3_object", "y.html", Action::Update),
+                    r("aws_s3_object", "z.html", Action::Delete),
+                    r("aws_backup_vault", "p", Action::Create),
+                    r("aws_backup_plan", "p", Action::Create),
+                ],
+                table: None,
+            }],
+        };
+        assert_eq!(
+            stagegate::release::notify::resource_summary(&plan),
+            [
+                "2 DynamoDB tables created",
+                "1 DynamoDB table updated",
+                "1 DynamoDB table replaced",
+                "1 DynamoDB table deleted",
+                "1 S3 bucket configured",
+                "2 templates uploaded",
+                "1 template removed",
+                "1 backup plan configured",
+            ]
+        );
+    }
+
     fn event(kind: u8, text: String) -> Event {
         let d = SignedDuration::from_secs(61);
         match kind % 6 {
