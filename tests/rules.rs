@@ -381,6 +381,42 @@ mod notifications {
         assert_eq!(json["blocks"][1]["text"]["text"].as_str(), Some(section.as_str()));
     }
 
+    /// Who hears of each event in each environment (7.8.2, 7.8.3, F07): starts and completions
+    /// in PROD only, failures and approval requests everywhere, escalations after the
+    /// environment's own channel, and no alert twice.
+    #[rstest]
+    #[case::started_in_dev(Environment::Dev, 0, &[])]
+    #[case::started_in_prod(Environment::Prod, 0, &["Slack #prod-alerts"])]
+    #[case::completed_in_sit(Environment::Sit, 1, &[])]
+    #[case::completed_in_prod(Environment::Prod, 1, &["Slack #prod-alerts"])]
+    #[case::failed_in_dev(Environment::Dev, 2, &["Slack #dev-alerts", "email initiator"])]
+    #[case::failed_in_sit(Environment::Sit, 2, &["Slack #sit-alerts", "Slack #dev-alerts", "email initiator"])]
+    #[case::failed_in_prod(Environment::Prod, 2, &["Slack #prod-alerts", "page on-call", "email stakeholders"])]
+    #[case::approval_in_dev(Environment::Dev, 3, &["Slack #dev-alerts"])]
+    #[case::rollback_in_sit(Environment::Sit, 4, &["Slack #sit-alerts"])]
+    #[case::rollback_in_prod(
+        Environment::Prod,
+        4,
+        &["Slack #prod-alerts", "Slack #oncall-alerts", "page on-call", "executive notification"]
+    )]
+    #[case::lock_in_dev(Environment::Dev, 5, &["Slack #devops-alerts", "page on-call"])]
+    #[case::health_in_dev(Environment::Dev, 6, &["Slack #dev-alerts"])]
+    #[case::health_in_prod(Environment::Prod, 6, &["Slack #prod-alerts", "page on-call", "email stakeholders"])]
+    #[case::drift_in_sit(Environment::Sit, 7, &["Slack #sit-alerts"])]
+    fn each_event_reaches_the_channels_and_people_the_policy_names(
+        #[case] env: Environment,
+        #[case] kind: u8,
+        #[case] alerts: &[&str],
+    ) {
+        let event = match kind {
+            6 => Event::HealthFailed { signal: "s".into(), detail: "d".into(), action: "a".into() },
+            7 => Event::DriftDetected { resources: vec!["r".into()] },
+            k => event(k, "x".into()),
+        };
+        let got: Vec<String> = route(&policy(), &Notice { env, event }).iter().map(ToString::to_string).collect();
+        assert_eq!(got, alerts);
+    }
+
     /// The text of every field and section of a message, in order.
     fn texts(notice: &Notice) -> Vec<String> {
         let json = serde_json::to_value(message(notice)).expect("serialises");
