@@ -511,6 +511,19 @@ mod notifications {
             after: Default::default(),
             drift: false,
         };
+        use Action::{Create, Delete, NoOp, Replace, Update};
+        let tables = [("a", Create), ("b", Create), ("c", Update), ("d", Replace), ("e", Delete), ("f", NoOp)]
+            .map(|(name, action)| r("aws_dynamodb_table", name, action));
+        let objects = [("x.html", Create), ("y.html", Update), ("z.html", Delete)]
+            .map(|(name, action)| r("aws_s3_object", name, action));
+        // A bucket and its versioning are one bucket; a vault and its plan one backup plan.
+        let others = [
+            ("aws_s3_bucket", "t"),
+            ("aws_s3_bucket_versioning", "t"),
+            ("aws_backup_vault", "p"),
+            ("aws_backup_plan", "p"),
+        ]
+        .map(|(kind, name)| r(kind, name, Create));
         let at: jiff::Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
         let plan = Plan {
             format: "stagegate-plan/1".into(),
@@ -524,21 +537,7 @@ mod notifications {
                 state_key: "k".into(),
                 lineage: None,
                 serial: 0,
-                resources: vec![
-                    r("aws_dynamodb_table", "a", Action::Create),
-                    r("aws_dynamodb_table", "b", Action::Create),
-                    r("aws_dynamodb_table", "c", Action::Update),
-                    r("aws_dynamodb_table", "d", Action::Replace),
-                    r("aws_dynamodb_table", "e", Action::Delete),
-                    r("aws_dynamodb_table", "f", Action::NoOp),
-                    r("aws_s3_bucket", "t", Action::Create),
-                    r("aws_s3_bucket_versioning", "t", Action::Create),
-                    r("aws_s3_object", "x.html", Action::Create),
-                    r("aws_s3_object", "y.html", Action::Update),
-                    r("aws_s3_object", "z.html", Action::Delete),
-                    r("aws_backup_vault", "p", Action::Create),
-                    r("aws_backup_plan", "p", Action::Create),
-                ],
+                resources: tables.into_iter().chain(objects).chain(others).collect(),
                 table: None,
             }],
         };

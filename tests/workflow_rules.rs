@@ -252,32 +252,21 @@ fn an_object_filter_is_a_property_step() {
     assert_eq!(check_expression("contains(github.event.commits.*.message, 'x') && github.ref"), vec![]);
 }
 
-/// The contexts whose properties GitHub documents refuse any other property.
+/// The contexts whose properties GitHub documents refuse any other property; a step and a
+/// needed job offer only theirs.
 #[rstest]
 #[case::github("github.refname", "`github` has no property `refname`")]
 #[case::runner("runner.cpu", "`runner` has no property `cpu`")]
 #[case::strategy("strategy.retries", "`strategy` has no property `retries`")]
 #[case::job("job.name", "`job` has no property `name`")]
+#[case::a_step("steps.plan.exitcode", "`steps.plan` has no property `exitcode` (only outputs, conclusion, outcome)")]
+#[case::a_needed_job("needs.build.status", "`needs.build` has no property `status` (only outputs, result)")]
 fn an_undocumented_property_is_named(#[case] expression: &str, #[case] message: &str) {
     use stagegate::checks::workflows::syntax::{Problem, check_expression};
     assert_eq!(
         check_expression(expression),
         [Problem::Context { needle: expression.to_owned(), message: message.to_owned() }]
     );
-}
-
-/// `steps.<id>.` and `needs.<id>.` offer only the properties GitHub documents for them.
-#[rstest]
-#[case::a_step("steps.plan.exitcode", "`steps.plan` has no property `exitcode` (only outputs, conclusion, outcome)")]
-#[case::a_needed_job("needs.build.status", "`needs.build` has no property `status` (only outputs, result)")]
-fn a_step_or_needed_job_has_only_its_documented_properties(#[case] expression: &str, #[case] message: &str) {
-    use stagegate::checks::workflows::syntax::{Problem, check_expression};
-    assert_eq!(
-        check_expression(expression),
-        [Problem::Context { needle: expression.to_owned(), message: message.to_owned() }]
-    );
-    let documented = expression.rsplit_once('.').map(|(head, _)| format!("{head}.outputs")).unwrap();
-    assert_eq!(check_expression(&documented), vec![]);
 }
 
 /// An unknown step and an unneeded job are each named as what they are; a case function gets
