@@ -24,6 +24,8 @@ use stagegate::emulator::{Capability, Flavor, java_major_version};
 #[case(Flavor::LocalStack, Capability::DynamoDbItemReplication, false)]
 #[case(Flavor::Moto, Capability::DynamoDbItemReplication, false)]
 #[case(Flavor::Aws, Capability::DynamoDbItemReplication, true)]
+#[case(Flavor::Moto, Capability::DynamoDbKeyTypes, false)]
+#[case(Flavor::LocalStack, Capability::DynamoDbKeyTypes, true)]
 #[case(Flavor::Aws, Capability::DynamoDbGlobalTables, true)]
 #[case(Flavor::Aws, Capability::S3ObjectReplication, true)]
 #[case(Flavor::Aws, Capability::Backup, true)]

@@ -32,10 +32,14 @@ pub enum Capability {
     /// LocalStack 4.5.0 keeps one copy of a global table and answers every replica region from
     /// it, so an item written in one region reads back in the other with nothing replicated.
     DynamoDbItemReplication,
+    /// DynamoDB's check that a key value in an item read has the type the table declares
+    /// (`ValidationException`). moto 5.2.5 reads a number key given as a string, finds nothing,
+    /// and answers without an error.
+    DynamoDbKeyTypes,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::Backup,
         Capability::BackupSelections,
         Capability::BackupPlanUpdates,
@@ -43,6 +47,7 @@ impl Capability {
         Capability::DynamoDbGlobalTables,
         Capability::S3ObjectReplication,
         Capability::DynamoDbItemReplication,
+        Capability::DynamoDbKeyTypes,
     ];
 
     /// The AWS service or feature, as operators name it.
@@ -55,6 +60,7 @@ impl Capability {
             Capability::DynamoDbGlobalTables => "DynamoDB global tables (replicas)",
             Capability::S3ObjectReplication => "S3 replication of objects",
             Capability::DynamoDbItemReplication => "DynamoDB replication of items between regions",
+            Capability::DynamoDbKeyTypes => "DynamoDB's check of a key value's type",
         }
     }
 
@@ -68,6 +74,7 @@ impl Capability {
             Capability::DynamoDbGlobalTables => "needs-dynamodb-global-tables",
             Capability::S3ObjectReplication => "needs-s3-object-replication",
             Capability::DynamoDbItemReplication => "needs-dynamodb-item-replication",
+            Capability::DynamoDbKeyTypes => "needs-dynamodb-key-types",
         }
     }
 
@@ -94,6 +101,7 @@ impl Flavor {
                 Capability::DynamoDbGlobalTables,
                 Capability::S3ObjectReplication,
                 Capability::DynamoDbItemReplication,
+                Capability::DynamoDbKeyTypes,
             ],
             // LocalStack keeps one copy of a global table and answers every replica region
             // from it, so an item written in one region reads back in the other: that proves
@@ -135,7 +143,7 @@ fn instead(capability: Capability) -> &'static str {
         Capability::Backup | Capability::BackupSelections => {
             "use --backend local (moto emulates AWS Backup vaults and plans) or --backend aws"
         }
-        Capability::S3AccountIsolation | Capability::DynamoDbGlobalTables => {
+        Capability::S3AccountIsolation | Capability::DynamoDbGlobalTables | Capability::DynamoDbKeyTypes => {
             "use --backend localstack or --backend aws"
         }
         Capability::BackupPlanUpdates | Capability::S3ObjectReplication | Capability::DynamoDbItemReplication => {

@@ -183,6 +183,22 @@ async fn add_index(w: &mut World, index: String, attribute: String) {
     });
 }
 
+#[given(
+    expr = "the products table is keyed by its number {string} and a new binary sort key {string} in the working copy"
+)]
+async fn typed_keys(w: &mut World, number: String, binary: String) {
+    w.edit_table("products", |def| {
+        def["KeySchema"] = json!([
+            {"AttributeName": number, "KeyType": "HASH"},
+            {"AttributeName": binary, "KeyType": "RANGE"}
+        ]);
+        def["AttributeDefinitions"]
+            .as_array_mut()
+            .expect("a list")
+            .push(json!({"AttributeName": binary, "AttributeType": "B"}));
+    });
+}
+
 #[when(expr = "the hash key of the tenants table becomes {string} in the working copy")]
 async fn new_hash_key(w: &mut World, key: String) {
     w.edit_table("tenants", |def| {

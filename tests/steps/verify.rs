@@ -95,9 +95,10 @@ async fn tiered(w: &mut World, env: Env) {
     run_tier(w, env, tier).await;
 }
 
-#[when(expr = "the integration-tier post-deploy tests of {env} run")]
-async fn integration_tier(w: &mut World, env: Env) {
-    run_tier(w, env, stagegate::foundation::policy::TestTier::Integration).await;
+#[when(regex = r"^the (basic|integration|smoke)-tier post-deploy tests of (DEV|SIT|PROD) run$")]
+async fn chosen_tier(w: &mut World, tier: String, env: Env) {
+    let tier = serde_json::from_value(serde_json::Value::String(tier)).expect("a tier");
+    run_tier(w, env, tier).await;
 }
 
 #[then(
