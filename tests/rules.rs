@@ -1089,6 +1089,38 @@ mod gate_verdicts {
 /// What the ledger's records and the post-deploy report decide on their own: whether a record
 /// is evidence (R25, R36), which state version a deployment wrote (F14), when it finished, and
 /// whether a report passed (R24).
+/// An apply's report: it succeeded only if every component did, and each component's line
+/// says what it did or why it failed.
+mod apply_reports {
+    use stagegate::engine::apply::{ApplyReport, ComponentOutcome};
+
+    fn outcome(component: &str, operations: usize, error: Option<&str>) -> ComponentOutcome {
+        ComponentOutcome {
+            component: component.into(),
+            operations: vec!["PutItem".into(); operations],
+            operation_ms: vec![1; operations],
+            serial: 3,
+            state_version: None,
+            error: error.map(Into::into),
+            elapsed_ms: 5,
+        }
+    }
+
+    #[test]
+    fn one_failed_component_fails_the_apply_and_says_why() {
+        let ok = outcome("tenants", 2, None);
+        let failed = outcome("products", 0, Some("CreateTable: LimitExceededException"));
+        assert_eq!(ok.to_string(), "tenants: 2 operations, state serial 3: applied");
+        assert_eq!(
+            failed.to_string(),
+            "products: 0 operations, state serial 3: FAILED: CreateTable: LimitExceededException"
+        );
+        let report = |components| ApplyReport { environment: "dev".into(), components, elapsed_ms: 5 };
+        assert!(report(vec![ok.clone()]).succeeded());
+        assert!(!report(vec![ok, failed]).succeeded());
+    }
+}
+
 mod records_and_reports {
     use rstest::rstest;
     use stagegate::Environment;
