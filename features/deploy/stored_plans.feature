@@ -43,6 +43,7 @@ Feature: Stored plans expire and go stale
     Then the apply is refused with "Saved plan is stale"
     And the products table in account 536580886816 has no index "sku-index"
     And the DEV state of component "products" is at serial 2
+    And no DEV state lock is held
 
   @R13
   Scenario: a stored plan is refused when the state was replaced by another lineage, even at its serial
