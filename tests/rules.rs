@@ -777,6 +777,14 @@ fn only_confirmations_a_person_could_type_reach_the_rule(#[case] typed: &str, #[
 }
 
 /// What Terraform and OpenTofu write, read and written back as they write it (R53, R54).
+/// `Who` of a lock stagegate takes is `user@host` of the process, as Terraform fills it.
+#[test]
+fn a_lock_is_taken_by_user_at_host() {
+    let user = whoami::username().unwrap_or_else(|_| "unknown".into());
+    let host = whoami::hostname().unwrap_or_else(|_| "localhost".into());
+    assert_eq!(stagegate::engine::state::who_am_i(), format!("{user}@{host}"));
+}
+
 mod terraform_interop {
     use proptest::prelude::*;
     use stagegate::engine::state::{LockInfo, StateLocking, StateSettings};
