@@ -110,3 +110,12 @@ Feature: Sharing the state bucket with Terraform 1.10+ and OpenTofu: lock files 
     And pipeline.yml locks the state with "both"
     When "rehearse" runs in the checkout and exits 0
     Then the outputs name "(*.tflock) and terraform-state-lock-prod"
+
+  @R53
+  Scenario: with lock files, a state bucket that is gone is a backend to bootstrap again, not S3's error
+    Given pipeline.yml locks the state with "s3"
+    And the DEV state backend is bootstrapped
+    And the DEV state bucket has been deleted
+    When "alice@ci" locks the DEV component "tenants"
+    Then the lock is refused because the DEV state backend does not exist, telling to bootstrap it
+    And reading the DEV lock of "tenants" is refused because that state backend does not exist, telling to bootstrap it

@@ -460,6 +460,26 @@ async fn lock_table_deleted(w: &mut World, env: Env) {
     c.dynamodb.delete_table().table_name(env.0.lock_table()).send().await.expect("DeleteTable");
 }
 
+#[given(expr = "the {env} state bucket has been deleted")]
+async fn state_bucket_deleted(w: &mut World, env: Env) {
+    let c = w.clients(env.0).await;
+    let bucket = env.0.state_bucket();
+    let listed = c.s3.list_object_versions().bucket(&bucket).send().await.expect("ListObjectVersions");
+    let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
+    let markers = listed.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+    for (key, version) in versions.chain(markers) {
+        let key = key.expect("a key");
+        c.s3.delete_object()
+            .bucket(&bucket)
+            .key(key)
+            .set_version_id(version.map(str::to_owned))
+            .send()
+            .await
+            .expect("DeleteObject");
+    }
+    c.s3.delete_bucket().bucket(&bucket).send().await.expect("DeleteBucket");
+}
+
 #[given(expr = "the {env} lock table has been replaced by one keyed by {string}")]
 async fn lock_table_rekeyed(w: &mut World, env: Env, key: String) {
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
@@ -514,8 +534,9 @@ async fn lock_refused_no_backend(w: &mut World, env: Env) {
     let refusal = w.state.refusal.take().expect("the lock was refused");
     let message = refusal.to_string();
     assert!(matches!(refusal, StateError::NoBackend { .. }), "{message}");
-    let table = env.0.lock_table();
-    for needle in [table.as_str(), &format!("stagegate state bootstrap --env {}", env.0.name())] {
+    // The lock table where locks are items; the bucket where they are lock files.
+    let place = if w.state.settings().locking.uses_table() { env.0.lock_table() } else { env.0.state_bucket() };
+    for needle in [place.as_str(), &format!("stagegate state bootstrap --env {}", env.0.name())] {
         assert!(message.contains(needle), "{needle:?} missing from: {message}");
     }
 }
