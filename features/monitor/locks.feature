@@ -76,3 +76,11 @@ Feature: State lock monitor
       | bbws-terraform-state-dev/bare/terraform.tfstate  |
       | bbws-terraform-state-dev/stray/terraform.tfstate |
     And the monitor raises an alert
+
+  @R48 @R53
+  Scenario: with lock files, an environment whose state bucket is gone is not bootstrapped, not unreadable
+    Given pipeline.yml locks the state with "s3"
+    And the DEV state bucket has been deleted
+    When the lock monitor runs at "2026-11-26T11:45:00Z"
+    Then the monitor reports DEV's state bucket as not bootstrapped
+    And the monitor raises no alert

@@ -126,6 +126,15 @@ async fn missing(w: &mut World, env: Env) {
     assert_eq!(e.reading, TableReading::Missing);
 }
 
+#[then(expr = "the monitor reports {env}'s state bucket as not bootstrapped")]
+async fn bucket_missing(w: &mut World, env: Env) {
+    let report = w.lock_report();
+    let e = report.environments.iter().find(|e| e.environment == env.0).expect("the environment was read");
+    assert_eq!(e.reading, TableReading::Missing, "{report}");
+    let line = format!("{} {}: not bootstrapped (no state bucket)", env.0.label(), e.table);
+    assert!(report.to_string().lines().any(|l| l.split_whitespace().eq(line.split_whitespace())), "{report}");
+}
+
 #[then("the monitor reports these items, and no others, as not locks:")]
 async fn not_locks(w: &mut World, step: &Step) {
     let got: Vec<String> = w.lock_report().malformed().map(|m| m.lock_id.clone()).collect();
