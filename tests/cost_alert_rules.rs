@@ -216,3 +216,161 @@ mod estimates {
         assert!(comment.ends_with(&markdown(&e)), "{comment}");
     }
 }
+
+/// R57's cost change of a plan: what exists now against what the plan leads to, priced with
+/// the sample repo's price list and usage file.
+mod cost_change {
+    use serde_json::Value;
+    use stagegate::Environment;
+    use stagegate::engine::cost::estimate;
+    use stagegate::engine::cost_change::{CostChange, markdown, of_plan};
+    use stagegate::engine::desired::DesiredEnvironment;
+    use stagegate::engine::plan::{Action, AttributeChange, Cause, ComponentPlan, Plan, ResourceChange, diff_resource};
+    use stagegate::foundation::repo::Repo;
+
+    fn sample() -> Repo {
+        Repo::open(&Repo::sample_path()).expect("the sample repo")
+    }
+
+    /// A plan for DEV whose every resource gets `action`, made from each desired resource
+    /// as if nothing existed, then `edit`ed.
+    fn plan_of(repo: &Repo, edit: impl Fn(&mut ResourceChange)) -> Plan {
+        let desired = DesiredEnvironment::load(repo, Environment::Dev).expect("DEV's resources");
+        let at = "2026-12-03T10:30:00Z".parse().unwrap();
+        let components = desired
+            .components
+            .iter()
+            .map(|c| ComponentPlan {
+                component: c.component.name().to_owned(),
+                state_key: String::new(),
+                lineage: None,
+                serial: 0,
+                resources: c
+                    .resources
+                    .iter()
+                    .map(|r| {
+                        let mut change = diff_resource(r, None, None);
+                        edit(&mut change);
+                        change
+                    })
+                    .collect(),
+                table: None,
+            })
+            .collect();
+        Plan {
+            format: "stagegate-plan/1".into(),
+            environment: Environment::Dev,
+            account: "536580886816".into(),
+            commit: None,
+            created: at,
+            expires: at,
+            components,
+        }
+    }
+
+    fn dev_total() -> f64 {
+        let e = estimate(&sample(), Environment::Dev).expect("an estimate");
+        assert!(e.monthly > 0.0);
+        e.monthly
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn creating_everything_costs_the_whole_estimate_from_nothing() {
+        let change = of_plan(&sample(), &plan_of(&sample(), |c| assert_eq!(c.action, Action::Create))).unwrap();
+        assert_eq!(change.current.to_bits(), 0.0f64.to_bits(), "nothing exists: {change:?}");
+        assert!(close(change.planned, dev_total()), "{change:?}");
+        assert_eq!(change.currency, "USD");
+        assert_eq!(change.environment, Environment::Dev);
+    }
+
+    /// The sample repo without DEV's usage file: a usage file may only name what the plan
+    /// leaves in place, so a plan that removes everything is priced without one.
+    fn without_usage() -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().unwrap();
+        stagegate::foundation::repo::copy_tree(&Repo::sample_path(), dir.path()).unwrap();
+        std::fs::remove_file(dir.path().join("cost/usage-dev.yml")).unwrap();
+        let repo = Repo::open(dir.path()).expect("a repo");
+        (dir, repo)
+    }
+
+    #[test]
+    fn deleting_everything_leaves_nothing_to_pay_for() {
+        let (_dir, repo) = without_usage();
+        let change = of_plan(&repo, &plan_of(&repo, |c| c.action = Action::Delete)).unwrap();
+        let now = estimate(&repo, Environment::Dev).expect("an estimate").monthly;
+        assert!(close(change.current, now), "{change:?}");
+        assert_eq!(change.planned.to_bits(), 0.0f64.to_bits(), "nothing is left: {change:?}");
+    }
+
+    #[test]
+    fn a_plan_that_changes_nothing_costs_nothing_shown_without_a_minus_sign() {
+        let (_dir, repo) = without_usage();
+        let mut plan = plan_of(&repo, |_| {});
+        plan.components.clear();
+        let change = of_plan(&repo, &plan).unwrap();
+        assert_eq!((change.current.to_bits(), change.planned.to_bits()), (0, 0), "{change:?}");
+        let md = markdown(&change, None, 1);
+        assert!(md.starts_with("**Monthly cost change: +$0.00** ($0.00 now, $0.00 once applied; USD)."), "{md}");
+    }
+
+    #[test]
+    fn an_update_is_priced_as_its_attributes_were_before_and_will_be_after() {
+        let repo = sample();
+        // Every table had point-in-time recovery off; the plan turns it on.
+        let pitr = |c: &mut ResourceChange| {
+            c.action = Action::Update;
+            if c.after.get("point_in_time_recovery") == Some(&Value::Bool(true)) {
+                c.changes.push(AttributeChange {
+                    name: "point_in_time_recovery".into(),
+                    before: Value::Bool(false),
+                    after: Value::Bool(true),
+                    cause: Cause::Config,
+                });
+            }
+        };
+        let plan = plan_of(&repo, pitr);
+        assert!(plan.components.iter().flat_map(|c| &c.resources).any(|r| !r.changes.is_empty()));
+        let change = of_plan(&repo, &plan).unwrap();
+        assert!(close(change.planned, dev_total()), "{change:?}");
+        assert!(change.current > 0.0 && change.current < change.planned, "backups cost more: {change:?}");
+        let unchanged = of_plan(&repo, &plan_of(&repo, |c| c.action = Action::Update)).unwrap();
+        assert!(close(unchanged.current, unchanged.planned), "{unchanged:?}");
+    }
+
+    fn change(current: f64, planned: f64) -> CostChange {
+        CostChange { environment: Environment::Prod, currency: "USD".into(), current, planned }
+    }
+
+    #[test]
+    fn the_change_is_signed_and_rounded_to_the_cent() {
+        assert_eq!(change(10.0, 12.61).signed(), "+$2.61");
+        assert_eq!(change(10.0, 9.6).signed(), "-$0.40");
+        assert_eq!(change(3.0, 3.0).signed(), "+$0.00");
+        assert_eq!(change(3.0, 2.999).signed(), "+$0.00");
+    }
+
+    #[test]
+    fn the_pr_comment_gives_the_change_both_totals_and_the_alerts_verdict() {
+        let policy = super::alert("5");
+        let alert = policy.cost_alert.as_ref();
+        let above = markdown(&change(10.0, 15.01), alert, 3);
+        assert_eq!(
+            above,
+            "**Monthly cost change: +$5.01** ($10.00 now, $15.01 once applied; USD).\n\n\
+             :warning: Above the $5.00 cost alert threshold: deploying to `prod` needs 4 approvals, one of them from finance-lead.\n"
+        );
+        let within = markdown(&change(10.0, 15.0), alert, 3);
+        assert_eq!(
+            within,
+            "**Monthly cost change: +$5.00** ($10.00 now, $15.00 once applied; USD).\n\nWithin the $5.00 cost alert threshold.\n"
+        );
+        assert_eq!(
+            markdown(&change(10.0, 15.0), None, 3),
+            "**Monthly cost change: +$5.00** ($10.00 now, $15.00 once applied; USD).\n"
+        );
+    }
+}
