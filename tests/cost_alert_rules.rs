@@ -373,4 +373,25 @@ mod cost_change {
             "**Monthly cost change: +$5.00** ($10.00 now, $15.00 once applied; USD).\n"
         );
     }
+
+    #[test]
+    fn the_plans_pr_comment_is_the_plan_its_estimate_and_its_cost_change() {
+        use stagegate::engine::cost::markdown as estimate_markdown;
+        use stagegate::engine::cost_change::pr_comment;
+        let repo = sample();
+        let plan = plan_of(&repo, |_| {});
+        let estimate = estimate(&repo, Environment::Dev).expect("an estimate");
+        let change = of_plan(&repo, &plan).unwrap();
+        let policy = super::alert("5");
+        let expected = format!(
+            "{}\n{}\n{}",
+            stagegate::engine::plan::markdown(&plan),
+            estimate_markdown(&estimate),
+            markdown(&change, policy.cost_alert.as_ref(), 1)
+        );
+        assert_eq!(pr_comment(&plan, &estimate, &change, Some(&policy)), expected);
+        let without = pr_comment(&plan, &estimate, &change, None);
+        assert!(without.ends_with(&markdown(&change, None, 1)), "{without}");
+        assert!(!without.contains("cost alert threshold"), "{without}");
+    }
 }
