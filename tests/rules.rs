@@ -1313,3 +1313,158 @@ mod change_tickets {
         assert!(error.ends_with("change-tickets.yml:8:9: CHG0000002: window ends before or as it starts"), "{error}");
     }
 }
+
+/// R56: what `stagegate drift` reports from a plan, and its exit code.
+mod drift_reports {
+    use serde_json::json;
+    use stagegate::Environment;
+    use stagegate::engine::plan::{Action, AttributeChange, Cause, ComponentPlan, Plan, ResourceChange};
+    use stagegate::release::drift::{DriftReport, DriftedResource, EnvironmentDrift, Look, drifted};
+    use stagegate::release::notify::{Alert, Delivery, DeliveryStatus};
+
+    fn change(name: &str, before: serde_json::Value, after: serde_json::Value, cause: Cause) -> AttributeChange {
+        AttributeChange { name: name.into(), before, after, cause }
+    }
+
+    fn resource(name: &str, action: Action, drift: bool, changes: Vec<AttributeChange>) -> ResourceChange {
+        ResourceChange {
+            address: format!("aws_dynamodb_table.{name}"),
+            kind: "aws_dynamodb_table".into(),
+            name: name.into(),
+            action,
+            reason: None,
+            changes,
+            after: Default::default(),
+            drift,
+        }
+    }
+
+    fn plan(resources: Vec<ResourceChange>) -> Plan {
+        let at = "2026-12-03T10:30:00Z".parse().unwrap();
+        Plan {
+            format: "stagegate-plan/1".into(),
+            environment: Environment::Dev,
+            account: "536580886816".into(),
+            commit: None,
+            created: at,
+            expires: at,
+            components: vec![ComponentPlan {
+                component: "tenants".into(),
+                state_key: String::new(),
+                lineage: Some("l".into()),
+                serial: 1,
+                resources,
+                table: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn only_changes_made_outside_the_pipeline_are_drift() {
+        let mut gone = resource("gone", Action::Create, true, Vec::new());
+        gone.reason = Some("deleted outside the pipeline".into());
+        let p = plan(vec![
+            // The repo asks for a new table: not drift.
+            resource("new", Action::Create, false, Vec::new()),
+            gone,
+            // A recorded resource that is gone, without a reason given.
+            resource("missing", Action::Create, true, Vec::new()),
+            // Drift beside a change the repo asks for: only the drifted attribute is drift.
+            resource(
+                "edited",
+                Action::Update,
+                true,
+                vec![
+                    change("billing_mode", json!("PROVISIONED"), json!("PAY_PER_REQUEST"), Cause::Drift),
+                    change("tags", json!({}), json!({"Owner": "x"}), Cause::Config),
+                    change("deletion_protection", json!(false), json!(true), Cause::Drift),
+                ],
+            ),
+            // A change the repo asks for only.
+            resource("asked", Action::Update, false, vec![change("tags", json!({}), json!({"a": "b"}), Cause::Config)]),
+            resource("same", Action::NoOp, false, Vec::new()),
+        ]);
+        let got = drifted(&p);
+        let want = vec![
+            DriftedResource {
+                address: "aws_dynamodb_table.gone".into(),
+                attributes: Vec::new(),
+                detail: "deleted outside the pipeline".into(),
+            },
+            DriftedResource {
+                address: "aws_dynamodb_table.missing".into(),
+                attributes: Vec::new(),
+                detail: "missing".into(),
+            },
+            DriftedResource {
+                address: "aws_dynamodb_table.edited".into(),
+                attributes: vec!["billing_mode".into(), "deletion_protection".into()],
+                detail: "billing_mode is \"PROVISIONED\" (the state and the repo say \"PAY_PER_REQUEST\"); \
+                         deletion_protection is false (the state and the repo say true)"
+                    .into(),
+            },
+        ];
+        assert_eq!(got, want);
+        assert_eq!(got[2].to_string(), format!("aws_dynamodb_table.edited: {}", want[2].detail));
+    }
+
+    fn env(environment: Environment, look: Look) -> EnvironmentDrift {
+        EnvironmentDrift { environment, look, notifications: Vec::new() }
+    }
+
+    fn report(environments: Vec<EnvironmentDrift>) -> DriftReport {
+        DriftReport { at: "2026-12-03T10:30:00Z".parse().unwrap(), environments }
+    }
+
+    fn some_drift() -> Look {
+        Look::Looked {
+            drifted: vec![DriftedResource {
+                address: "aws_dynamodb_table.tenants".into(),
+                attributes: Vec::new(),
+                detail: "missing".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_exit_code_is_0_without_drift_1_with_it_and_3_when_an_environment_could_not_be_looked_at() {
+        let none = Look::Looked { drifted: Vec::new() };
+        let cannot = || Look::CouldNotLook { reason: "timeout".into() };
+        assert_eq!(
+            report(vec![env(Environment::Dev, none.clone()), env(Environment::Sit, Look::NotDeployed)]).exit_code(),
+            0
+        );
+        assert_eq!(
+            report(vec![env(Environment::Dev, none.clone()), env(Environment::Sit, some_drift())]).exit_code(),
+            1
+        );
+        assert_eq!(report(vec![env(Environment::Dev, some_drift()), env(Environment::Sit, cannot())]).exit_code(), 3);
+        assert_eq!(report(vec![env(Environment::Dev, cannot()), env(Environment::Sit, none)]).exit_code(), 3);
+    }
+
+    #[test]
+    fn the_report_has_a_line_per_environment_and_per_drifted_resource() {
+        let mut sit = env(Environment::Sit, some_drift());
+        sit.notifications.push(Delivery {
+            alert: Alert::Slack { channel: "#devops-alerts".into() },
+            status: DeliveryStatus::Sent { attempts: 1 },
+        });
+        let r = report(vec![
+            env(Environment::Dev, Look::Looked { drifted: Vec::new() }),
+            sit,
+            env(Environment::Prod, Look::CouldNotLook { reason: "connection refused".into() }),
+        ]);
+        assert_eq!(
+            r.to_string(),
+            "DEV: no drift\nSIT: DRIFT in 1 resources\n  aws_dynamodb_table.tenants: missing\n  notified Slack #devops-alerts\n\
+             PROD: COULD NOT LOOK: connection refused\n"
+        );
+        assert_eq!(
+            report(vec![env(Environment::Prod, Look::NotDeployed)]).to_string(),
+            "PROD: nothing deployed, no drift\n"
+        );
+        assert_eq!(r.environment(Environment::Sit).map(|e| e.environment), Some(Environment::Sit));
+        assert_eq!(r.environment(Environment::Prod).map(|e| e.environment), Some(Environment::Prod));
+        assert!(report(Vec::new()).environment(Environment::Dev).is_none());
+    }
+}
