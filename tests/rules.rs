@@ -1468,3 +1468,59 @@ mod drift_reports {
         assert!(report(Vec::new()).environment(Environment::Dev).is_none());
     }
 }
+
+/// R53: where each locking mode keeps its locks, its names and Terraform's settings for it.
+#[rstest]
+#[case("dynamodb", true, false, "dynamodb_table", "1.5.7")]
+#[case("s3", false, true, "use_lockfile = true", "1.10.0")]
+#[case("both", true, true, "use_lockfile = true and dynamodb_table", "1.10.0")]
+fn each_locking_mode_uses_its_own_places(
+    #[case] name: &str,
+    #[case] table: bool,
+    #[case] file: bool,
+    #[case] terraform: &str,
+    #[case] version: &str,
+) {
+    use stagegate::engine::state::StateLocking;
+    let mode: StateLocking = name.parse().expect("a locking mode");
+    assert_eq!((mode.uses_table(), mode.uses_lock_file()), (table, file));
+    assert_eq!((mode.name(), mode.to_string().as_str()), (name, name));
+    assert_eq!(mode.terraform_settings(), terraform);
+    assert_eq!(mode.default_terraform_version(), version);
+    assert_eq!(
+        "DynamoDB".parse::<StateLocking>().unwrap_err(),
+        "\"DynamoDB\" is not a locking mode: expected dynamodb, s3 or both"
+    );
+}
+
+/// R48: a lock table nothing answers for is unreadable (the monitor cannot vouch for it), not
+/// missing and not free of locks.
+#[tokio::test]
+async fn the_lock_monitor_reports_a_backend_that_does_not_answer_as_unreadable() {
+    use stagegate::emulator::{Endpoint, Flavor};
+    use stagegate::engine::state::StateSettings;
+    use stagegate::observe::monitor::{TableReading, monitor};
+    // A port that was free a moment ago: connections to it are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = Endpoint { url: Some(format!("http://127.0.0.1:{port}")), flavor: Flavor::Moto };
+    let now = "2026-11-26T11:45:00Z".parse().unwrap();
+    let envs = [Environment::Dev, Environment::Prod];
+    let report = monitor(
+        &endpoint,
+        "af-south-1",
+        &envs,
+        jiff::SignedDuration::from_mins(30),
+        now,
+        None,
+        &StateSettings::default(),
+    )
+    .await;
+    assert!(report.environments.iter().all(|e| matches!(e.reading, TableReading::Unreadable { .. })), "{report}");
+    let unreadable = report.unreadable();
+    assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+    assert!(unreadable[0].starts_with("terraform-state-lock-dev: "), "{unreadable:?}");
+    assert!(unreadable[1].starts_with("terraform-state-lock-prod: "), "{unreadable:?}");
+    assert!(unreadable.iter().all(|u| u.contains("Scan")), "{unreadable:?}");
+    assert!(!report.alerting() && report.held().next().is_none(), "{report}");
+    assert_eq!(report.to_string().lines().filter(|l| l.contains(": UNREADABLE: Scan ")).count(), 2, "{report}");
+}
