@@ -1524,3 +1524,16 @@ async fn the_lock_monitor_reports_a_backend_that_does_not_answer_as_unreadable()
     assert!(!report.alerting() && report.held().next().is_none(), "{report}");
     assert_eq!(report.to_string().lines().filter(|l| l.contains(": UNREADABLE: Scan ")).count(), 2, "{report}");
 }
+
+/// pipeline.yml's `state.terraform_version` is written back as Terraform writes it.
+#[rstest]
+#[case("1.11.4")]
+#[case("1.12.0-beta1")]
+fn a_terraform_version_round_trips_as_its_release_number(#[case] written: &str) {
+    use stagegate::engine::state::TerraformVersion;
+    let v: TerraformVersion = written.parse().expect("a release number");
+    assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{written}\""));
+    assert_eq!(serde_json::from_str::<TerraformVersion>(&format!("\"{written}\"")).unwrap(), v);
+    assert_eq!(String::from(v.clone()), written);
+    assert_eq!(v.to_string(), written);
+}
