@@ -1537,3 +1537,230 @@ fn a_terraform_version_round_trips_as_its_release_number(#[case] written: &str) 
     assert_eq!(String::from(v.clone()), written);
     assert_eq!(v.to_string(), written);
 }
+
+/// R10–R12, R51: a plan's pure parts, what one resource's comparison gives and how a plan is
+/// shown, counted, kept and read back.
+mod plans {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Value, json};
+    use stagegate::Environment;
+    use stagegate::engine::desired::Resource;
+    use stagegate::engine::plan::{
+        Action, AttributeChange, Cause, ComponentPlan, Plan, PlanError, ResourceChange, diff_resource, markdown,
+    };
+
+    fn table(attrs: Value) -> Resource {
+        let attributes: BTreeMap<String, Value> =
+            attrs.as_object().expect("an object").iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        Resource { kind: "aws_dynamodb_table", name: "tenants".into(), attributes, body: None }
+    }
+
+    fn map(v: Value) -> BTreeMap<String, Value> {
+        table(v).attributes
+    }
+
+    #[test]
+    fn a_resource_that_is_not_there_is_created_and_one_deleted_behind_stagegates_back_is_drift() {
+        let desired = table(json!({"billing_mode": "PAY_PER_REQUEST"}));
+        let new = diff_resource(&desired, None, None);
+        assert_eq!((new.action, new.drift, new.reason.as_deref()), (Action::Create, false, None));
+        assert_eq!(
+            (new.address.as_str(), new.kind.as_str(), new.name.as_str()),
+            ("aws_dynamodb_table.tenants", "aws_dynamodb_table", "tenants")
+        );
+        assert_eq!(new.after, desired.attributes);
+        let gone = diff_resource(&desired, Some(&desired.attributes), None);
+        assert_eq!((gone.action, gone.drift), (Action::Create, true));
+        assert_eq!(gone.reason.as_deref(), Some("recorded in the state but missing: deleted outside stagegate"));
+    }
+
+    #[test]
+    fn a_live_value_the_state_recorded_as_the_repo_has_it_is_drift_and_one_the_repo_changed_is_configuration() {
+        let desired = table(json!({"billing_mode": "PAY_PER_REQUEST", "deletion_protection": true, "ttl": "expires"}));
+        let recorded = map(json!({"billing_mode": "PAY_PER_REQUEST", "deletion_protection": false, "ttl": "expires"}));
+        let live =
+            table(json!({"billing_mode": "PROVISIONED", "deletion_protection": false, "ttl": "expires", "extra": 1}));
+        let c = diff_resource(&desired, Some(&recorded), Some(&live));
+        let change = |name: &str, before: Value, after: Value, cause| AttributeChange {
+            name: name.into(),
+            before,
+            after,
+            cause,
+        };
+        assert_eq!(
+            c.changes,
+            vec![
+                change("billing_mode", json!("PROVISIONED"), json!("PAY_PER_REQUEST"), Cause::Drift),
+                change("deletion_protection", json!(false), json!(true), Cause::Config),
+                // Live has an attribute neither the repo nor the state has: drift too.
+                change("extra", json!(1), Value::Null, Cause::Drift),
+            ]
+        );
+        assert_eq!((c.action, c.drift, c.reason), (Action::Update, false, None));
+        // Without a recorded state nothing can be told to be drift.
+        let fresh = diff_resource(&desired, None, Some(&live));
+        assert!(fresh.changes.iter().all(|a| a.cause == Cause::Config), "{fresh:?}");
+        // Only drift: the whole change is drift.
+        let drift_only = diff_resource(
+            &desired,
+            Some(&desired.attributes),
+            Some(&table(json!({"billing_mode": "PROVISIONED", "deletion_protection": true, "ttl": "expires"}))),
+        );
+        assert_eq!((drift_only.action, drift_only.drift), (Action::Update, true));
+        let same = diff_resource(&desired, Some(&recorded), Some(&desired));
+        assert_eq!((same.action, same.drift, same.changes.len()), (Action::NoOp, false, 0));
+    }
+
+    #[test]
+    fn a_key_attribute_that_changes_replaces_the_table_naming_it() {
+        let desired = table(json!({"hash_key": "id", "range_key": "at", "billing_mode": "PAY_PER_REQUEST"}));
+        let live = table(json!({"hash_key": "tenant_id", "range_key": "at", "billing_mode": "PROVISIONED"}));
+        let c = diff_resource(&desired, None, Some(&live));
+        assert_eq!(c.action, Action::Replace);
+        assert_eq!(c.reason.as_deref(), Some("hash_key cannot change in place: the table must be replaced"));
+    }
+
+    fn resource(name: &str, action: Action) -> ResourceChange {
+        ResourceChange {
+            address: format!("aws_dynamodb_table.{name}"),
+            kind: "aws_dynamodb_table".into(),
+            name: name.into(),
+            action,
+            reason: None,
+            changes: Vec::new(),
+            after: BTreeMap::new(),
+            drift: false,
+        }
+    }
+
+    fn plan(resources: Vec<ResourceChange>) -> Plan {
+        let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+        Plan {
+            format: "stagegate-plan/1".into(),
+            environment: Environment::Sit,
+            account: "815856636111".into(),
+            commit: Some("5e1f0c2".into()),
+            created: at,
+            expires: at + jiff::SignedDuration::from_hours(24 * 30),
+            components: vec![ComponentPlan {
+                component: "tenants".into(),
+                state_key: "k".into(),
+                lineage: None,
+                serial: 0,
+                resources,
+                table: None,
+            }],
+        }
+    }
+
+    fn sample() -> Plan {
+        let mut updated = resource("products", Action::Update);
+        updated.changes.push(AttributeChange {
+            name: "billing_mode".into(),
+            before: json!("PROVISIONED"),
+            after: json!("PAY_PER_REQUEST"),
+            cause: Cause::Drift,
+        });
+        updated.drift = true;
+        let mut replaced = resource("orders", Action::Replace);
+        replaced.reason = Some("hash_key cannot change | in place".into());
+        replaced.changes.push(AttributeChange {
+            name: "ttl".into(),
+            before: Value::Null,
+            after: json!(7),
+            cause: Cause::Config,
+        });
+        plan(vec![
+            resource("tenants", Action::Create),
+            updated,
+            replaced,
+            resource("old", Action::Delete),
+            resource("same", Action::NoOp),
+            resource("same2", Action::NoOp),
+        ])
+    }
+
+    #[test]
+    fn a_plan_counts_its_actions_and_finds_its_resources() {
+        let p = sample();
+        let counts: Vec<(Action, usize)> = p.counts().into_iter().collect();
+        assert_eq!(
+            counts,
+            vec![
+                (Action::Create, 1),
+                (Action::Update, 1),
+                (Action::Replace, 1),
+                (Action::Delete, 1),
+                (Action::NoOp, 2)
+            ]
+        );
+        assert!(p.has_changes() && p.components[0].has_changes());
+        let unchanged = plan(vec![resource("same", Action::NoOp)]);
+        assert!(!unchanged.has_changes() && !unchanged.components[0].has_changes());
+        assert_eq!(p.resource("aws_dynamodb_table.old").map(|r| r.action), Some(Action::Delete));
+        assert!(p.resource("aws_dynamodb_table.nope").is_none());
+    }
+
+    #[test]
+    fn a_plan_expires_at_its_expiry_not_before() {
+        let p = sample();
+        assert!(!p.is_expired(p.expires - jiff::SignedDuration::from_secs(1)));
+        assert!(p.is_expired(p.expires));
+        assert!(p.is_expired(p.expires + jiff::SignedDuration::from_secs(1)));
+    }
+
+    #[test]
+    fn a_saved_plan_reads_back_and_anything_else_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sit.plan.json");
+        sample().save(&path).unwrap();
+        assert_eq!(Plan::load(&path).unwrap(), sample());
+        let mut other = sample();
+        other.format = "stagegate-plan/2".into();
+        other.save(&path).unwrap();
+        let e = Plan::load(&path).unwrap_err();
+        assert!(matches!(e, PlanError::Malformed { .. }), "{e}");
+        assert!(e.to_string().contains("sit.plan.json: not a stagegate plan: format \"stagegate-plan/2\""), "{e}");
+    }
+
+    #[test]
+    fn the_terminal_shows_each_change_with_its_sign_and_its_attributes() {
+        assert_eq!(
+            sample().to_string(),
+            "SIT (account 815856636111), commit 5e1f0c2\n\
+             \x20 +   aws_dynamodb_table.tenants (create)\n\
+             \x20 ~   aws_dynamodb_table.products (update)  [drift]\n\
+             \x20       billing_mode: PROVISIONED -> PAY_PER_REQUEST (drift: changed outside stagegate)\n\
+             \x20 -/+ aws_dynamodb_table.orders (replace)\n\
+             \x20       hash_key cannot change | in place\n\
+             \x20       ttl: (none) -> 7\n\
+             \x20 -   aws_dynamodb_table.old (delete)\n\
+             \x20 Plan: 1 to create, 1 to update, 1 to replace, 1 to delete, 2 unchanged.\n"
+        );
+    }
+
+    #[test]
+    fn the_pr_comment_has_the_counts_a_row_per_change_and_the_attribute_diff() {
+        let md = markdown(&sample());
+        assert_eq!(
+            md,
+            "### stagegate plan: `sit` (account 815856636111)\n\n\
+             **1 to create, 1 to update, 1 to replace, 1 to delete**, 2 unchanged. Commit `5e1f0c2`, expires 2027-01-02T10:30:00Z.\n\n\
+             | Component | Resource | Action | Why |\n\
+             | --- | --- | --- | --- |\n\
+             | tenants | `aws_dynamodb_table.tenants` | create | configuration |\n\
+             | tenants | `aws_dynamodb_table.products` | update | drift |\n\
+             | tenants | `aws_dynamodb_table.orders` | replace | hash_key cannot change \\| in place |\n\
+             | tenants | `aws_dynamodb_table.old` | delete | configuration |\n\n\
+             <details><summary>Attribute changes</summary>\n\n\
+             ```diff\n\
+             - aws_dynamodb_table.products.billing_mode = PROVISIONED\n\
+             + aws_dynamodb_table.products.billing_mode = PAY_PER_REQUEST\n\
+             - aws_dynamodb_table.orders.ttl = (none)\n\
+             + aws_dynamodb_table.orders.ttl = 7\n\
+             ```\n\
+             </details>\n"
+        );
+    }
+}
