@@ -1764,3 +1764,21 @@ mod plans {
         );
     }
 }
+
+/// R53: the lock file needs Terraform 1.10.0 or later; the lock table any release.
+#[rstest]
+#[case("s3", "1.10.0", true)]
+#[case("both", "1.10.0", true)]
+#[case("s3", "1.9.8", false)]
+#[case("both", "1.10.0-rc1", false)]
+#[case("dynamodb", "1.5.7", true)]
+fn the_lock_file_needs_terraform_1_10_or_later(#[case] mode: &str, #[case] version: &str, #[case] ok: bool) {
+    use stagegate::foundation::state_backend::{TerraformVersion, check_locking};
+    let v: TerraformVersion = version.parse().unwrap();
+    let refusal = format!(
+        "state.locking {mode} needs terraform_version 1.10.0 or later (Terraform {version} has no use_lockfile and would not see the lock file)"
+    );
+    let want = if ok { Ok(()) } else { Err(refusal) };
+    assert_eq!(check_locking(mode.parse().unwrap(), Some(&v)), want);
+    assert!(check_locking(mode.parse().unwrap(), None).is_ok());
+}
