@@ -1782,3 +1782,94 @@ fn the_lock_file_needs_terraform_1_10_or_later(#[case] mode: &str, #[case] versi
     assert_eq!(check_locking(mode.parse().unwrap(), Some(&v)), want);
     assert!(check_locking(mode.parse().unwrap(), None).is_ok());
 }
+
+/// R35, R59: the drill's printed report, phase by phase, with its verdict.
+mod drill_reports {
+    use stagegate::Environment;
+    use stagegate::practice::drill::{DrillReport, Phase};
+    use stagegate::practice::not_rehearsed::NotRehearsed;
+    use stagegate::practice::projection::{Basis, ProjectedOp, ReplacedTable, TableSizes};
+
+    fn op(operation: &str, count: usize, seconds: f64, basis: Basis, why: &str) -> ProjectedOp {
+        ProjectedOp { operation: operation.into(), count, seconds, basis, why: why.into() }
+    }
+
+    fn report(measured_on_aws: bool, met: bool) -> DrillReport {
+        DrillReport {
+            environment: Environment::Prod,
+            detected: vec!["point-in-time recovery of tenants: disabled".into(), "index gone".into()],
+            rolled_back_to: "deploy-prod-20261203-1030".into(),
+            phases: vec![
+                Phase { name: "detect", ms: 120, projected_ms: 120, operations: Vec::new() },
+                Phase {
+                    name: "apply",
+                    ms: 2300,
+                    projected_ms: 95_000,
+                    operations: vec![
+                        op("UpdateContinuousBackups", 1, 5.0, Basis::Documented, ""),
+                        op("UpdateTable (GSI backfill)", 2, 90.0, Basis::Assumed, "2 GB at 30 MB/s"),
+                    ],
+                },
+            ],
+            rto_ms: 2420,
+            projected_rto_ms: 95_120,
+            dominant: Some(op("UpdateTable (GSI backfill)", 2, 90.0, Basis::Assumed, "")),
+            sizes: TableSizes { file: Some("cost/usage-prod.yml".into()), gb: Default::default() },
+            previewed: Vec::new(),
+            replaced: vec![ReplacedTable {
+                table: "products".into(),
+                gb: 2.0,
+                restore: "PITR restore".into(),
+                restore_seconds: 600.0,
+            }],
+            target: Some("< 15m".into()),
+            met,
+            measured_on_aws,
+            applied: None,
+            not_rehearsed: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_report_shows_each_phase_its_operations_and_the_verdict_on_the_projection() {
+        assert_eq!(
+            report(false, true).to_string(),
+            "Rollback drill, PROD\n\
+             \x20 broken: point-in-time recovery of tenants: disabled; index gone\n\
+             \x20 rolled back to deploy-prod-20261203-1030\n\
+             \x20 phase     measured   projected on AWS   (table sizes: cost/usage-prod.yml)\n\
+             \x20 detect      120 ms             0.1 s\n\
+             \x20 apply      2300 ms        1 min 35 s\n\
+             \x20     UpdateContinuousBackups: 5.0 s (documented)\n\
+             \x20     UpdateTable (GSI backfill) x2: 1 min 30 s (assumed, 2 GB at 30 MB/s)\n\
+             \x20 products is REPLACED by this rollback: its 2 GB of items are not restored by it; restore path: PITR restore, projected 10 min 00 s\n\
+             \x20 RTO projected on AWS 1 min 35 s, measured 2.4 s, from trigger to passing verify; target < 15m: met\n\
+             \x20 dominated by UpdateTable (GSI backfill) (1 min 30 s)\n"
+        );
+    }
+
+    #[test]
+    fn a_drill_on_aws_shows_its_measured_rto_and_a_missed_target() {
+        let mut r = report(true, false);
+        r.sizes.file = None;
+        r.target = None;
+        r.dominant = None;
+        r.replaced.clear();
+        r.not_rehearsed.push(NotRehearsed {
+            environment: Environment::Prod,
+            step: "backup plan".into(),
+            needs: "AWS Backup".into(),
+            backend: "moto".into(),
+        });
+        let text = r.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[3],
+            "  phase     measured    measured on AWS   (table sizes: no usage file: every table taken as empty)"
+        );
+        assert_eq!(lines[8], "  RTO measured on AWS 2.4 s, from trigger to passing verify; target best effort: MISSED");
+        assert_eq!(lines[9], "");
+        assert_eq!(lines[10], "Not rehearsed (1)");
+        assert_eq!(lines.len(), 13, "{text}");
+    }
+}
