@@ -1873,3 +1873,120 @@ mod drill_reports {
         assert_eq!(lines.len(), 13, "{text}");
     }
 }
+
+/// R45: delivering to Slack's webhooks over real HTTP, on this machine: which answers are
+/// retried, how often, and what a failed delivery reports.
+mod webhook_deliveries {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use axum::http::{HeaderMap, HeaderValue, StatusCode};
+    use jiff::SignedDuration;
+    use stagegate::Environment;
+    use stagegate::foundation::policy::Pipeline;
+    use stagegate::foundation::repo::Repo;
+    use stagegate::release::notify::{Alert, Delivery, DeliveryStatus, Event, Notice, Notifier, Webhook};
+
+    /// A webhook answering each request with the next of `answers` (the last one repeats);
+    /// its URL and the number of requests it had.
+    async fn hook(answers: Vec<(u16, Option<&'static str>, &'static str)>) -> (String, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        let app = axum::Router::new().route(
+            "/services/{token}",
+            axum::routing::post(move || {
+                let n = seen.fetch_add(1, Ordering::SeqCst);
+                let (status, retry_after, body) = answers[n.min(answers.len() - 1)];
+                async move {
+                    let mut headers = HeaderMap::new();
+                    if let Some(v) = retry_after {
+                        headers.insert("retry-after", HeaderValue::from_static(v));
+                    }
+                    (StatusCode::from_u16(status).unwrap(), headers, body)
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/services/T0-secret-token", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, count)
+    }
+
+    fn notifier(url: &str) -> Notifier {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let hooks =
+            BTreeMap::from([("SLACK_WEBHOOK_DEV".to_owned(), Webhook::parse("SLACK_WEBHOOK_DEV", url).unwrap())]);
+        Notifier::new(&policy, hooks).with_limits(Duration::from_secs(5), 2, Duration::from_millis(1))
+    }
+
+    fn dev_failed() -> Notice {
+        Notice {
+            env: Environment::Dev,
+            event: Event::DeploymentFailed {
+                deployer: "release-bot".into(),
+                duration: SignedDuration::from_secs(90),
+                reason: "post-deploy tests failed".into(),
+            },
+        }
+    }
+
+    async fn deliver(url: &str) -> Vec<Delivery> {
+        notifier(url).notify(&dev_failed()).await
+    }
+
+    fn slack(status: DeliveryStatus) -> Delivery {
+        Delivery { alert: Alert::Slack { channel: "#dev-alerts".into() }, status }
+    }
+
+    #[tokio::test]
+    async fn a_webhook_that_takes_the_message_is_sent_once_and_the_other_alerts_are_listed() {
+        let (url, count) = hook(vec![(200, None, "ok")]).await;
+        let got = deliver(&url).await;
+        assert_eq!(got[0], slack(DeliveryStatus::Sent { attempts: 1 }));
+        assert_eq!(got[1].status, DeliveryStatus::Listed);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(got[0].to_string(), "notified Slack #dev-alerts");
+    }
+
+    #[tokio::test]
+    async fn too_many_requests_and_server_errors_are_retried_honouring_retry_after() {
+        let (url, count) = hook(vec![(429, Some("0"), "rate_limited"), (503, None, "busy"), (200, None, "ok")]).await;
+        assert_eq!(deliver(&url).await[0], slack(DeliveryStatus::Sent { attempts: 3 }));
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_not_retried_and_is_reported_with_its_status_and_body_but_not_the_address() {
+        let (url, count) = hook(vec![(404, None, " no_service \n")]).await;
+        let got = deliver(&url).await;
+        let reason = "the SLACK_WEBHOOK_DEV webhook answered HTTP 404: no_service".to_owned();
+        assert_eq!(got[0], slack(DeliveryStatus::Failed { attempts: 1, reason }));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert!(!got[0].to_string().contains("secret-token"), "{}", got[0]);
+    }
+
+    #[tokio::test]
+    async fn retries_end_after_the_limit() {
+        let (url, count) = hook(vec![(500, None, "oops")]).await;
+        let got = deliver(&url).await;
+        let reason = "the SLACK_WEBHOOK_DEV webhook answered HTTP 500: oops".to_owned();
+        assert_eq!(got[0], slack(DeliveryStatus::Failed { attempts: 3, reason }));
+        assert_eq!(count.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_channel_without_a_webhook_is_not_configured_and_nothing_is_sent() {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let n = Notifier::new(&policy, BTreeMap::new());
+        assert!(!n.configured(Environment::Dev));
+        let got = n.notify(&dev_failed()).await;
+        assert_eq!(got[0], slack(DeliveryStatus::NotConfigured { secret: "SLACK_WEBHOOK_DEV".into() }));
+        let (url, _) = hook(vec![(200, None, "ok")]).await;
+        let n = notifier(&url);
+        assert!(n.configured(Environment::Dev) && !n.configured(Environment::Prod));
+        assert_eq!(format!("{:?}", Webhook::parse("S", &url).unwrap()), "Webhook(<secret>)");
+    }
+}
