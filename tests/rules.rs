@@ -1990,3 +1990,32 @@ mod webhook_deliveries {
         assert_eq!(format!("{:?}", Webhook::parse("S", &url).unwrap()), "Webhook(<secret>)");
     }
 }
+
+/// R27–R30: where a component's state, lock item, lock file and digest live, in the default
+/// workspace and in another, as Terraform's S3 backend names them.
+#[rstest]
+#[case(None, "2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate")]
+#[case(Some("default"), "2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate")]
+#[case(Some("blue"), "env:/blue/2_1_bbws_dynamodb_schemas/tenants/terraform.tfstate")]
+#[tokio::test]
+async fn a_components_state_lock_and_digest_are_named_as_terraform_names_them(
+    #[case] workspace: Option<&str>,
+    #[case] key: &str,
+) {
+    use stagegate::emulator::{Endpoint, Flavor};
+    use stagegate::engine::state::{StateLocking, StateSettings, StateStore};
+    let endpoint = Endpoint { url: Some("http://127.0.0.1:9".into()), flavor: Flavor::Moto };
+    let settings = StateSettings::new(StateLocking::Both, None);
+    let store = StateStore::for_environment(&endpoint, Environment::Sit, "af-south-1")
+        .await
+        .with_settings(settings.clone())
+        .with_workspace(workspace);
+    let c: Component = "tenants".parse().unwrap();
+    assert_eq!(store.state_key(&c), key);
+    assert_eq!((store.bucket(), store.lock_table()), ("bbws-terraform-state-sit", "terraform-state-lock-sit"));
+    assert_eq!(store.lock_id(&c), format!("bbws-terraform-state-sit/{key}"));
+    assert_eq!(store.digest_id(&c), format!("bbws-terraform-state-sit/{key}-md5"));
+    assert_eq!(store.lock_file_key(&c), format!("{key}.tflock"));
+    assert_eq!((store.environment(), store.settings()), (Environment::Sit, &settings));
+    assert_eq!(store.clients().account_id.as_deref(), Some("815856636111"));
+}
