@@ -141,7 +141,7 @@ proptest! {
 mod estimates {
     use stagegate::Environment;
     use stagegate::engine::cost::{CostEstimate, estimate, markdown, plan_comment};
-    use stagegate::engine::plan::{self, Plan};
+    use stagegate::engine::plan;
     use stagegate::foundation::repo::{Repo, copy_tree};
 
     fn of(root: &std::path::Path, env: Environment) -> CostEstimate {
@@ -201,16 +201,7 @@ mod estimates {
     #[test]
     fn the_plan_comment_is_the_plan_then_its_cost() {
         let e = of(&Repo::sample_path(), Environment::Dev);
-        let at = "2026-12-03T10:30:00Z".parse().unwrap();
-        let plan = Plan {
-            format: "stagegate-plan/1".into(),
-            environment: Environment::Dev,
-            account: "536580886816".into(),
-            commit: None,
-            created: at,
-            expires: at,
-            components: Vec::new(),
-        };
+        let plan = super::dev_plan(Vec::new());
         let comment = plan_comment(&plan, &e);
         assert!(comment.starts_with(&plan::markdown(&plan)), "{comment}");
         assert!(comment.ends_with(&markdown(&e)), "{comment}");
@@ -236,7 +227,6 @@ mod cost_change {
     /// as if nothing existed, then `edit`ed.
     fn plan_of(repo: &Repo, edit: impl Fn(&mut ResourceChange)) -> Plan {
         let desired = DesiredEnvironment::load(repo, Environment::Dev).expect("DEV's resources");
-        let at = "2026-12-03T10:30:00Z".parse().unwrap();
         let components = desired
             .components
             .iter()
@@ -257,15 +247,7 @@ mod cost_change {
                 table: None,
             })
             .collect();
-        Plan {
-            format: "stagegate-plan/1".into(),
-            environment: Environment::Dev,
-            account: "536580886816".into(),
-            commit: None,
-            created: at,
-            expires: at,
-            components,
-        }
+        super::dev_plan(components)
     }
 
     fn dev_total() -> f64 {
@@ -393,5 +375,19 @@ mod cost_change {
         let without = pr_comment(&plan, &estimate, &change, None);
         assert!(without.ends_with(&markdown(&change, None, 1)), "{without}");
         assert!(!without.contains("cost alert threshold"), "{without}");
+    }
+}
+
+/// A DEV plan of `components`, made at a fixed instant.
+fn dev_plan(components: Vec<stagegate::engine::plan::ComponentPlan>) -> stagegate::engine::plan::Plan {
+    let at: jiff::Timestamp = AT.parse().expect("an instant");
+    stagegate::engine::plan::Plan {
+        format: "stagegate-plan/1".into(),
+        environment: Environment::Dev,
+        account: Environment::Dev.account_id().into(),
+        commit: None,
+        created: at,
+        expires: at,
+        components,
     }
 }

@@ -500,17 +500,8 @@ mod notifications {
     /// settings are one bucket, a backup vault, plan and selection one backup plan.
     #[test]
     fn a_plan_is_summarised_per_kind_and_change() {
-        use stagegate::engine::plan::{Action, ComponentPlan, Plan, ResourceChange};
-        let r = |kind: &str, name: &str, action: Action| ResourceChange {
-            address: format!("{kind}.{name}"),
-            kind: kind.into(),
-            name: name.into(),
-            action,
-            reason: None,
-            changes: Vec::new(),
-            after: Default::default(),
-            drift: false,
-        };
+        use stagegate::engine::plan::Action;
+        let r = super::change_of;
         use Action::{Create, Delete, NoOp, Replace, Update};
         let tables = [("a", Create), ("b", Create), ("c", Update), ("d", Replace), ("e", Delete), ("f", NoOp)]
             .map(|(name, action)| r("aws_dynamodb_table", name, action));
@@ -524,23 +515,10 @@ mod notifications {
             ("aws_backup_plan", "p"),
         ]
         .map(|(kind, name)| r(kind, name, Create));
-        let at: jiff::Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
-        let plan = Plan {
-            format: "stagegate-plan/1".into(),
-            environment: Environment::Dev,
-            account: Environment::Dev.account_id().into(),
-            commit: None,
-            created: at,
-            expires: at,
-            components: vec![ComponentPlan {
-                component: "c".into(),
-                state_key: "k".into(),
-                lineage: None,
-                serial: 0,
-                resources: tables.into_iter().chain(objects).chain(others).collect(),
-                table: None,
-            }],
-        };
+        let plan = super::plan_of(
+            Environment::Dev,
+            vec![super::tenants_plan(tables.into_iter().chain(objects).chain(others).collect())],
+        );
         assert_eq!(
             stagegate::release::notify::resource_summary(&plan),
             [
@@ -1318,7 +1296,7 @@ mod change_tickets {
 mod drift_reports {
     use serde_json::json;
     use stagegate::Environment;
-    use stagegate::engine::plan::{Action, AttributeChange, Cause, ComponentPlan, Plan, ResourceChange};
+    use stagegate::engine::plan::{Action, AttributeChange, Cause, Plan, ResourceChange};
     use stagegate::release::drift::{DriftReport, DriftedResource, EnvironmentDrift, Look, drifted};
     use stagegate::release::notify::{Alert, Delivery, DeliveryStatus};
 
@@ -1327,36 +1305,11 @@ mod drift_reports {
     }
 
     fn resource(name: &str, action: Action, drift: bool, changes: Vec<AttributeChange>) -> ResourceChange {
-        ResourceChange {
-            address: format!("aws_dynamodb_table.{name}"),
-            kind: "aws_dynamodb_table".into(),
-            name: name.into(),
-            action,
-            reason: None,
-            changes,
-            after: Default::default(),
-            drift,
-        }
+        ResourceChange { drift, changes, ..super::table_change(name, action) }
     }
 
     fn plan(resources: Vec<ResourceChange>) -> Plan {
-        let at = "2026-12-03T10:30:00Z".parse().unwrap();
-        Plan {
-            format: "stagegate-plan/1".into(),
-            environment: Environment::Dev,
-            account: "536580886816".into(),
-            commit: None,
-            created: at,
-            expires: at,
-            components: vec![ComponentPlan {
-                component: "tenants".into(),
-                state_key: String::new(),
-                lineage: Some("l".into()),
-                serial: 1,
-                resources,
-                table: None,
-            }],
-        }
+        super::plan_of(Environment::Dev, vec![super::tenants_plan(resources)])
     }
 
     #[test]
@@ -1547,7 +1500,7 @@ mod plans {
     use stagegate::Environment;
     use stagegate::engine::desired::Resource;
     use stagegate::engine::plan::{
-        Action, AttributeChange, Cause, ComponentPlan, Plan, PlanError, ResourceChange, diff_resource, markdown,
+        Action, AttributeChange, Cause, Plan, PlanError, ResourceChange, diff_resource, markdown,
     };
 
     fn table(attrs: Value) -> Resource {
@@ -1622,36 +1575,11 @@ mod plans {
     }
 
     fn resource(name: &str, action: Action) -> ResourceChange {
-        ResourceChange {
-            address: format!("aws_dynamodb_table.{name}"),
-            kind: "aws_dynamodb_table".into(),
-            name: name.into(),
-            action,
-            reason: None,
-            changes: Vec::new(),
-            after: BTreeMap::new(),
-            drift: false,
-        }
+        super::table_change(name, action)
     }
 
     fn plan(resources: Vec<ResourceChange>) -> Plan {
-        let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
-        Plan {
-            format: "stagegate-plan/1".into(),
-            environment: Environment::Sit,
-            account: "815856636111".into(),
-            commit: Some("5e1f0c2".into()),
-            created: at,
-            expires: at + jiff::SignedDuration::from_hours(24 * 30),
-            components: vec![ComponentPlan {
-                component: "tenants".into(),
-                state_key: "k".into(),
-                lineage: None,
-                serial: 0,
-                resources,
-                table: None,
-            }],
-        }
+        super::plan_of(Environment::Sit, vec![super::tenants_plan(resources)])
     }
 
     fn sample() -> Plan {
@@ -1891,7 +1819,7 @@ mod webhook_deliveries {
 
     /// A webhook answering each request with the next of `answers` (the last one repeats);
     /// its URL and the number of requests it had.
-    async fn hook(answers: Vec<(u16, Option<&'static str>, &'static str)>) -> (String, Arc<AtomicUsize>) {
+    async fn hook(answers: Vec<Answer>) -> (String, Arc<AtomicUsize>) {
         let count = Arc::new(AtomicUsize::new(0));
         let seen = count.clone();
         let app = axum::Router::new().route(
@@ -1951,30 +1879,32 @@ mod webhook_deliveries {
         assert_eq!(got[0].to_string(), "notified Slack #dev-alerts");
     }
 
-    #[tokio::test]
-    async fn too_many_requests_and_server_errors_are_retried_honouring_retry_after() {
-        let (url, count) = hook(vec![(429, Some("0"), "rate_limited"), (503, None, "busy"), (200, None, "ok")]).await;
-        assert_eq!(deliver(&url).await[0], slack(DeliveryStatus::Sent { attempts: 3 }));
-        assert_eq!(count.load(Ordering::SeqCst), 3);
-    }
+    type Answer = (u16, Option<&'static str>, &'static str);
 
+    /// 429 and 5xx are retried (after Retry-After where given), up to the limit; any other
+    /// refusal is not. A failure reports the status and the body, never the address.
+    #[rstest::rstest]
+    #[case::throttled_then_busy_then_taken(vec![(429, Some("0"), "rate_limited"), (503, None, "busy"), (200, None, "ok")], 3, None)]
+    #[case::refused_once(vec![(404, None, " no_service \n")], 1, Some("HTTP 404: no_service"))]
+    #[case::failing_past_the_limit(vec![(500, None, "oops")], 3, Some("HTTP 500: oops"))]
     #[tokio::test]
-    async fn a_refusal_is_not_retried_and_is_reported_with_its_status_and_body_but_not_the_address() {
-        let (url, count) = hook(vec![(404, None, " no_service \n")]).await;
+    async fn which_answers_are_retried_and_how_often(
+        #[case] answers: Vec<Answer>,
+        #[case] requests: usize,
+        #[case] failure: Option<&str>,
+    ) {
+        let (url, count) = hook(answers).await;
         let got = deliver(&url).await;
-        let reason = "the SLACK_WEBHOOK_DEV webhook answered HTTP 404: no_service".to_owned();
-        assert_eq!(got[0], slack(DeliveryStatus::Failed { attempts: 1, reason }));
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        let attempts = u32::try_from(requests).unwrap();
+        let status = match failure {
+            None => DeliveryStatus::Sent { attempts },
+            Some(f) => {
+                DeliveryStatus::Failed { attempts, reason: format!("the SLACK_WEBHOOK_DEV webhook answered {f}") }
+            }
+        };
+        assert_eq!(got[0], slack(status));
+        assert_eq!(count.load(Ordering::SeqCst), requests);
         assert!(!got[0].to_string().contains("secret-token"), "{}", got[0]);
-    }
-
-    #[tokio::test]
-    async fn retries_end_after_the_limit() {
-        let (url, count) = hook(vec![(500, None, "oops")]).await;
-        let got = deliver(&url).await;
-        let reason = "the SLACK_WEBHOOK_DEV webhook answered HTTP 500: oops".to_owned();
-        assert_eq!(got[0], slack(DeliveryStatus::Failed { attempts: 3, reason }));
-        assert_eq!(count.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
@@ -2018,4 +1948,53 @@ async fn a_components_state_lock_and_digest_are_named_as_terraform_names_them(
     assert_eq!(store.lock_file_key(&c), format!("{key}.tflock"));
     assert_eq!((store.environment(), store.settings()), (Environment::Sit, &settings));
     assert_eq!(store.clients().account_id.as_deref(), Some("815856636111"));
+}
+
+/// A plan of `env` made at a fixed instant, expiring 30 days later, of `components`.
+fn plan_of(env: Environment, components: Vec<stagegate::engine::plan::ComponentPlan>) -> stagegate::engine::plan::Plan {
+    let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+    stagegate::engine::plan::Plan {
+        format: "stagegate-plan/1".into(),
+        environment: env,
+        account: env.account_id().into(),
+        commit: Some("5e1f0c2".into()),
+        created: at,
+        expires: at + jiff::SignedDuration::from_hours(24 * 30),
+        components,
+    }
+}
+
+/// One component of a plan, `tenants`, with `resources`.
+fn tenants_plan(resources: Vec<stagegate::engine::plan::ResourceChange>) -> stagegate::engine::plan::ComponentPlan {
+    stagegate::engine::plan::ComponentPlan {
+        component: "tenants".into(),
+        state_key: String::new(),
+        lineage: Some("l".into()),
+        serial: 1,
+        resources,
+        table: None,
+    }
+}
+
+/// A plan's change of the resource `kind.name`, without attributes.
+fn change_of(
+    kind: &str,
+    name: &str,
+    action: stagegate::engine::plan::Action,
+) -> stagegate::engine::plan::ResourceChange {
+    stagegate::engine::plan::ResourceChange {
+        address: format!("{kind}.{name}"),
+        kind: kind.into(),
+        name: name.into(),
+        action,
+        reason: None,
+        changes: Vec::new(),
+        after: Default::default(),
+        drift: false,
+    }
+}
+
+/// A plan's change of table `name`, without attributes.
+fn table_change(name: &str, action: stagegate::engine::plan::Action) -> stagegate::engine::plan::ResourceChange {
+    change_of("aws_dynamodb_table", name, action)
 }
