@@ -1513,6 +1513,41 @@ mod plans {
         table(v).attributes
     }
 
+    /// R54: of a state Terraform wrote, only stagegate's own resources are compared; the rest
+    /// is kept as it is.
+    #[test]
+    fn only_stagegates_own_resources_of_a_state_are_compared() {
+        let instance = |attrs: Value| json!({"schema_version": 1, "attributes": attrs});
+        let state = json!({
+            "version": 4, "terraform_version": "1.11.4", "serial": 3, "lineage": "l", "outputs": {},
+            "resources": [
+                {"mode": "managed", "type": "aws_dynamodb_table", "name": "tenants", "provider": "p",
+                 "instances": [instance(json!({"name": "tenants", "billing_mode": "PAY_PER_REQUEST"}))]},
+                {"mode": "managed", "type": "aws_s3_object", "name": "welcome", "provider": "p",
+                 "instances": [instance(json!({"key": "welcome.html"}))]},
+                {"mode": "data", "type": "aws_dynamodb_table", "name": "read", "provider": "p",
+                 "instances": [instance(json!({"name": "read"}))]},
+                {"module": "module.other", "mode": "managed", "type": "aws_dynamodb_table", "name": "theirs",
+                 "provider": "p", "instances": [instance(json!({"name": "theirs"}))]},
+                {"mode": "managed", "type": "aws_iam_role", "name": "deployer", "provider": "p",
+                 "instances": [instance(json!({"name": "deployer"}))]},
+                {"mode": "managed", "type": "aws_dynamodb_table", "name": "counted", "provider": "p",
+                 "instances": [{"index_key": 0, "schema_version": 1, "attributes": {"name": "counted"}}]}
+            ]
+        });
+        let state = stagegate::engine::state::TerraformState::parse("k", &serde_json::to_vec(&state).unwrap()).unwrap();
+        let got = stagegate::engine::plan::recorded(Some(&state));
+        let want = BTreeMap::from([
+            (
+                "aws_dynamodb_table.tenants".to_owned(),
+                map(json!({"name": "tenants", "billing_mode": "PAY_PER_REQUEST"})),
+            ),
+            ("aws_s3_object.welcome".to_owned(), map(json!({"key": "welcome.html"}))),
+        ]);
+        assert_eq!(got, want);
+        assert!(stagegate::engine::plan::recorded(None).is_empty());
+    }
+
     #[test]
     fn a_resource_that_is_not_there_is_created_and_one_deleted_behind_stagegates_back_is_drift() {
         let desired = table(json!({"billing_mode": "PAY_PER_REQUEST"}));

@@ -116,7 +116,7 @@ impl Plan {
 
 /// The recorded resources of a state that are stagegate's, by address; everything else a state
 /// holds (other types, modules, data sources, keyed instances) is not planned and is kept (R54).
-fn recorded(state: Option<&TerraformState>) -> BTreeMap<String, BTreeMap<String, Value>> {
+pub fn recorded(state: Option<&TerraformState>) -> BTreeMap<String, BTreeMap<String, Value>> {
     let mut out = BTreeMap::new();
     for r in state.map(|s| s.resources.as_slice()).unwrap_or_default() {
         let Some(address) = r.managed_address(|k| crate::resources::kind(k).is_some()) else { continue };
