@@ -1942,6 +1942,23 @@ mod webhook_deliveries {
         assert!(!got[0].to_string().contains("secret-token"), "{}", got[0]);
     }
 
+    /// Secrets that are unset or blank are not configured; one that is set must be a URL.
+    #[test]
+    fn webhooks_are_read_from_their_secrets_and_blank_ones_are_not_configured() {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let secrets = BTreeMap::from([
+            ("SLACK_WEBHOOK_DEV", "https://hooks.slack.com/services/T/B/X"),
+            ("SLACK_WEBHOOK_SIT", "  \t "),
+        ]);
+        let n = Notifier::from_secrets(&policy, |name| secrets.get(name).map(|v| (*v).to_owned())).unwrap();
+        let configured: Vec<bool> = Environment::ALL.iter().map(|e| n.configured(*e)).collect();
+        assert_eq!(configured, [true, false, false]);
+        let e =
+            Notifier::from_secrets(&policy, |name| (name == "SLACK_WEBHOOK_PROD").then(|| "hooks.slack.com".into()))
+                .unwrap_err();
+        assert_eq!(e.to_string(), "SLACK_WEBHOOK_PROD: not an http(s) URL (the value is a secret and is not shown)");
+    }
+
     #[tokio::test]
     async fn a_channel_without_a_webhook_is_not_configured_and_nothing_is_sent() {
         let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");

@@ -114,6 +114,11 @@ impl Notifier {
     /// Reads every webhook secret the policy names from the process environment; unset or
     /// blank secrets are not configured.
     pub fn from_env(policy: &Pipeline) -> Result<Notifier, WebhookError> {
+        Notifier::from_secrets(policy, |name| std::env::var(name).ok())
+    }
+
+    /// [`Notifier::from_env`] with each secret's value given by `read`.
+    pub fn from_secrets(policy: &Pipeline, read: impl Fn(&str) -> Option<String>) -> Result<Notifier, WebhookError> {
         let mut webhooks = BTreeMap::new();
         let secrets = Environment::ALL
             .into_iter()
@@ -121,7 +126,7 @@ impl Notifier {
             .chain(policy.notifications.channels.values())
             .map(|s| s.webhook_secret.clone());
         for secret in secrets {
-            if let Ok(value) = std::env::var(&secret)
+            if let Some(value) = read(&secret)
                 && !value.trim().is_empty()
             {
                 webhooks.insert(secret.clone(), Webhook::parse(&secret, &value)?);
