@@ -1942,6 +1942,45 @@ mod webhook_deliveries {
         assert!(!got[0].to_string().contains("secret-token"), "{}", got[0]);
     }
 
+    /// An attempt ends at the notifier's timeout, and a redirect is not followed: it would
+    /// carry the secret address elsewhere.
+    #[tokio::test]
+    async fn a_webhook_that_hangs_times_out_and_one_that_redirects_is_not_followed() {
+        let followed = Arc::new(AtomicUsize::new(0));
+        let seen = followed.clone();
+        let app = axum::Router::new()
+            .route(
+                "/services/slow",
+                axum::routing::post(|| async {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    "ok"
+                }),
+            )
+            .route(
+                "/services/moved",
+                axum::routing::post(|| async { (StatusCode::FOUND, [("location", "/services/elsewhere")], "") }),
+            )
+            .route(
+                "/services/elsewhere",
+                axum::routing::post(move || {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    async { "ok" }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/services", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let once = |url: String| async move {
+            let n = notifier(&url).with_limits(Duration::from_millis(300), 0, Duration::from_millis(1));
+            n.notify(&dev_failed()).await.remove(0)
+        };
+        let reason = "the SLACK_WEBHOOK_DEV webhook: timed out".to_owned();
+        assert_eq!(once(format!("{base}/slow")).await, slack(DeliveryStatus::Failed { attempts: 1, reason }));
+        let reason = "the SLACK_WEBHOOK_DEV webhook answered HTTP 302: ".to_owned();
+        assert_eq!(once(format!("{base}/moved")).await, slack(DeliveryStatus::Failed { attempts: 1, reason }));
+        assert_eq!(followed.load(Ordering::SeqCst), 0);
+    }
+
     /// Secrets that are unset or blank are not configured; one that is set must be a URL.
     #[test]
     fn webhooks_are_read_from_their_secrets_and_blank_ones_are_not_configured() {
