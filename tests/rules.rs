@@ -2089,3 +2089,63 @@ fn change_of(
 fn table_change(name: &str, action: stagegate::engine::plan::Action) -> stagegate::engine::plan::ResourceChange {
     change_of("aws_dynamodb_table", name, action)
 }
+
+/// What rehearse and drill ask the gate with, and how a deployment's outcome is printed.
+mod deploy_outcomes {
+    use stagegate::Environment;
+    use stagegate::foundation::policy::Pipeline;
+    use stagegate::foundation::repo::Repo;
+    use stagegate::foundation::tickets::FileTickets;
+    use stagegate::release::deploy::{DeployOutcome, simulated_request};
+    use stagegate::release::gate::{Approval, evaluate};
+    use stagegate::release::ledger::TestResults;
+    use stagegate::release::notify::{Alert, Delivery, DeliveryStatus};
+
+    #[rstest::rstest]
+    #[case(Environment::Prod, false, "deploy-prod", 3)]
+    #[case(Environment::Sit, true, "rollback-sit", 2)]
+    #[case(Environment::Dev, false, "deploy-dev", 1)]
+    fn a_simulated_request_has_the_required_reviewers_the_confirmation_and_the_ticket(
+        #[case] env: Environment,
+        #[case] rollback: bool,
+        #[case] typed: &str,
+        #[case] approvals: usize,
+    ) {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+        let req = simulated_request(&policy, env, "drill-bot", "CHG0000002", "5e1f0c2", at, rollback);
+        let reviewers = &policy.environment(env).reviewers;
+        let want: Vec<Approval> =
+            reviewers.iter().take(approvals).map(|r| Approval { who: r.clone(), at: Some(at) }).collect();
+        assert_eq!(req.approvals, want);
+        assert_eq!(req.confirmation.as_deref(), Some(typed));
+        assert_eq!(req.change_ticket.as_ref().map(ToString::to_string).as_deref(), Some("CHG0000002"));
+        assert_eq!((req.env, req.rollback, req.deployer.as_str(), req.at), (env, rollback, "drill-bot", at));
+    }
+
+    #[test]
+    fn an_outcome_prints_the_verdict_then_the_tests_the_tag_and_each_notification() {
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+        let req = simulated_request(&policy, Environment::Dev, "drill-bot", "CHG0000002", "5e1f0c2", at, false);
+        let verdict = evaluate(&policy, &FileTickets::default(), None, &req);
+        let mut outcome = DeployOutcome::refused(verdict.clone());
+        assert_eq!(outcome.to_string(), verdict.to_string());
+        assert!(!outcome.succeeded());
+        outcome.tests = Some(TestResults { passed: false, summary: "Smoke tests: 3 checks pass; broken: x".into() });
+        outcome.tag = Some("deploy-dev-20261203-1030".into());
+        outcome.notifications.push(Delivery {
+            alert: Alert::Slack { channel: "#dev-alerts".into() },
+            status: DeliveryStatus::Sent { attempts: 2 },
+        });
+        assert_eq!(
+            outcome.to_string(),
+            format!(
+                "{verdict}post-deploy tests FAILED: Smoke tests: 3 checks pass; broken: x\n\
+                 tagged deploy-dev-20261203-1030\nnotified Slack #dev-alerts after 2 attempts\n"
+            )
+        );
+        outcome.tests = Some(TestResults { passed: true, summary: "all pass".into() });
+        assert!(outcome.to_string().contains("\npost-deploy tests passed: all pass\n"), "{outcome}");
+    }
+}
