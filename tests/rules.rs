@@ -2149,3 +2149,14 @@ mod deploy_outcomes {
         assert!(outcome.to_string().contains("\npost-deploy tests passed: all pass\n"), "{outcome}");
     }
 }
+
+/// The approval request links the GitHub Actions run it comes from, when there is one.
+#[rstest]
+#[case(&[("GITHUB_SERVER_URL", "https://github.com"), ("GITHUB_REPOSITORY", "bbws/infra"), ("GITHUB_RUN_ID", "42")], Some("https://github.com/bbws/infra/actions/runs/42"))]
+#[case(&[("GITHUB_SERVER_URL", "https://github.com"), ("GITHUB_REPOSITORY", "bbws/infra"), ("GITHUB_RUN_ID", "")], None)]
+#[case(&[("GITHUB_REPOSITORY", "bbws/infra"), ("GITHUB_RUN_ID", "42")], None)]
+#[case(&[], None)]
+fn the_run_url_is_given_only_inside_a_github_actions_run(#[case] vars: &[(&str, &str)], #[case] url: Option<&str>) {
+    let var = |k: &str| vars.iter().find(|(name, _)| *name == k).map(|(_, v)| (*v).to_owned());
+    assert_eq!(stagegate::release::deploy::run_url(var).as_deref(), url);
+}

@@ -354,13 +354,14 @@ fn approval_required(policy: &Pipeline, req: &GateRequest, verdict: &GateVerdict
             requested_by: req.deployer.clone(),
             approvers_needed: policy.environment(req.env).required_approvals.0,
             approved_by: req.approvals.iter().map(|a| a.who.clone()).collect(),
-            run_url: run_url(),
+            run_url: run_url(|k| std::env::var(k).ok()),
         },
     })
 }
 
-/// The GitHub Actions run this process belongs to, when it runs in one.
-fn run_url() -> Option<String> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+/// The GitHub Actions run this process belongs to, when it runs in one, from the variables
+/// GitHub sets (read by `env`).
+pub fn run_url(env: impl Fn(&str) -> Option<String>) -> Option<String> {
+    let var = |k: &str| env(k).filter(|v| !v.is_empty());
     Some(format!("{}/{}/actions/runs/{}", var("GITHUB_SERVER_URL")?, var("GITHUB_REPOSITORY")?, var("GITHUB_RUN_ID")?))
 }
