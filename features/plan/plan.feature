@@ -43,6 +43,17 @@ Feature: Plans for every environment from one commit
     And the working copy is planned for DEV
     Then the plan replaces "aws_dynamodb_table.tenants" because "hash_key cannot change in place"
 
+  @R10
+  Scenario: a template removed from the repo is deleted, and nothing else changes
+    Templates are published copies of files in the repo; a table or the templates bucket is
+    never deleted by a plan, since that loses data.
+
+    Given the working copy has been applied to DEV
+    When the template "welcome.html" is removed from the working copy
+    And the working copy is planned for DEV
+    Then the plan deletes "aws_s3_object.welcome.html"
+    And every other resource of the plan is unchanged
+
   @R10 @needs-backup
   Scenario: a key change of a table under deletion protection is refused at plan time
     SIT's environment file turns deletion protection on, so replacing a table there must be a

@@ -219,6 +219,11 @@ async fn edit_template(w: &mut World, name: String) {
     std::fs::write(&path, text.replace("</body>", "<!-- revised --></body>")).expect("write");
 }
 
+#[when(expr = "the template {string} is removed from the working copy")]
+async fn remove_template(w: &mut World, name: String) {
+    std::fs::remove_file(w.workdir().join("templates").join(name)).expect("a template to remove");
+}
+
 #[then(expr = "the plan {word} {string}")]
 async fn plan_action(w: &mut World, verb: String, address: String) {
     let action = match verb.as_str() {
