@@ -284,6 +284,7 @@ mod cost_change {
         let (_dir, repo) = without_usage();
         let change = of_plan(&repo, &plan_of(&repo, |c| c.action = Action::Delete)).unwrap();
         let now = estimate(&repo, Environment::Dev).expect("an estimate").monthly;
+        assert!(now > 0.0, "a DEV estimate without usage that is not nothing: {now}");
         assert!(close(change.current, now), "{change:?}");
         assert_eq!(change.planned.to_bits(), 0.0f64.to_bits(), "nothing is left: {change:?}");
     }

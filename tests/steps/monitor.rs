@@ -122,16 +122,20 @@ async fn alert(w: &mut World, verdict: String) {
 
 #[then(expr = "the monitor reports {env}'s lock table as not bootstrapped")]
 async fn missing(w: &mut World, env: Env) {
-    let e = w.lock_report().environments.iter().find(|e| e.environment == env.0).expect("the environment was read");
-    assert_eq!(e.reading, TableReading::Missing);
+    not_bootstrapped(w, env, "lock table");
 }
 
 #[then(expr = "the monitor reports {env}'s state bucket as not bootstrapped")]
 async fn bucket_missing(w: &mut World, env: Env) {
+    not_bootstrapped(w, env, "state bucket");
+}
+
+/// The environment was read as missing, and the report says which of its places is missing.
+fn not_bootstrapped(w: &World, env: Env, place: &str) {
     let report = w.lock_report();
     let e = report.environments.iter().find(|e| e.environment == env.0).expect("the environment was read");
     assert_eq!(e.reading, TableReading::Missing, "{report}");
-    let line = format!("{} {}: not bootstrapped (no state bucket)", env.0.label(), e.table);
+    let line = format!("{} {}: not bootstrapped (no {place})", env.0.label(), e.table);
     assert!(report.to_string().lines().any(|l| l.split_whitespace().eq(line.split_whitespace())), "{report}");
 }
 
