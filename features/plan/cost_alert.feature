@@ -61,6 +61,19 @@ Feature: Cost alerts on a plan's monthly cost change
     When the checkout's commit is deployed to DEV by "release-bot" approved by "finance-lead"
     Then the deployment is refused by rule R57 and rule R16 saying "1 of 2 approvals, the cost approval by finance-lead"
 
+  @R57 @R16
+  Scenario: without a cost alert the gate comes before the plan
+    Only the cost alert is judged on the plan, so only a deployment under one plans before its
+    gate. Otherwise the gate comes first, as an environment's approval comes before the deploy
+    job runs: here the tenants definition is not even JSON, and the refusal is the gate's.
+
+    Given the working copy's "schemas/tenants/table.json" holds:
+      """
+      { "TableName":
+      """
+    When the checkout's commit is deployed to DEV by "release-bot" approved by nobody
+    Then the deployment is refused by rule R16 saying "0 of 1 required approvals"
+
   @R57
   Scenario Outline: a cost alert threshold of <value> is refused naming its place
     Given pipeline.yml of the checkout sets the cost alert threshold to "<value>"
