@@ -48,6 +48,16 @@ Feature: Promotion DEV → SIT → PROD, tagged and recorded
       | a deployment of the checkout's commit that failed its post-deploy tests |
 
   @R25
+  Scenario: a DEV record another tool wrote stops SIT's promotion check, named, not ignored
+    A record that cannot be read is not "no record": SIT's gate would say DEV never deployed
+    the commit, and hide the object that needs a look.
+
+    Given the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"
+    And DEV's ledger also holds "2026-12-01-handwritten.json", written by another tool, that is not JSON
+    When "gate --env sit --deployer release-bot --branch main --check-promotion" runs in the checkout and exits 2
+    Then the outputs name "/deployments/dev/2026-12-01-handwritten.json: not a stagegate record"
+
+  @R25
   Scenario: PROD refuses a commit that reached DEV but not SIT
     Given the checkout's commit has been deployed to DEV by "release-bot" approved by "lead-developer"
     When the checkout's commit is deployed to PROD by "release-bot" approved by "tech-lead", "product-owner" and "devops-lead"

@@ -219,8 +219,10 @@ pub(crate) async fn read_all<T: serde::de::DeserializeOwned>(
             resource: key.clone(),
             detail: e.to_string().into(),
         })?;
-        let record = serde_json::from_slice(&bytes.into_bytes())
-            .map_err(|e| StateError::Malformed { path: format!("{}/{key}", store.bucket()), reason: e.to_string() })?;
+        let record = serde_json::from_slice(&bytes.into_bytes()).map_err(|e| StateError::MalformedRecord {
+            path: format!("{}/{key}", store.bucket()),
+            reason: e.to_string(),
+        })?;
         out.push(record);
     }
     Ok(out)

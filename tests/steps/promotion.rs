@@ -232,3 +232,12 @@ async fn only_dev_record(w: &mut World, evidence: String) {
     let [record] = records.as_slice() else { panic!("one DEV record: {records:?}") };
     assert_eq!((record.is_green(), record.commit == w.checkout_commit()), (green, !green), "{record:?}");
 }
+
+#[given(expr = "DEV's ledger also holds {string}, written by another tool, that is not JSON")]
+async fn foreign_dev_record(w: &mut World, name: String) {
+    let store = w.store(Environment::Dev).await;
+    let key = format!("{}dev/{name}", ledger::LEDGER_PREFIX);
+    let body = aws_sdk_s3::primitives::ByteStream::from_static(b"deployed: yes\n");
+    let put = store.clients().s3.put_object().bucket(store.bucket()).key(&key).body(body).send().await;
+    put.expect("the foreign record is written");
+}

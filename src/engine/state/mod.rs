@@ -49,6 +49,9 @@ pub enum StateError {
     Encrypted { path: String, version: String },
     #[error("{path}: not a Terraform state (v4 JSON): {reason}")]
     Malformed { path: String, reason: String },
+    /// A deployment or check record in the state bucket that stagegate did not write.
+    #[error("{path}: not a stagegate record: {reason}; move it out of the records' prefix")]
+    MalformedRecord { path: String, reason: String },
     #[error("cannot restore {path}: version lineage {found} differs from the current lineage {current}")]
     LineageMismatch { path: String, found: String, current: String },
     #[error("{path}: no state version {version}")]
@@ -83,6 +86,7 @@ impl StateError {
             | StateError::WrongAccount { .. }
             | StateError::NoBackend { .. } => exit::RULE_FAILED,
             StateError::Malformed { .. }
+            | StateError::MalformedRecord { .. }
             | StateError::NoSuchVersion { .. }
             | StateError::Encrypted { .. }
             | StateError::BadLock { .. } => exit::BAD_INPUT,
