@@ -1835,6 +1835,22 @@ mod drill_reports {
         assert_eq!(lines[10], "Not rehearsed (1)");
         assert_eq!(lines.len(), 13, "{text}");
     }
+
+    #[test]
+    fn a_phase_projects_the_sum_of_its_operations_on_an_emulator_and_its_own_time_otherwise() {
+        let ops = || {
+            vec![
+                op("UpdateContinuousBackups tenants", 1, 10.0, Basis::Documented, ""),
+                op("UpdateTable campaigns", 1, 0.0004, Basis::Assumed, ""),
+            ]
+        };
+        let projected = |ms, operations, on_aws| Phase::new("apply", ms, operations, on_aws).projected_ms;
+        assert_eq!(projected(7, ops(), false), 10_000, "the operations' 10.0004 s, to the millisecond");
+        assert_eq!(projected(7, Vec::new(), false), 7, "a phase that calls no AWS (the gate) keeps its time");
+        assert_eq!(projected(7, ops(), true), 7, "on AWS the measured time is AWS's");
+        let phase = Phase::new("gate", 3, ops(), false);
+        assert_eq!((phase.name, phase.ms, phase.operations.len()), ("gate", 3, 2));
+    }
 }
 
 /// R45: delivering to Slack's webhooks over real HTTP, on this machine: which answers are

@@ -46,6 +46,19 @@ pub struct Phase {
     pub operations: Vec<ProjectedOp>,
 }
 
+impl Phase {
+    /// A phase that took `ms` on the backend. On AWS (`on_aws`), or when it calls no AWS, its
+    /// projected time is the measured one; otherwise the sum of its operations' projections.
+    pub fn new(name: &'static str, ms: u128, operations: Vec<ProjectedOp>, on_aws: bool) -> Phase {
+        let projected_ms = if operations.is_empty() || on_aws {
+            ms
+        } else {
+            (operations.iter().map(|o| o.seconds).sum::<f64>() * 1000.0).round() as u128
+        };
+        Phase { name, ms, projected_ms, operations }
+    }
+}
+
 /// What the bad commit of the drill breaks. Every breakage switches point-in-time recovery
 /// off, which the post-deploy checks detect; the others also change what the rollback must do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -205,13 +218,7 @@ pub async fn drill_promoted(
     let trigger = Instant::now();
     let mut phases = Vec::new();
     let mut phase = |name: &'static str, since: Instant, operations: Vec<ProjectedOp>| {
-        let ms = since.elapsed().as_millis();
-        let projected_ms = if operations.is_empty() || on_aws {
-            ms
-        } else {
-            (operations.iter().map(|o| o.seconds).sum::<f64>() * 1000.0).round() as u128
-        };
-        phases.push(Phase { name, ms, projected_ms, operations })
+        phases.push(Phase::new(name, since.elapsed().as_millis(), operations, on_aws))
     };
     let reads = |recorder: &ActionRecorder| -> Vec<ProjectedOp> {
         if on_aws {
