@@ -1837,6 +1837,25 @@ mod drill_reports {
     }
 
     #[test]
+    fn planning_reads_each_components_state_and_each_of_its_resources() {
+        use stagegate::engine::plan::Action;
+        use stagegate::practice::projection::LatencyModel;
+        let two = super::tenants_plan(vec![
+            super::table_change("tenants", Action::NoOp),
+            super::change_of("aws_s3_object", "welcome.html", Action::Update),
+        ]);
+        let none =
+            stagegate::engine::plan::ComponentPlan { component: "templates".into(), ..super::tenants_plan(vec![]) };
+        let plan = super::plan_of(Environment::Prod, vec![two, none]);
+        let reads = stagegate::practice::drill::plan_reads(&LatencyModel::builtin(), &plan, &TableSizes::default());
+        let got: Vec<(&str, usize)> = reads.iter().map(|o| (o.operation.as_str(), o.count)).collect();
+        assert_eq!(
+            got,
+            [("read tenants (state and live resources)", 3), ("read templates (state and live resources)", 1)]
+        );
+    }
+
+    #[test]
     fn a_phase_projects_the_sum_of_its_operations_on_an_emulator_and_its_own_time_otherwise() {
         let ops = || {
             vec![

@@ -241,16 +241,7 @@ pub async fn drill_promoted(
 
     let started = Instant::now();
     let rollback = TagRollback::prepare(deployment, env, LAST_GOOD, at).await?;
-    // The plan reads each resource's live form and each component's state.
-    let planned: Vec<ProjectedOp> = rollback
-        .plan
-        .components
-        .iter()
-        .filter(|_| !on_aws)
-        .map(|c| {
-            model.project(&format!("read {} (state and live resources)", c.component), 1 + c.resources.len(), &sizes)
-        })
-        .collect();
+    let planned = if on_aws { Vec::new() } else { plan_reads(&model, &rollback.plan, &sizes) };
     let replaced: Vec<ReplacedTable> = rollback
         .plan
         .components
@@ -325,6 +316,15 @@ pub async fn drill_promoted(
         applied: outcome.report,
         not_rehearsed: Vec::new(),
     })
+}
+
+/// What planning `plan` read, projected on AWS: each component's state and each of its
+/// resources' live form.
+pub fn plan_reads(model: &LatencyModel, plan: &crate::engine::plan::Plan, sizes: &TableSizes) -> Vec<ProjectedOp> {
+    let read = |c: &crate::engine::plan::ComponentPlan| {
+        model.project(&format!("read {} (state and live resources)", c.component), 1 + c.resources.len(), sizes)
+    };
+    plan.components.iter().map(read).collect()
 }
 
 /// Each operation an apply performed, projected on AWS from `model`, or, when the apply ran on
