@@ -1837,6 +1837,17 @@ mod drill_reports {
     }
 
     #[test]
+    fn the_projected_rto_adds_the_time_between_phases_as_measured() {
+        let phases = [
+            Phase { name: "detect", ms: 100, projected_ms: 10_000, operations: Vec::new() },
+            Phase { name: "gate", ms: 50, projected_ms: 50, operations: Vec::new() },
+        ];
+        let rto = |measured| stagegate::practice::drill::projected_rto_ms(&phases, measured);
+        assert_eq!(rto(400), 10_300, "10,050 ms projected, and 250 ms between the phases");
+        assert_eq!(rto(150), 10_050, "nothing between the phases");
+    }
+
+    #[test]
     fn planning_reads_each_components_state_and_each_of_its_resources() {
         use stagegate::engine::plan::Action;
         use stagegate::practice::projection::LatencyModel;
@@ -2156,6 +2167,31 @@ mod deploy_outcomes {
         assert_eq!(req.confirmation.as_deref(), Some(typed));
         assert_eq!(req.change_ticket.as_ref().map(ToString::to_string).as_deref(), Some("CHG0000002"));
         assert_eq!((req.env, req.rollback, req.deployer.as_str(), req.at), (env, rollback, "drill-bot", at));
+    }
+
+    #[test]
+    fn only_a_gate_closed_for_want_of_approvals_asks_the_reviewers_for_them() {
+        use stagegate::release::deploy::approval_required;
+        use stagegate::release::notify::Event;
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+        let tickets = FileTickets::default();
+        let mut req = simulated_request(&policy, Environment::Sit, "release-bot", "CHG0000002", "5e1f0c2", at, false);
+        let green = evaluate(&policy, &tickets, None, &req);
+        assert!(green.passed(), "{green}");
+        assert_eq!(approval_required(&policy, &req, &green), None, "an open gate asks nothing");
+        req.approvals.truncate(1);
+        let wanting = evaluate(&policy, &tickets, None, &req);
+        let asked = approval_required(&policy, &req, &wanting).expect("a request for approvals");
+        let Event::ApprovalRequired { requested_by, approvers_needed, approved_by, .. } = asked.event else {
+            panic!("{asked:?}")
+        };
+        assert_eq!((asked.env, requested_by.as_str(), approvers_needed), (Environment::Sit, "release-bot", 2));
+        assert_eq!(approved_by, [req.approvals[0].who.clone()]);
+        let unpromoted = evaluate(&policy, &tickets, Some(&[]), &req);
+        let failed: Vec<&str> = unpromoted.failures().iter().map(|r| r.rule).collect();
+        assert_eq!(failed, ["R16", "R25"], "{unpromoted}");
+        assert_eq!(approval_required(&policy, &req, &unpromoted), None, "approvals would not open it");
     }
 
     #[test]

@@ -288,9 +288,7 @@ pub async fn drill_promoted(
         return Err(Error::Failed(format!("the rollback did not recover {}:\n{after}", env.label())));
     }
     let rto = trigger.elapsed();
-    // Between the phases (git, files) the measured time stands for itself.
-    let between = rto.as_millis().saturating_sub(phases.iter().map(|p| p.ms).sum());
-    let projected_rto_ms = phases.iter().map(|p| p.projected_ms).sum::<u128>() + between;
+    let projected_rto_ms = projected_rto_ms(&phases, rto.as_millis());
     let rto_target = &policy.environment(env).rollback_rto;
     let target = match rto_target {
         Rto::BestEffort => None,
@@ -316,6 +314,14 @@ pub async fn drill_promoted(
         applied: outcome.report,
         not_rehearsed: Vec::new(),
     })
+}
+
+/// The RTO projected on AWS of a drill measured at `measured_ms` from trigger to passing
+/// verify: each phase's projection, plus the time between the phases (git, files), which
+/// stands for itself.
+pub fn projected_rto_ms(phases: &[Phase], measured_ms: u128) -> u128 {
+    let between = measured_ms.saturating_sub(phases.iter().map(|p| p.ms).sum());
+    phases.iter().map(|p| p.projected_ms).sum::<u128>() + between
 }
 
 /// What planning `plan` read, projected on AWS: each component's state and each of its

@@ -345,7 +345,7 @@ fn finished(record: &DeploymentRecord, plan: &Plan, req: &GateRequest) -> Notice
 }
 
 /// A gate closed only for want of approvals asks the environment's reviewers for them (7.6.3).
-fn approval_required(policy: &Pipeline, req: &GateRequest, verdict: &GateVerdict) -> Option<Notice> {
+pub fn approval_required(policy: &Pipeline, req: &GateRequest, verdict: &GateVerdict) -> Option<Notice> {
     let failures = verdict.failures();
     let only_approvals = !failures.is_empty() && failures.iter().all(|r| matches!(r.rule, "R16" | "R17" | "R18"));
     only_approvals.then(|| Notice {
