@@ -1837,6 +1837,27 @@ mod drill_reports {
     }
 
     #[test]
+    fn a_rollback_whose_deployment_failed_has_not_recovered_though_the_verify_passes() {
+        use stagegate::foundation::policy::Pipeline;
+        use stagegate::foundation::repo::Repo;
+        use stagegate::release::deploy::{DeployOutcome, simulated_request};
+        use stagegate::release::verify::VerifyReport;
+        let policy = Pipeline::load(&Repo::sample_path()).expect("the sample policy");
+        let at: jiff::Timestamp = "2026-12-03T10:30:00Z".parse().unwrap();
+        let mut req = simulated_request(&policy, Environment::Prod, "drill-bot", "CHG0000002", "5e1f0c2", at, true);
+        req.approvals.clear();
+        let tickets = stagegate::foundation::tickets::FileTickets::default();
+        let refused = DeployOutcome::refused(stagegate::release::gate::evaluate(&policy, &tickets, None, &req));
+        let passing = VerifyReport { environment: Environment::Prod, checks: Vec::new(), not_proven: Vec::new() };
+        assert!(passing.passed());
+        let err =
+            stagegate::practice::drill::recovered(Environment::Prod, &refused, &passing).expect_err("not recovered");
+        let text = err.to_string();
+        assert!(text.starts_with("the rollback did not recover PROD:\n"), "{text}");
+        assert!(text.contains("R16"), "the rollback's own outcome is shown: {text}");
+    }
+
+    #[test]
     fn the_projected_rto_adds_the_time_between_phases_as_measured() {
         let phases = [
             Phase { name: "detect", ms: 100, projected_ms: 10_000, operations: Vec::new() },

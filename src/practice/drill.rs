@@ -284,9 +284,7 @@ pub async fn drill_promoted(
     let started = Instant::now();
     let after = verify(&clients, &desired_then).await.map_err(crate::engine::plan::PlanError::Live)?;
     phase("verify", started, reads(&recorder));
-    if !after.passed() || !outcome.succeeded() {
-        return Err(Error::Failed(format!("the rollback did not recover {}:\n{after}", env.label())));
-    }
+    recovered(env, &outcome, &after)?;
     let rto = trigger.elapsed();
     let projected_rto_ms = projected_rto_ms(&phases, rto.as_millis());
     let rto_target = &policy.environment(env).rollback_rto;
@@ -314,6 +312,19 @@ pub async fn drill_promoted(
         applied: outcome.report,
         not_rehearsed: Vec::new(),
     })
+}
+
+/// The rollback recovered `env` when its own deployment is green (applied, post-deploy tests
+/// passed) and the drill's verify after it passes.
+pub fn recovered(
+    env: Environment,
+    outcome: &crate::release::deploy::DeployOutcome,
+    after: &crate::release::verify::VerifyReport,
+) -> Result<(), Error> {
+    if outcome.succeeded() && after.passed() {
+        return Ok(());
+    }
+    Err(Error::Failed(format!("the rollback did not recover {}:\n{outcome}{after}", env.label())))
 }
 
 /// The RTO projected on AWS of a drill measured at `measured_ms` from trigger to passing
