@@ -466,6 +466,68 @@ mod tests {
         }
     }
 
+    /// A copy of the sample repo, with each table's definition edited by `edit`.
+    fn sample_with(edit: impl Fn(&str, &mut serde_json::Value)) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        crate::foundation::repo::copy_tree(&Repo::sample_path(), dir.path()).expect("a copy of the sample repo");
+        for table in ["campaigns", "products", "tenants"] {
+            let mut def = definition(dir.path(), table);
+            edit(table, &mut def);
+            let path = crate::resources::table::definition::table_file(dir.path(), table);
+            std::fs::write(path, serde_json::to_string_pretty(&def).expect("JSON")).expect("write");
+        }
+        dir
+    }
+
+    fn definition(root: &std::path::Path, table: &str) -> serde_json::Value {
+        let path = crate::resources::table::definition::table_file(root, table);
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON")
+    }
+
+    fn sizes(gb: &[(&str, f64)]) -> TableSizes {
+        TableSizes { file: None, gb: gb.iter().map(|(t, g)| ((*t).to_owned(), *g)).collect() }
+    }
+
+    fn indexes(root: &std::path::Path, table: &str) -> Option<Vec<String>> {
+        let def = definition(root, table);
+        let list = def.get("GlobalSecondaryIndexes")?.as_array()?.clone();
+        Some(list.iter().map(|i| i["IndexName"].as_str().expect("a name").to_owned()).collect())
+    }
+
+    #[test]
+    fn the_index_dropped_is_the_first_of_the_largest_table_that_has_one() {
+        let dir = sample_with(|table, def| match table {
+            "products" => def["GlobalSecondaryIndexes"] = serde_json::json!([]),
+            "tenants" => {
+                def["GlobalSecondaryIndexes"].as_array_mut().expect("indexes").truncate(1);
+            }
+            _ => {}
+        });
+        let sizes = sizes(&[("products", 9.0), ("tenants", 5.0), ("campaigns", 1.0)]);
+        break_largest_table(dir.path(), Breakage::Index, &sizes).expect("a table to break");
+        assert_eq!(indexes(dir.path(), "products"), Some(Vec::new()), "an empty list has nothing to drop");
+        assert_eq!(indexes(dir.path(), "tenants"), None, "its only index dropped, the list goes");
+        assert_eq!(indexes(dir.path(), "campaigns").map(|l| l.len()), Some(2), "one table only");
+    }
+
+    #[test]
+    fn the_sort_key_goes_to_the_largest_table_that_has_none() {
+        let dir = sample_with(|table, def| {
+            if table == "products" {
+                let keys = def["KeySchema"].as_array_mut().expect("keys");
+                keys.push(serde_json::json!({"AttributeName": "sku", "KeyType": "RANGE"}));
+            }
+        });
+        let sizes = sizes(&[("products", 9.0), ("tenants", 5.0), ("campaigns", 1.0)]);
+        break_largest_table(dir.path(), Breakage::Replace, &sizes).expect("a table to break");
+        let keys = |table| definition(dir.path(), table)["KeySchema"].as_array().expect("keys").len();
+        assert_eq!((keys("products"), keys("tenants"), keys("campaigns")), (2, 2, 1));
+        let tenants = definition(dir.path(), "tenants");
+        assert_eq!(tenants["KeySchema"][1]["AttributeName"], "drillSortKey");
+        let defined = tenants["AttributeDefinitions"].as_array().expect("definitions");
+        assert!(defined.iter().any(|d| d["AttributeName"] == "drillSortKey" && d["AttributeType"] == "S"));
+    }
+
     #[test]
     fn on_aws_the_applied_operations_take_their_measured_time() {
         let ops = applied_operations(&LatencyModel::builtin(), &report(), &TableSizes::default(), true);
