@@ -1446,6 +1446,20 @@ fn each_locking_mode_uses_its_own_places(
     );
 }
 
+/// A state backend that does not answer is an error of the first call (HeadBucket), not a
+/// bucket that does not exist.
+#[tokio::test]
+async fn inspecting_a_backend_that_does_not_answer_fails_at_the_bucket() {
+    use stagegate::emulator::{Endpoint, Flavor};
+    use stagegate::engine::state::StateStore;
+    // A port that was free a moment ago: connections to it are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = Endpoint { url: Some(format!("http://127.0.0.1:{port}")), flavor: Flavor::Moto };
+    let store = StateStore::for_environment(&endpoint, Environment::Sit, "af-south-1").await;
+    let err = store.inspect().await.expect_err("nothing answers");
+    assert!(err.to_string().starts_with("HeadBucket bbws-terraform-state-sit: "), "{err}");
+}
+
 /// R48: a lock table nothing answers for is unreadable (the monitor cannot vouch for it), not
 /// missing and not free of locks.
 #[tokio::test]

@@ -284,21 +284,18 @@ impl StateStore {
             }
         }
         // Bounded poll: AWS takes seconds to make a table ACTIVE, emulators none.
-        let deadline = Instant::now() + TABLE_ACTIVE_TIMEOUT;
-        loop {
+        let active = || async {
             let out = ddb.describe_table().table_name(t).send().await.map_err(|e| aws_err("DescribeTable", t, &e))?;
-            if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(StateError::Aws {
-                    operation: "DescribeTable",
-                    resource: t.clone(),
-                    detail: format!("not ACTIVE after {} s", TABLE_ACTIVE_TIMEOUT.as_secs()).into(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active))
+        };
+        if poll_until(TABLE_ACTIVE_TIMEOUT, Duration::from_millis(200), active).await? {
+            return Ok(());
         }
+        Err(StateError::Aws {
+            operation: "DescribeTable",
+            resource: t.clone(),
+            detail: format!("not ACTIVE after {} s", TABLE_ACTIVE_TIMEOUT.as_secs()).into(),
+        })
     }
 
     /// The bucket's and lock table's settings as these credentials see them.
@@ -346,5 +343,57 @@ impl StateStore {
             Err(e) => return Err(aws_err("DescribeTable", &self.table, &e)),
         }
         Ok(report)
+    }
+}
+
+/// Asks `check` every `every` until it answers true (`Ok(true)`) or `timeout` has passed
+/// (`Ok(false)`); its error ends the wait.
+async fn poll_until<E, F>(timeout: Duration, every: Duration, mut check: impl FnMut() -> F) -> Result<bool, E>
+where
+    F: std::future::Future<Output = Result<bool, E>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check().await? {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    use super::poll_until;
+
+    const EVERY: Duration = Duration::from_millis(1);
+
+    #[tokio::test]
+    async fn a_poll_asks_again_until_the_answer_is_yes() {
+        let calls = Cell::new(0);
+        let third = || async {
+            calls.set(calls.get() + 1);
+            Ok::<_, ()>(calls.get() == 3)
+        };
+        assert_eq!(poll_until(Duration::from_secs(5), EVERY, third).await, Ok(true));
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_poll_gives_up_at_its_timeout_and_stops_at_an_error() {
+        let calls = Cell::new(0);
+        let never = || async {
+            calls.set(calls.get() + 1);
+            Ok::<_, ()>(false)
+        };
+        assert_eq!(poll_until(Duration::from_millis(30), EVERY, never).await, Ok(false));
+        assert!(calls.get() >= 2, "asked {} times in 30 ms", calls.get());
+        let failing = || async { Err::<bool, _>("DescribeTable: denied") };
+        assert_eq!(poll_until(Duration::from_secs(5), EVERY, failing).await, Err("DescribeTable: denied"));
     }
 }
