@@ -1446,15 +1446,21 @@ fn each_locking_mode_uses_its_own_places(
     );
 }
 
+/// An emulator endpoint on a port that was free a moment ago: connections to it are refused.
+fn unreachable_endpoint() -> stagegate::emulator::Endpoint {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    stagegate::emulator::Endpoint {
+        url: Some(format!("http://127.0.0.1:{port}")),
+        flavor: stagegate::emulator::Flavor::Moto,
+    }
+}
+
 /// A state backend that does not answer is an error of the first call (HeadBucket), not a
 /// bucket that does not exist.
 #[tokio::test]
 async fn inspecting_a_backend_that_does_not_answer_fails_at_the_bucket() {
-    use stagegate::emulator::{Endpoint, Flavor};
     use stagegate::engine::state::StateStore;
-    // A port that was free a moment ago: connections to it are refused.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let endpoint = Endpoint { url: Some(format!("http://127.0.0.1:{port}")), flavor: Flavor::Moto };
+    let endpoint = unreachable_endpoint();
     let store = StateStore::for_environment(&endpoint, Environment::Sit, "af-south-1").await;
     let err = store.inspect().await.expect_err("nothing answers");
     assert!(err.to_string().starts_with("HeadBucket bbws-terraform-state-sit: "), "{err}");
@@ -1464,12 +1470,9 @@ async fn inspecting_a_backend_that_does_not_answer_fails_at_the_bucket() {
 /// missing and not free of locks.
 #[tokio::test]
 async fn the_lock_monitor_reports_a_backend_that_does_not_answer_as_unreadable() {
-    use stagegate::emulator::{Endpoint, Flavor};
     use stagegate::engine::state::StateSettings;
     use stagegate::observe::monitor::{TableReading, monitor};
-    // A port that was free a moment ago: connections to it are refused.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let endpoint = Endpoint { url: Some(format!("http://127.0.0.1:{port}")), flavor: Flavor::Moto };
+    let endpoint = unreachable_endpoint();
     let now = "2026-11-26T11:45:00Z".parse().unwrap();
     let envs = [Environment::Dev, Environment::Prod];
     let report = monitor(
